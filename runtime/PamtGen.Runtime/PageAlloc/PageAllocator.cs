@@ -1,0 +1,226 @@
+using System.Text;
+
+namespace PamtGen;
+
+/// <summary>
+/// The model's page allocator (mm/page_alloc.c plus the <c>mem_map</c> behind <c>pfn_to_page</c>).
+/// PFNs come from RAM ranges; content memory exists only for allocated pages, and no state is kept
+/// per PFN of the address space, so a model of a 4 PiB physical space costs memory in proportion to
+/// the pages in use. Thread-safe. Freed PFNs are reused last-in first-out, as the per-CPU lists do.
+/// </summary>
+public sealed class PageAllocator
+{
+    /// <summary>The byte pages are filled with when allocated without <see cref="Gfp.Zero"/> (PAGE_POISON).</summary>
+    public const byte PagePoison = 0xaa;
+
+    private readonly Lock _lock = new();
+    private readonly PfnRange[] _ram;
+    private readonly Dictionary<ulong, Page> _allocated = new();
+    private readonly Stack<ulong> _freed = new();
+    private int _nextRange;
+    private ulong _nextPfn;
+    private long _dataPages, _tablePages, _peak, _peakData, _peakTables, _attempts, _failures, _frees;
+
+    /// <summary>Creates an allocator that hands out PFNs from <paramref name="ramRanges"/> in ascending order.</summary>
+    /// <param name="ramRanges">The RAM, as <c>[start, end)</c> PFN ranges (for example <see cref="MemoryMaps.MemoryMap.ForEachMemPfnRange"/>).</param>
+    /// <param name="pageShift">PAGE_SHIFT of the pages handed out, 10 to 20.</param>
+    public PageAllocator(IEnumerable<PfnRange> ramRanges, int pageShift = 12)
+    {
+        ArgumentNullException.ThrowIfNull(ramRanges);
+        if (pageShift is < Geometry.MinPageShift or > Geometry.MaxPageShift)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pageShift), pageShift, $"PAGE_SHIFT must be {Geometry.MinPageShift} to {Geometry.MaxPageShift}");
+        }
+
+        PageShift = pageShift;
+        _ram = ramRanges.Where(r => r.End > r.Start).OrderBy(r => r.Start).ToArray();
+        for (int i = 1; i < _ram.Length; i++)
+        {
+            if (_ram[i].Start < _ram[i - 1].End)
+            {
+                throw new ArgumentException($"RAM ranges {_ram[i - 1]} and {_ram[i]} overlap", nameof(ramRanges));
+            }
+        }
+
+        if (_ram.Length == 0)
+        {
+            throw new ArgumentException("no RAM: every range is empty", nameof(ramRanges));
+        }
+
+        _nextPfn = _ram[0].Start;
+    }
+
+    /// <summary>An allocator over one synthetic RAM range of <paramref name="pages"/> pages starting at PFN <paramref name="firstPfn"/>.</summary>
+    public static PageAllocator Synthetic(ulong pages, int pageShift = 12, ulong firstPfn = 0x100) =>
+        new([new PfnRange(firstPfn, firstPfn + pages)], pageShift);
+
+    /// <summary>PAGE_SHIFT of this allocator's pages.</summary>
+    public int PageShift { get; }
+
+    /// <summary>PAGE_SIZE of this allocator's pages, in bytes.</summary>
+    public int PageSize => 1 << PageShift;
+
+    /// <summary>The RAM the allocator hands PFNs out of.</summary>
+    public IReadOnlyList<PfnRange> Ram => _ram;
+
+    /// <summary>The fault-injection policy (fail_page_alloc); <see cref="FailPageAlloc.Never"/> by default.</summary>
+    public FailPageAlloc FaultInjection { get; set; } = FailPageAlloc.Never;
+
+    /// <summary>alloc_page(gfp): one data page, or null when the allocation fails.</summary>
+    public Page? AllocPage(Gfp gfp) => Alloc(PagePurpose.Data, PageSize / sizeof(ulong), (gfp & Gfp.Zero) != 0);
+
+    /// <summary>
+    /// pte_alloc_one_kernel() and its upper-level cousins: one zeroed page-table page of
+    /// <paramref name="entries"/> entries, or null when the allocation fails.
+    /// </summary>
+    public Page? AllocPageTable(int entries) => Alloc(PagePurpose.PageTable, entries, zero: true);
+
+    /// <summary>__free_page(page): returns the page. Freeing a page twice, or one this allocator never handed out, is a kernel BUG.</summary>
+    public void FreePage(Page page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        lock (_lock)
+        {
+            if (!ReferenceEquals(page.Allocator, this))
+            {
+                throw new KernelBugException($"__free_page of pfn 0x{page.Pfn:x}, a page this allocator never allocated", page.Pfn);
+            }
+
+            if (page.IsFreed || !_allocated.TryGetValue(page.Pfn, out var current) || !ReferenceEquals(current, page))
+            {
+                throw new KernelBugException($"__free_page of pfn 0x{page.Pfn:x}, which is already free (double free)", page.Pfn);
+            }
+
+            _allocated.Remove(page.Pfn);
+            _freed.Push(page.Pfn);
+            _frees++;
+            if (page.Purpose == PagePurpose.Data)
+            {
+                _dataPages--;
+            }
+            else
+            {
+                _tablePages--;
+            }
+
+            page.Release();
+        }
+    }
+
+    /// <summary>pfn_to_page(): the allocated page at <paramref name="pfn"/>; a BUG when that PFN is not allocated.</summary>
+    public Page PfnToPage(ulong pfn)
+    {
+        lock (_lock)
+        {
+            return _allocated.TryGetValue(pfn, out var page)
+                ? page
+                : throw new KernelBugException($"pfn_to_page of pfn 0x{pfn:x}, which is not allocated", pfn);
+        }
+    }
+
+    /// <summary>pte_page(pte): the page a PTE (or an upper-level entry) maps.</summary>
+    public Page PtePage(Pte pte) => PfnToPage(Pgtable.PtePfn(pte));
+
+    /// <summary>True when <paramref name="pfn"/> is allocated now.</summary>
+    public bool IsAllocated(ulong pfn)
+    {
+        lock (_lock)
+        {
+            return _allocated.ContainsKey(pfn);
+        }
+    }
+
+    /// <summary>A snapshot of the accounting.</summary>
+    public AllocatorStats Stats
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new AllocatorStats(_dataPages, _tablePages, _peak, _peakData, _peakTables, _attempts, _failures, _frees);
+            }
+        }
+    }
+
+    /// <summary>The pages still allocated, by ascending PFN.</summary>
+    public IReadOnlyList<LeakedPage> LeakReport()
+    {
+        lock (_lock)
+        {
+            return _allocated.Values.OrderBy(p => p.Pfn).Select(p => new LeakedPage(p.Pfn, p.Purpose)).ToArray();
+        }
+    }
+
+    /// <summary>The leak report as text, one line per page still allocated, with a summary line first.</summary>
+    public string FormatLeakReport()
+    {
+        var leaks = LeakReport();
+        var text = new StringBuilder();
+        text.Append(FormattableString.Invariant(
+            $"{leaks.Count} page(s) still allocated: {leaks.Count(l => l.Purpose == PagePurpose.Data)} data, {leaks.Count(l => l.Purpose == PagePurpose.PageTable)} page-table\n"));
+        foreach (var leak in leaks)
+        {
+            text.Append(FormattableString.Invariant($"  pfn 0x{leak.Pfn:x} ({(leak.Purpose == PagePurpose.Data ? "data" : "page table")})\n"));
+        }
+
+        return text.ToString();
+    }
+
+    private Page? Alloc(PagePurpose purpose, int words, bool zero)
+    {
+        lock (_lock)
+        {
+            _attempts++;
+            if (FaultInjection.ShouldFail(_attempts) || !TryTakePfn(out ulong pfn))
+            {
+                _failures++;
+                return null;
+            }
+
+            var content = new ulong[words];
+            if (!zero)
+            {
+                Array.Fill(content, 0x0101010101010101UL * PagePoison);
+            }
+
+            var page = new Page(this, pfn, purpose, content);
+            _allocated.Add(pfn, page);
+            if (purpose == PagePurpose.Data)
+            {
+                _peakData = Math.Max(_peakData, ++_dataPages);
+            }
+            else
+            {
+                _peakTables = Math.Max(_peakTables, ++_tablePages);
+            }
+
+            _peak = Math.Max(_peak, _dataPages + _tablePages);
+            return page;
+        }
+    }
+
+    private bool TryTakePfn(out ulong pfn)
+    {
+        if (_freed.TryPop(out pfn))
+        {
+            return true;
+        }
+
+        while (_nextRange < _ram.Length)
+        {
+            if (_nextPfn < _ram[_nextRange].End)
+            {
+                pfn = _nextPfn++;
+                return true;
+            }
+
+            if (++_nextRange < _ram.Length)
+            {
+                _nextPfn = _ram[_nextRange].Start;
+            }
+        }
+
+        pfn = 0;
+        return false;
+    }
+}

@@ -1,0 +1,258 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace PamtGen;
+
+/// <summary>
+/// One address space (<c>struct mm_struct</c>), for the model usually the kernel's <c>init_mm</c>:
+/// a root table from the allocator, the geometry, and <c>page_table_lock</c>, which is taken only
+/// while a missing table is installed.
+/// </summary>
+public sealed class Mm
+{
+    /// <summary>pgd_alloc(): creates the address space and allocates its root table; throws when that allocation fails.</summary>
+    public Mm(Geometry geometry, PageAllocator allocator)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(allocator);
+        if (allocator.PageShift != geometry.PageShift)
+        {
+            throw new ArgumentException(
+                $"the allocator hands out {allocator.PageSize}-byte pages but {geometry} uses {geometry.PageSize}-byte pages", nameof(allocator));
+        }
+
+        Geometry = geometry;
+        Allocator = allocator;
+        Pgd = allocator.AllocPageTable(geometry.PtrsPerTable)
+            ?? throw new InsufficientMemoryException("pgd_alloc: the root page table could not be allocated");
+    }
+
+    /// <summary>The geometry of this address space's tables.</summary>
+    public Geometry Geometry { get; }
+
+    /// <summary>The allocator tables and pages come from.</summary>
+    public PageAllocator Allocator { get; }
+
+    /// <summary>mm-&gt;pgd: the root table.</summary>
+    public Page Pgd { get; }
+
+    /// <summary>mm-&gt;page_table_lock: serialises the installation of missing tables.</summary>
+    public Lock PageTableLock { get; } = new();
+
+    /// <summary>The entry slot <paramref name="index"/> of a table page, as the raw value.</summary>
+    internal static ref ulong EntryAt(Page table, int index) => ref table.Words[index];
+
+    /// <summary>The entry slot <paramref name="index"/> of a PTE table, as a <see cref="Pte"/>.</summary>
+    internal static ref Pte PteAt(Page table, int index) => ref Unsafe.As<ulong, Pte>(ref table.Words[index]);
+
+    /// <summary>pXd_page_vaddr(): the table an upper-level entry points to.</summary>
+    internal Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
+
+    /// <summary>
+    /// __pte_alloc_kernel() and __pmd_alloc()/__pud_alloc()/__p4d_alloc(): when the entry at
+    /// <paramref name="index"/> of <paramref name="table"/> is none, allocate a zeroed table and
+    /// install it under <see cref="PageTableLock"/>; if another thread installed one first, free ours.
+    /// False when the allocation fails (the caller returns -ENOMEM).
+    /// </summary>
+    internal bool PopulateIfNone(Page table, int index)
+    {
+        ref ulong entry = ref EntryAt(table, index);
+        if (Volatile.Read(ref entry) != 0)
+        {
+            return true;
+        }
+
+        var fresh = Allocator.AllocPageTable(Geometry.PtrsPerTable);
+        if (fresh is null)
+        {
+            return false;
+        }
+
+        bool installed;
+        lock (PageTableLock)
+        {
+            installed = Volatile.Read(ref entry) == 0;
+            if (installed)
+            {
+                Volatile.Write(ref entry, Pgtable.PfnEntry(fresh.Pfn, Pgtable.KernPgTable));
+            }
+        }
+
+        if (!installed)
+        {
+            Allocator.FreePage(fresh);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Finds the slot of the entry at <paramref name="level"/> that translates <paramref name="addr"/>,
+    /// never allocating. For a folded level it is the slot of the level it is folded into. False when an
+    /// entry above is none or a leaf; then <paramref name="blockedAt"/> is the level that stopped it.
+    /// </summary>
+    public bool TryGetEntrySlot(PageTableLevel level, ulong addr, out Page table, out int index, out PageTableLevel blockedAt)
+    {
+        table = Pgd;
+        index = Geometry.Index(PageTableLevel.Pgd, addr);
+        blockedAt = level;
+        for (var current = PageTableLevel.Pgd; current < level; current++)
+        {
+            if (!Geometry.ChecksEntry(current))
+            {
+                continue; // the next level is folded into this one: same slot
+            }
+
+            ulong entry = Volatile.Read(ref EntryAt(table, index));
+            if (entry == 0 || Pgtable.EntryLeaf(entry))
+            {
+                blockedAt = current;
+                return false;
+            }
+
+            table = TableOf(entry);
+            index = Geometry.Index(current + 1, addr);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Installs <paramref name="value"/> as the entry at <paramref name="level"/> for <paramref name="addr"/>,
+    /// allocating the tables above it (a test's way to plant a huge leaf entry). False when a table
+    /// allocation fails or an entry above is a leaf.
+    /// </summary>
+    public bool SetEntry(PageTableLevel level, ulong addr, ulong value)
+    {
+        Page table = Pgd;
+        int index = Geometry.Index(PageTableLevel.Pgd, addr);
+        for (var current = PageTableLevel.Pgd; current < level; current++)
+        {
+            if (!Geometry.ChecksEntry(current))
+            {
+                continue;
+            }
+
+            if (Pgtable.EntryLeaf(EntryAt(table, index)) || !PopulateIfNone(table, index))
+            {
+                return false;
+            }
+
+            table = TableOf(EntryAt(table, index));
+            index = Geometry.Index(current + 1, addr);
+        }
+
+        Volatile.Write(ref EntryAt(table, index), value);
+        return true;
+    }
+
+    /// <summary>
+    /// *(T *)addr: the value at kernel virtual address <paramref name="addr"/>, through the page tables.
+    /// An address no table maps is an oops; the value must be naturally aligned (so it never crosses a page).
+    /// </summary>
+    public ref T Deref<T>(ulong addr) where T : unmanaged
+    {
+        int size = Unsafe.SizeOf<T>();
+        if (size > 8 || (size & (size - 1)) != 0 || (addr & (ulong)(size - 1)) != 0)
+        {
+            throw new ArgumentException($"0x{addr:x} is not a naturally aligned {size}-byte address", nameof(addr));
+        }
+
+        ulong pfn = TranslateToPfn(addr);
+        var bytes = Allocator.PfnToPage(pfn).Bytes;
+        int offset = (int)(addr & (Geometry.PageSize - 1));
+        if (offset + size > bytes.Length)
+        {
+            throw new KernelOopsException(addr, "access beyond the mapped page");
+        }
+
+        return ref Unsafe.As<byte, T>(ref bytes[offset]);
+    }
+
+    /// <summary>An <c>atomic_t</c> at <paramref name="addr"/>, as a reference usable with <see cref="Interlocked"/>.</summary>
+    public ref int AtomicAt(ulong addr) => ref Deref<int>(addr);
+
+    /// <summary>True when a page (or a huge leaf) maps <paramref name="addr"/>.</summary>
+    public bool IsMapped(ulong addr)
+    {
+        if (!TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
+        {
+            return blockedAt != PageTableLevel.Pte && Pgtable.EntryLeaf(LeafAt(blockedAt, addr));
+        }
+
+        return Pgtable.PtePresent(new Pte(Volatile.Read(ref EntryAt(table, index))));
+    }
+
+    /// <summary>
+    /// Every non-none entry of every table, top-down in address order: the full state of the tables,
+    /// for comparing two runs. Each item names the level whose check reads the entry, the first
+    /// virtual address it covers (within the low <see cref="Geometry.VirtualAddressBits"/>) and its value.
+    /// </summary>
+    public IReadOnlyList<EntryState> Snapshot()
+    {
+        var entries = new List<EntryState>();
+        SnapshotTable(PageTableLevel.Pgd, Pgd, 0, entries);
+        return entries;
+    }
+
+    private void SnapshotTable(PageTableLevel level, Page table, ulong baseAddr, List<EntryState> entries)
+    {
+        // The level whose entries this table holds: the lowest level folded into it.
+        var checking = level;
+        while (checking < PageTableLevel.Pte && !Geometry.ChecksEntry(checking))
+        {
+            checking++;
+        }
+
+        for (int i = 0; i < Geometry.PtrsPer(level); i++)
+        {
+            ulong value = EntryAt(table, i);
+            if (value == 0)
+            {
+                continue;
+            }
+
+            ulong addr = baseAddr + ((ulong)i << Geometry.Shift(level));
+            entries.Add(new EntryState(checking, addr, value));
+            if (checking < PageTableLevel.Pte && !Pgtable.EntryLeaf(value))
+            {
+                SnapshotTable(checking + 1, TableOf(value), addr, entries);
+            }
+        }
+    }
+
+    private ulong LeafAt(PageTableLevel level, ulong addr)
+    {
+        TryGetEntrySlot(level, addr, out var table, out int index, out _);
+        return EntryAt(table, index);
+    }
+
+    private ulong TranslateToPfn(ulong addr)
+    {
+        if (TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
+        {
+            var pte = new Pte(Volatile.Read(ref EntryAt(table, index)));
+            return Pgtable.PtePresent(pte) ? Pgtable.PtePfn(pte) : throw new KernelOopsException(addr, "read or write");
+        }
+
+        ulong leaf = blockedAt == PageTableLevel.Pte ? 0 : LeafAt(blockedAt, addr);
+        if (!Pgtable.EntryLeaf(leaf))
+        {
+            throw new KernelOopsException(addr, "read or write");
+        }
+
+        // A huge mapping: the page within it is the offset below the level's size.
+        ulong pagesBelow = (addr & (Geometry.Size(blockedAt) - 1)) >> Geometry.PageShift;
+        return (leaf >> Pgtable.PfnShift) + pagesBelow;
+    }
+}
+
+/// <summary>One non-none entry of a page table, as <see cref="Mm.Snapshot"/> lists them.</summary>
+/// <param name="Level">The level whose check reads the entry.</param>
+/// <param name="Address">The first virtual address the entry covers.</param>
+/// <param name="Value">The raw entry.</param>
+public readonly record struct EntryState(PageTableLevel Level, ulong Address, ulong Value)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Level} 0x{Address:x}: 0x{Value:x}";
+}

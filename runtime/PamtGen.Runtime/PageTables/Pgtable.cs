@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+
+namespace PamtGen;
+
+/// <summary>
+/// The entry helpers of include/linux/pgtable.h and arch/x86/include/asm/pgtable.h, in C# casing.
+/// Use with <c>using static PamtGen.Pgtable;</c> so callbacks read like the kernel's.
+/// </summary>
+public static class Pgtable
+{
+    /// <summary>The bit where the PFN starts in an entry (the x86 PTE_PFN_MASK starts at bit 12).</summary>
+    public const int PfnShift = 12;
+
+    /// <summary>The largest PFN an 8-byte entry can hold (52 physical-address bits of 4 KiB pages).</summary>
+    public const ulong MaxPfn = (1UL << (64 - PfnShift)) - 1;
+
+    /// <summary>PAGE_KERNEL: present, writable, accessed, dirty, global.</summary>
+    public static readonly PgProt PageKernel = new((ulong)(PteFlags.Present | PteFlags.ReadWrite | PteFlags.Accessed | PteFlags.Dirty | PteFlags.Global));
+
+    /// <summary>_KERNPG_TABLE: the flags of an upper-level entry that points to a table.</summary>
+    public static readonly PgProt KernPgTable = new((ulong)(PteFlags.Present | PteFlags.ReadWrite | PteFlags.Accessed | PteFlags.Dirty));
+
+    /// <summary>pte_none(): the entry is zero.</summary>
+    public static bool PteNone(Pte pte) => pte.Value == 0;
+
+    /// <summary>pte_present(): the present bit is set.</summary>
+    public static bool PtePresent(Pte pte) => (pte.Value & (ulong)PteFlags.Present) != 0;
+
+    /// <summary>ptep_get(): READ_ONCE of the entry.</summary>
+    public static Pte PtepGet(ref Pte ptep) => new(Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep)));
+
+    /// <summary>set_pte_at(): WRITE_ONCE of the entry; a value that does not fit the geometry's entry size is a BUG.</summary>
+    public static void SetPteAt(Mm mm, ulong addr, ref Pte ptep, Pte pte)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        if (mm.Geometry.EntrySize == 4 && pte.Value > uint.MaxValue)
+        {
+            throw new KernelBugException($"set_pte_at(0x{addr:x}): 0x{pte.Value:x} does not fit a 4-byte entry", pte.Value >> PfnShift);
+        }
+
+        Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), pte.Value);
+    }
+
+    /// <summary>pte_clear(): zero the entry.</summary>
+    public static void PteClear(Mm mm, ulong addr, ref Pte ptep)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), 0UL);
+    }
+
+    /// <summary>mk_pte(): an entry mapping <paramref name="page"/> with <paramref name="prot"/>.</summary>
+    public static Pte MkPte(Page page, PgProt prot)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return new Pte(PfnEntry(page.Pfn, prot));
+    }
+
+    /// <summary>pfn_pte(): an entry mapping <paramref name="pfn"/> with <paramref name="prot"/>.</summary>
+    public static Pte PfnPte(ulong pfn, PgProt prot) => new(PfnEntry(pfn, prot));
+
+    /// <summary>pte_pfn(): the PFN the entry maps.</summary>
+    public static ulong PtePfn(Pte pte) => pte.Value >> PfnShift;
+
+    /// <summary>pmd_none(): the entry is zero.</summary>
+    public static bool PmdNone(Pmd pmd) => pmd.Value == 0;
+
+    /// <summary>pmd_present(): the present bit is set.</summary>
+    public static bool PmdPresent(Pmd pmd) => (pmd.Value & (ulong)PteFlags.Present) != 0;
+
+    /// <summary>pmd_leaf(): a present huge mapping rather than a pointer to a PTE table.</summary>
+    public static bool PmdLeaf(Pmd pmd) => EntryLeaf(pmd.Value);
+
+    /// <summary>pmd_pfn(): the PFN of the table or huge page the entry points to.</summary>
+    public static ulong PmdPfn(Pmd pmd) => pmd.Value >> PfnShift;
+
+    /// <summary>pfn_pmd() + pmd_mkhuge(): a huge (leaf) pmd mapping <paramref name="pfn"/>.</summary>
+    public static Pmd PfnPmdHuge(ulong pfn, PgProt prot) => new(PfnEntry(pfn, prot) | (ulong)PteFlags.Leaf);
+
+    /// <summary>pud_none(): the entry is zero.</summary>
+    public static bool PudNone(Pud pud) => pud.Value == 0;
+
+    /// <summary>pud_leaf(): a present huge mapping rather than a pointer to a pmd table.</summary>
+    public static bool PudLeaf(Pud pud) => EntryLeaf(pud.Value);
+
+    /// <summary>p4d_none(): the entry is zero.</summary>
+    public static bool P4dNone(P4d p4d) => p4d.Value == 0;
+
+    /// <summary>p4d_leaf(): a present leaf entry.</summary>
+    public static bool P4dLeaf(P4d p4d) => EntryLeaf(p4d.Value);
+
+    /// <summary>pgd_none(): the entry is zero.</summary>
+    public static bool PgdNone(Pgd pgd) => pgd.Value == 0;
+
+    /// <summary>pgd_leaf(): a present leaf entry.</summary>
+    public static bool PgdLeaf(Pgd pgd) => EntryLeaf(pgd.Value);
+
+    /// <summary>The leaf test shared by every upper level: present with _PAGE_PSE.</summary>
+    internal static bool EntryLeaf(ulong value) =>
+        (value & (ulong)(PteFlags.Present | PteFlags.Leaf)) == (ulong)(PteFlags.Present | PteFlags.Leaf);
+
+    /// <summary>An entry value for <paramref name="pfn"/>: the PFN above <see cref="PfnShift"/>, the flags below.</summary>
+    internal static ulong PfnEntry(ulong pfn, PgProt prot)
+    {
+        if (pfn > MaxPfn)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pfn), pfn, "a PFN above 52 physical-address bits does not fit an entry");
+        }
+
+        if (prot.Value >= 1UL << PfnShift)
+        {
+            throw new ArgumentOutOfRangeException(nameof(prot), prot.Value, "protection bits must lie below the PFN");
+        }
+
+        return (pfn << PfnShift) | prot.Value;
+    }
+}
