@@ -1,0 +1,59 @@
+using Microsoft.CodeAnalysis;
+
+namespace PamtGen.Generator;
+
+/// <summary>Every diagnostic PamtGen reports; each id has a page under docs/diagnostics/.</summary>
+internal static class DiagnosticDescriptors
+{
+    /// <summary>Where the diagnostic pages live (docs/diagnostics/PGxxxx.md in the repository).</summary>
+    public const string HelpLinkBase = "https://github.com/pamtgen/pamtgen/blob/main/docs/diagnostics/";
+
+    private const string Geometry = "PamtGen.Geometry";
+
+    public static readonly DiagnosticDescriptor NotStaticPartial = Error(
+        "PG1001", "Geometry class must be static partial",
+        "'{0}' must be declared 'static partial class' for PamtGen to fill it in");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
+        "PG1002", "Containing type must be partial",
+        "'{0}' contains a geometry class and must be declared partial");
+
+    public static readonly DiagnosticDescriptor PageShiftOutOfRange = Error(
+        "PG1003", "PageShift out of range",
+        "PageShift is {0}; PamtGen supports 10 (1 KiB pages) to 20 (1 MiB pages)");
+
+    public static readonly DiagnosticDescriptor PtrsPerPteMismatch = Error(
+        "PG1004", "PtrsPerPte does not fill a page",
+        "PtrsPerPte is {0}, but a {1}-byte page holds {2} entries of {3} bytes");
+
+    public static readonly DiagnosticDescriptor PmdShiftMismatch = Error(
+        "PG1005", "PmdShift does not follow from PageShift and PtrsPerPte",
+        "PmdShift is {0}, but PageShift {1} + log2(PtrsPerPte {2}) is {3}");
+
+    public static readonly DiagnosticDescriptor LevelsOutOfRange = Error(
+        "PG1006", "Levels out of range",
+        "Levels is {0}; the kernel supports 2 to 5 page-table levels");
+
+    public static readonly DiagnosticDescriptor VirtualAddressBitsNotCovered = Error(
+        "PG1007", "VirtualAddressBits not covered by the levels",
+        "VirtualAddressBits is {0}: {1}");
+
+    public static readonly DiagnosticDescriptor EntrySizeInvalid = Error(
+        "PG1008", "EntrySize must be 4 or 8",
+        "EntrySize is {0}; a page-table entry is 8 bytes, or 4 for 32-bit non-PAE tables");
+
+    public static readonly DiagnosticDescriptor ElementSizeInvalid = Error(
+        "PG1009", "Refcount ElementSize invalid",
+        "ElementSize is {0}; it must be a power of two no larger than the {1}-byte page");
+
+    public static readonly DiagnosticDescriptor RefcountWithoutGeometry = Error(
+        "PG1010", "[RefcountTable] without a geometry",
+        "'{0}' has [RefcountTable] but no [PageTableGeometry]; the refcount layout needs the geometry's PMD size");
+
+    public static readonly DiagnosticDescriptor ArgumentMissingOrNotConstant = Error(
+        "PG1011", "Attribute argument missing or not constant",
+        "[{0}] needs a constant int for '{1}'");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Geometry, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
+}

@@ -1,0 +1,70 @@
+using System;
+
+namespace PamtGen.Generator.Model;
+
+/// <summary>
+/// A validated page-table geometry, everything the emitter needs and nothing else: numbers and names,
+/// no symbol, syntax or location, so equal declarations give equal specs and the emit step is cached.
+/// </summary>
+internal sealed class GeometrySpec(
+    TypeSpec type, int pageShift, int entrySize, int levels, int virtualAddressBits, int? refcountElementSize) : IEquatable<GeometrySpec>
+{
+    public TypeSpec Type { get; } = type;
+
+    public int PageShift { get; } = pageShift;
+
+    public int EntrySize { get; } = entrySize;
+
+    public int Levels { get; } = levels;
+
+    public int VirtualAddressBits { get; } = virtualAddressBits;
+
+    /// <summary>The refcount's size in bytes, when the class also has [RefcountTable].</summary>
+    public int? RefcountElementSize { get; } = refcountElementSize;
+
+    /// <summary>Address bits one table resolves: log2(PAGE_SIZE / entry size).</summary>
+    public int BitsPerLevel => PageShift - (EntrySize == 8 ? 3 : 2);
+
+    public int PtrsPerPte => 1 << BitsPerLevel;
+
+    /// <summary>PMD_SHIFT: one level above the PTEs (equal to PGDIR_SHIFT when the pmd is folded, as on 2 levels).</summary>
+    public int PmdShift => PageShift + BitsPerLevel;
+
+    /// <summary>PGDIR_SHIFT: the shift of the top table.</summary>
+    public int PgdShift => PageShift + ((Levels - 1) * BitsPerLevel);
+
+    public int PtrsPerPgd => 1 << (VirtualAddressBits - PgdShift);
+
+    public bool HasP4d => Levels >= 5;
+
+    public bool HasPud => Levels >= 4;
+
+    public bool HasPmd => Levels >= 3;
+
+    public int PudShift => PmdShift + BitsPerLevel;
+
+    public int P4dShift => PudShift + BitsPerLevel;
+
+    public bool Equals(GeometrySpec? other) =>
+        other is not null && Type.Equals(other.Type) && PageShift == other.PageShift && EntrySize == other.EntrySize
+        && Levels == other.Levels && VirtualAddressBits == other.VirtualAddressBits && RefcountElementSize == other.RefcountElementSize;
+
+    public override bool Equals(object? obj) => Equals(obj as GeometrySpec);
+
+    public override int GetHashCode() => unchecked((Type.GetHashCode() * 31) + (PageShift * 7) + (Levels * 3) + VirtualAddressBits);
+}
+
+/// <summary>What the parser made of one attributed class: a spec when it is valid, and the diagnostics it found.</summary>
+internal sealed class GeometryParseResult(GeometrySpec? spec, EquatableArray<DiagnosticInfo> diagnostics) : IEquatable<GeometryParseResult>
+{
+    public GeometrySpec? Spec { get; } = spec;
+
+    public EquatableArray<DiagnosticInfo> Diagnostics { get; } = diagnostics;
+
+    public bool Equals(GeometryParseResult? other) =>
+        other is not null && Equals(Spec, other.Spec) && Diagnostics.Equals(other.Diagnostics);
+
+    public override bool Equals(object? obj) => Equals(obj as GeometryParseResult);
+
+    public override int GetHashCode() => unchecked(((Spec?.GetHashCode() ?? 0) * 31) + Diagnostics.GetHashCode());
+}

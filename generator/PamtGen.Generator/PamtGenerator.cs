@@ -1,0 +1,70 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PamtGen.Generator.Model;
+
+namespace PamtGen.Generator;
+
+/// <summary>
+/// Fills in every <c>static partial class</c> marked <c>[PageTableGeometry]</c> (and optionally
+/// <c>[RefcountTable]</c>) with the geometry's constants and exact, branch-free index, rounding and
+/// refcount-layout helpers. Shaped like dotnet/runtime's Regex generator: the parser
+/// (<c>PamtGenerator.Parser.cs</c>) turns attributes into value-equatable models and diagnostics as
+/// data; the emitter (<c>PamtGenerator.Emitter.cs</c>) writes code from a model only.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class PamtGenerator : IIncrementalGenerator
+{
+    internal const string GeneratorVersion = "1.0.0.0";
+    internal const string GeometryAttributeName = "PamtGen.PageTableGeometryAttribute";
+    internal const string RefcountAttributeName = "PamtGen.RefcountTableAttribute";
+    private const string GeometryAttributeShortName = "PageTableGeometry";
+    private const string RefcountAttributeShortName = "RefcountTable";
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // Stage 1, per class with [PageTableGeometry]: attribute data and symbols become a GeometryParseResult.
+        // ForAttributeWithMetadataName re-runs the transform only for classes in edited syntax trees, and the
+        // result holds no ISymbol, SyntaxNode or Location, so an unchanged declaration compares equal and
+        // everything after it stays cached.
+        var geometries = context.SyntaxProvider
+            .ForAttributeWithMetadataName(GeometryAttributeName, static (node, _) => node is TypeDeclarationSyntax, ParseGeometry)
+            .WithTrackingName(TrackingNames.Geometry);
+
+        // Stage 1b, per class with [RefcountTable]: only the classes that lack a geometry, as PG1010.
+        var orphanRefcounts = context.SyntaxProvider
+            .ForAttributeWithMetadataName(RefcountAttributeName, static (node, _) => node is TypeDeclarationSyntax, ParseRefcountWithoutGeometry)
+            .Where(static diagnostics => diagnostics.Count > 0)
+            .WithTrackingName(TrackingNames.OrphanRefcount);
+
+        // Stage 2, per class: report the diagnostics and, for a valid spec, emit one file. Runs only when the
+        // class's result changed, so editing one class regenerates that class alone.
+        context.RegisterSourceOutput(geometries, static (output, result) =>
+        {
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                output.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+
+            if (result.Spec is { } spec)
+            {
+                output.AddSource(HintName(spec), Emit(spec));
+            }
+        });
+        context.RegisterSourceOutput(orphanRefcounts, static (output, diagnostics) =>
+        {
+            foreach (var diagnostic in diagnostics)
+            {
+                output.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+        });
+    }
+
+    /// <summary>The names of the tracked pipeline steps, for the incremental tests.</summary>
+    internal static class TrackingNames
+    {
+        public const string Geometry = nameof(Geometry);
+        public const string OrphanRefcount = nameof(OrphanRefcount);
+    }
+}

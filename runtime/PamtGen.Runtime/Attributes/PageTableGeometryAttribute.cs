@@ -1,0 +1,47 @@
+namespace PamtGen;
+
+/// <summary>
+/// Declares a page-table geometry, as kernel headers do, on a <c>static partial class</c> that the
+/// PamtGen generator fills in with the constants (<c>PageShift</c>, <c>PmdSize</c>, <c>PtrsPerPgd</c>, ...)
+/// and branch-free helpers (<c>PteIndex</c>, <c>PmdAddrEnd</c>, <c>PfnUp</c>, ...). <see cref="PmdShift"/>
+/// and <see cref="PtrsPerPte"/> are stated redundantly on purpose and must agree with
+/// <see cref="PageShift"/> and <see cref="EntrySize"/>; a disagreement is a PG1xxx error.
+/// </summary>
+/// <example><code>
+/// [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
+/// static partial class X86_64 { }
+/// </code></example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class PageTableGeometryAttribute : Attribute
+{
+    /// <summary>PAGE_SHIFT, 10 to 20.</summary>
+    public int PageShift { get; set; }
+
+    /// <summary>PMD_SHIFT: PageShift + log2(PtrsPerPte).</summary>
+    public int PmdShift { get; set; }
+
+    /// <summary>PTRS_PER_PTE: PAGE_SIZE / EntrySize.</summary>
+    public int PtrsPerPte { get; set; }
+
+    /// <summary>CONFIG_PGTABLE_LEVELS, 2 to 5.</summary>
+    public int Levels { get; set; }
+
+    /// <summary>Virtual-address bits translated; the top level must resolve at least one of them.</summary>
+    public int VirtualAddressBits { get; set; }
+
+    /// <summary>sizeof(pte_t): 8, or 4 for 32-bit non-PAE tables.</summary>
+    public int EntrySize { get; set; } = 8;
+}
+
+/// <summary>
+/// Adds the refcount-table layout to a <see cref="PageTableGeometryAttribute"/> class: one refcount of
+/// <see cref="ElementSize"/> bytes per PMD_SIZE of physical memory (the TDX Dynamic PAMT design), with the
+/// generated <c>PfnToRefcountIndex</c>, <c>RefcountAreaSize</c>, <c>RefcountMappingRange</c> and the dense
+/// and two-level layouts' arithmetic.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RefcountTableAttribute : Attribute
+{
+    /// <summary>Bytes per refcount (4 for an atomic_t): a power of two no larger than a page.</summary>
+    public int ElementSize { get; set; }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace PamtGen.Generator.Tests;
+
+/// <summary>
+/// Branch-free, proven on the JIT's own output: PamtGen.Generator.Probe JIT-compiles every generated helper
+/// (tiered compilation off, so fully optimized) under DOTNET_JitDisasm, and each listing is read for
+/// conditional jumps (0 allowed) and instructions (reported).
+/// </summary>
+public partial class JitTests(ITestOutputHelper output)
+{
+    private static readonly Type[] GeometryTypes = typeof(PamtGen.Generator.Probe.X86_64FourLevel).Assembly.GetTypes()
+        .Where(t => t.Namespace == "PamtGen.Generator.Probe" && t.IsAbstract && t.IsSealed)
+        .OrderBy(t => t.Name)
+        .ToArray();
+
+    [Fact]
+    public void Every_generated_helper_compiles_to_straight_line_code_without_a_conditional_jump()
+    {
+        var listings = Disassemble();
+        var rows = new List<string>();
+        foreach (var type in GeometryTypes)
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                string key = $"{type.Name}:{method.Name}";
+                Assert.True(listings.TryGetValue(key, out var listing), $"no optimized listing for {key}");
+                var instructions = listing.Where(line => Instruction().IsMatch(line)).ToList();
+                var jumps = instructions.Where(line => ConditionalJump().IsMatch(line)).ToList();
+                rows.Add($"| {type.Name} | {method.Name} | {jumps.Count} | {instructions.Count} |");
+                Assert.True(jumps.Count == 0, $"{key} has conditional jumps:\n{string.Join('\n', jumps)}");
+            }
+        }
+
+        Assert.Equal(7, GeometryTypes.Length);
+        output.WriteLine("| geometry | helper | conditional jumps | instructions (incl. ret) |");
+        output.WriteLine("|---|---|---|---|");
+        rows.ForEach(output.WriteLine);
+    }
+
+    /// <summary>Runs the probe under the JIT's disassembler and splits its listing per method ("Type:Method").</summary>
+    private static Dictionary<string, List<string>> Disassemble()
+    {
+        string probe = Path.Combine(AppContext.BaseDirectory, "PamtGen.Generator.Probe.dll");
+        string listingFile = Path.Combine(Path.GetTempPath(), $"pamtgen-jit-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
+        {
+            ArgumentList = { "exec", probe },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        start.Environment["DOTNET_TieredPGO"] = "0";
+        start.Environment["DOTNET_ReadyToRun"] = "1";
+        start.Environment["DOTNET_JitDisasm"] = string.Join(' ', GeometryTypes.Select(t => $"*{t.Name}:*"));
+        start.Environment["DOTNET_JitStdOutFile"] = listingFile;
+        try
+        {
+            using var process = Process.Start(start)!;
+            string stderr = process.StandardError.ReadToEnd();
+            process.StandardOutput.ReadToEnd();
+            Assert.True(process.WaitForExit(60_000), "the probe did not finish within a minute");
+            Assert.True(process.ExitCode == 0, $"the probe failed ({process.ExitCode}): {stderr}");
+
+            var listings = new Dictionary<string, List<string>>();
+            List<string>? current = null;
+            foreach (string line in File.ReadLines(listingFile))
+            {
+                var header = ListingHeader().Match(line);
+                if (header.Success)
+                {
+                    Assert.Equal("FullOpts", header.Groups["tier"].Value);
+                    current = listings[$"{header.Groups["type"].Value}:{header.Groups["method"].Value}"] = [];
+                }
+                else
+                {
+                    current?.Add(line);
+                }
+            }
+
+            return listings;
+        }
+        finally
+        {
+            File.Delete(listingFile);
+        }
+    }
+
+    [GeneratedRegex(@"^; Assembly listing for method [\w.]*\.(?<type>\w+):(?<method>\w+)\(.*\(\s*(?<tier>[^)]+)\)\s*$")]
+    private static partial Regex ListingHeader();
+
+    [GeneratedRegex(@"^\s+[a-z][a-z0-9]*(\s|$)")]
+    private static partial Regex Instruction();
+
+    /// <summary>jcc in all its spellings (ja, jae, jb, ..., jrcxz); jmp is unconditional.</summary>
+    [GeneratedRegex(@"^\s+j(?!mp\b)[a-z]+\s")]
+    private static partial Regex ConditionalJump();
+}

@@ -1,0 +1,53 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.CodeAnalysis.Text;
+
+namespace PamtGen.Generator.Tests;
+
+/// <summary>
+/// The generated source of every geometry of DOMAIN.md section 4 and x86 non-PAE, compared exactly with
+/// the snapshot checked in under Snapshots/. See README.md beside this file for how to update them.
+/// </summary>
+public class SnapshotTests
+{
+    public static TheoryData<string, string> Geometries => new()
+    {
+        { "X86_64FourLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48" },
+        { "X86_64FiveLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 5, VirtualAddressBits = 57" },
+        { "Arm64Granule4K", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48" },
+        { "Arm64Granule16K", "PageShift = 14, PmdShift = 25, PtrsPerPte = 2048, Levels = 4, VirtualAddressBits = 48" },
+        { "Arm64Granule64K", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 48" },
+        { "Arm64Granule64K52Bit", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 52" },
+        { "X86NonPae", "PageShift = 12, PmdShift = 22, PtrsPerPte = 1024, Levels = 2, VirtualAddressBits = 32, EntrySize = 4" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public async Task Generated_source_matches_the_snapshot(string name, string arguments)
+    {
+        string source = $$"""
+            using PamtGen;
+
+            namespace Snapshots;
+
+            [PageTableGeometry({{arguments}})]
+            [RefcountTable(ElementSize = 4)]
+            public static partial class {{name}};
+            """;
+        string hintName = $"Snapshots.{name}.PamtGen.g.cs";
+        string snapshot = SnapshotPath(name);
+        if (Environment.GetEnvironmentVariable("PAMTGEN_UPDATE_SNAPSHOTS") == "1")
+        {
+            var generated = GeneratorHarness.Run(source).GeneratedTrees.Single(t => t.FilePath.EndsWith(hintName, StringComparison.Ordinal));
+            await File.WriteAllTextAsync(snapshot, generated.GetText().ToString());
+        }
+
+        Assert.True(File.Exists(snapshot), $"no snapshot at {snapshot}; run with PAMTGEN_UPDATE_SNAPSHOTS=1 to write it");
+        var test = GeneratorHarness.NewTest(source);
+        test.TestState.GeneratedSources.Add((typeof(PamtGenerator), hintName, SourceText.From(await File.ReadAllTextAsync(snapshot), Encoding.UTF8)));
+        await test.RunAsync();
+    }
+
+    private static string SnapshotPath(string name, [CallerFilePath] string thisFile = "") =>
+        Path.Combine(Path.GetDirectoryName(thisFile)!, "Snapshots", name + ".g.cs");
+}
