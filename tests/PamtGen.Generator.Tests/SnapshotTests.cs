@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Reflection;
 using System.Text;
 using Microsoft.CodeAnalysis.Text;
 
@@ -35,11 +35,14 @@ public class SnapshotTests
             public static partial class {{name}};
             """;
         string hintName = $"Snapshots.{name}.PamtGen.g.cs";
-        string snapshot = SnapshotPath(name);
+        string snapshot = Path.Combine(AppContext.BaseDirectory, "Snapshots", name + ".g.cs");
         if (Environment.GetEnvironmentVariable("PAMTGEN_UPDATE_SNAPSHOTS") == "1")
         {
             var generated = GeneratorHarness.Run(source).GeneratedTrees.Single(t => t.FilePath.EndsWith(hintName, StringComparison.Ordinal));
-            await File.WriteAllTextAsync(snapshot, generated.GetText().ToString());
+            Directory.CreateDirectory(Path.GetDirectoryName(snapshot)!);
+            string text = generated.GetText().ToString();
+            await File.WriteAllTextAsync(Path.Combine(SourceDirectory(), name + ".g.cs"), text);
+            await File.WriteAllTextAsync(snapshot, text);
         }
 
         Assert.True(File.Exists(snapshot), $"no snapshot at {snapshot}; run with PAMTGEN_UPDATE_SNAPSHOTS=1 to write it");
@@ -48,6 +51,6 @@ public class SnapshotTests
         await test.RunAsync();
     }
 
-    private static string SnapshotPath(string name, [CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(thisFile)!, "Snapshots", name + ".g.cs");
+    private static string SourceDirectory() =>
+        typeof(SnapshotTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SnapshotSourceDirectory").Value!;
 }
