@@ -54,6 +54,22 @@ internal static class DiagnosticDescriptors
         "PG1011", "Attribute argument missing or not constant",
         "[{0}] needs a constant int for '{1}'");
 
+    public static readonly DiagnosticDescriptor CallbackNotStatic = Error(
+        "PG1012", "PTE callback must be static",
+        "[PteCallback] method '{0}' must be static, as a pte_fn_t is a plain function");
+
+    public static readonly DiagnosticDescriptor CallbackReturnType = Error(
+        "PG1013", "PTE callback must return int",
+        "[PteCallback] method '{0}' returns '{1}'; a pte_fn_t returns int (0 to go on, an error to stop the walk)");
+
+    public static readonly DiagnosticDescriptor CallbackParameters = Error(
+        "PG1014", "PTE callback parameters must be (ref Pte, ulong, TData)",
+        "[PteCallback] method '{0}': {1}; a pte_fn_t takes (ref Pte pte, ulong addr, TData data)");
+
+    public static readonly DiagnosticDescriptor CallbackGeneric = Error(
+        "PG1015", "PTE callback must not be generic",
+        "[PteCallback] method '{0}' is generic; its adapter struct calls one method, so give the data a concrete type");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Geometry, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 }

@@ -125,16 +125,10 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>PG1001/PG1002: the class must be static partial, and every type around it partial.</summary>
-    private static bool CheckShape(INamedTypeSymbol symbol, TypeDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+    internal static bool CheckContainingTypesPartial(TypeDeclarationSyntax? first, List<DiagnosticInfo> diagnostics)
     {
         bool ok = true;
-        if (declaration is not ClassDeclarationSyntax || !symbol.IsStatic || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-        {
-            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.NotStaticPartial, LocationInfo.From(declaration.Identifier), symbol.Name));
-            ok = false;
-        }
-
-        for (var parent = declaration.Parent as TypeDeclarationSyntax; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
+        for (var parent = first; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
         {
             if (!parent.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
@@ -144,6 +138,18 @@ public sealed partial class PamtGenerator
         }
 
         return ok;
+    }
+
+    private static bool CheckShape(INamedTypeSymbol symbol, TypeDeclarationSyntax declaration, List<DiagnosticInfo> diagnostics)
+    {
+        bool ok = true;
+        if (declaration is not ClassDeclarationSyntax || !symbol.IsStatic || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.NotStaticPartial, LocationInfo.From(declaration.Identifier), symbol.Name));
+            ok = false;
+        }
+
+        return CheckContainingTypesPartial(declaration.Parent as TypeDeclarationSyntax, diagnostics) && ok;
     }
 
     private static TypeSpec TypeSpecOf(INamedTypeSymbol symbol, TypeDeclarationSyntax declaration)
@@ -158,15 +164,17 @@ public sealed partial class PamtGenerator
         return new TypeSpec(ns, new EquatableArray<TypeDeclarationSpec>(containing), NameOf(declaration), symbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
     }
 
-    private static string KeywordOf(TypeDeclarationSyntax type) => type switch
+    /// <summary>The keyword to reopen <paramref name="type"/> with, "static class" included, so the partial parts agree.</summary>
+    internal static string KeywordOf(TypeDeclarationSyntax type) => type switch
     {
         RecordDeclarationSyntax record => record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? "record struct" : "record",
         StructDeclarationSyntax => "struct",
         InterfaceDeclarationSyntax => "interface",
+        _ when type.Modifiers.Any(SyntaxKind.StaticKeyword) => "static class",
         _ => "class",
     };
 
-    private static string NameOf(TypeDeclarationSyntax type) =>
+    internal static string NameOf(TypeDeclarationSyntax type) =>
         type.Identifier.ValueText + (type.TypeParameterList is { } parameters
             ? "<" + string.Join(", ", parameters.Parameters.Select(p => p.Identifier.ValueText)) + ">"
             : "");

@@ -20,6 +20,7 @@ public sealed partial class PamtGenerator : IIncrementalGenerator
     internal const string RefcountAttributeName = "PamtGen.RefcountTableAttribute";
     private const string GeometryAttributeShortName = "PageTableGeometry";
     private const string RefcountAttributeShortName = "RefcountTable";
+    internal const string CallbackAttributeName = "PamtGen.PteCallbackAttribute";
 
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -38,27 +39,32 @@ public sealed partial class PamtGenerator : IIncrementalGenerator
             .Where(static diagnostics => diagnostics.Count > 0)
             .WithTrackingName(TrackingNames.OrphanRefcount);
 
+        // Stage 1c, per [PteCallback] method: its shape checked, and its adapter described.
+        var callbacks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(CallbackAttributeName, static (node, _) => node is MethodDeclarationSyntax, ParseCallback)
+            .WithTrackingName(TrackingNames.Callback);
+
         // Stage 2, per class: report the diagnostics and, for a valid spec, emit one file. Runs only when the
         // class's result changed, so editing one class regenerates that class alone.
         context.RegisterSourceOutput(geometries, static (output, result) =>
-        {
-            foreach (var diagnostic in result.Diagnostics)
-            {
-                output.ReportDiagnostic(diagnostic.ToDiagnostic());
-            }
+            Output(output, result.Diagnostics, result.Spec is { } spec ? (HintName(spec), Emit(spec)) : null));
+        context.RegisterSourceOutput(callbacks, static (output, result) =>
+            Output(output, result.Diagnostics, result.Spec is { } spec ? (HintName(spec), Emit(spec)) : null));
+        context.RegisterSourceOutput(orphanRefcounts, static (output, diagnostics) => Output(output, diagnostics, null));
+    }
 
-            if (result.Spec is { } spec)
-            {
-                output.AddSource(HintName(spec), Emit(spec));
-            }
-        });
-        context.RegisterSourceOutput(orphanRefcounts, static (output, diagnostics) =>
+    /// <summary>Reports a result's diagnostics and adds its file, if it has one.</summary>
+    private static void Output(SourceProductionContext output, EquatableArray<DiagnosticInfo> diagnostics, (string HintName, string Source)? file)
+    {
+        foreach (var diagnostic in diagnostics)
         {
-            foreach (var diagnostic in diagnostics)
-            {
-                output.ReportDiagnostic(diagnostic.ToDiagnostic());
-            }
-        });
+            output.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+
+        if (file is { } generated)
+        {
+            output.AddSource(generated.HintName, generated.Source);
+        }
     }
 
     /// <summary>The names of the tracked pipeline steps, for the incremental tests.</summary>
@@ -66,5 +72,6 @@ public sealed partial class PamtGenerator : IIncrementalGenerator
     {
         public const string Geometry = nameof(Geometry);
         public const string OrphanRefcount = nameof(OrphanRefcount);
+        public const string Callback = nameof(Callback);
     }
 }

@@ -1,11 +1,11 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
-// JIT-compiles every public static method of the generated geometry classes, fully optimized when run
+// JIT-compiles every public static non-generic method (the helpers; the walkers are generic over their callbacks) of the generated geometry classes, fully optimized when run
 // with DOTNET_TieredCompilation=0, so DOTNET_JitDisasm prints each one on its own.
 foreach (var type in typeof(PamtGen.Generator.Probe.X86_64FourLevel).Assembly.GetTypes().Where(t => t.Namespace == "PamtGen.Generator.Probe" && t.IsAbstract && t.IsSealed))
 {
-    foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+    foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Where(m => !m.IsGenericMethodDefinition))
     {
         RuntimeHelpers.PrepareMethod(method.MethodHandle);
         Console.WriteLine($"{type.Name}.{method.Name}");

@@ -73,7 +73,7 @@ public class IncrementalTests
 
     /// <summary>The steps the generator names (Roslyn's own steps inside ForAttributeWithMetadataName hold syntax by design).</summary>
     private static IEnumerable<KeyValuePair<string, System.Collections.Immutable.ImmutableArray<IncrementalGeneratorRunStep>>> OurSteps(GeneratorRunResult result) =>
-        result.TrackedSteps.Where(s => s.Key is PamtGenerator.TrackingNames.Geometry or PamtGenerator.TrackingNames.OrphanRefcount);
+        result.TrackedSteps.Where(s => s.Key is PamtGenerator.TrackingNames.Geometry or PamtGenerator.TrackingNames.OrphanRefcount or PamtGenerator.TrackingNames.Callback);
 
     private static (GeneratorDriver Driver, Compilation Compilation) FirstRun()
     {

@@ -262,3 +262,26 @@ public class WalkerRuleTests
         PteHole = (ulong addr, ulong next, int depth, List<(ulong Addr, ulong Value)> c) => 0,
     };
 }
+
+/// <summary>Regression (found by the 100 000-case differential run): a range that leaves the translated window.</summary>
+public class WalkerWindowTests
+{
+    [Theory]
+    [MemberData(nameof(WalkerRuleTests.Geometries), MemberType = typeof(WalkerRuleTests))]
+    public void A_range_that_crosses_a_virtual_address_size_boundary_is_einval_not_a_crash(string name)
+    {
+        var m = new Machine(WalkerRuleTests.Of(name));
+        ulong window = 1UL << m.Geometry.VirtualAddressBits; // e.g. the end of the lower half's canonical range
+        ulong start = window - (2 * m.P);
+        var calls = new List<(ulong Addr, ulong Value)>();
+        var before = m.Allocator.Stats;
+        Assert.Equal(-Errno.EINVAL, ReferenceWalkers.ApplyToPageRange(m.Mm, start, 4 * m.P, Machine.Recorder(), calls));
+        Assert.Equal(-Errno.EINVAL, ReferenceWalkers.ApplyToExistingPageRange(m.Mm, start, 4 * m.P, Machine.Recorder(), calls));
+        Assert.Equal(-Errno.EINVAL, ReferenceWalkers.WalkPageRange(m.Mm, start, start + (4 * m.P), new MmWalkOps<int> { PteHole = (a, n, d, _) => 0 }, 0));
+        Assert.Empty(calls);
+        Assert.Equal(before, m.Allocator.Stats);
+        // Up to the boundary is fine.
+        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(m.Mm, start, 2 * m.P, Machine.Recorder(), calls));
+        Assert.Equal(2, calls.Count);
+    }
+}

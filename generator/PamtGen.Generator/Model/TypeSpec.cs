@@ -9,6 +9,12 @@ internal sealed class TypeDeclarationSpec(string keyword, string nameWithTypePar
 
     public string NameWithTypeParameters { get; } = nameWithTypeParameters;
 
+    /// <summary>The partial declaration that reopens the type: "static partial class X", "partial record struct Y&lt;T&gt;".</summary>
+    public string PartialDeclaration =>
+        Keyword.StartsWith("static ", StringComparison.Ordinal)
+            ? $"static partial {Keyword.Substring("static ".Length)} {NameWithTypeParameters}"
+            : $"partial {Keyword} {NameWithTypeParameters}";
+
     public bool Equals(TypeDeclarationSpec? other) =>
         other is not null && Keyword == other.Keyword && NameWithTypeParameters == other.NameWithTypeParameters;
 

@@ -39,6 +39,13 @@ public sealed class Page
     /// <summary>The page's content as 64-bit words; a BUG after the page was freed.</summary>
     internal ulong[] Words => _words ?? throw new KernelBugException($"use of pfn 0x{Pfn:x} after __free_page", Pfn);
 
+    /// <summary>
+    /// The entry slots of a page-table page, one 64-bit slot per entry whatever the entry size; for the
+    /// generated walkers (the kernel reaches them through pXd_offset()).
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public Span<ulong> TableEntries => Words;
+
     /// <summary>page_address(): the page's bytes (a data page only).</summary>
     public Span<byte> Bytes => MemoryMarshal.AsBytes(Words.AsSpan());
 

@@ -223,6 +223,14 @@ public sealed class Geometry : IEquatable<Geometry>
         return boundary - 1 < end - 1 ? boundary : end;
     }
 
+    /// <summary>
+    /// True when <c>[addr, end)</c> (non-empty) lies in one 2^VirtualAddressBits window, so its top-level
+    /// indices do not run off the top table. A range across the non-canonical hole does not: the kernel
+    /// has no check for it and would walk past the end of the pgd.
+    /// </summary>
+    public bool InOneWindow(ulong addr, ulong end) =>
+        VirtualAddressBits == 64 || (addr >> VirtualAddressBits) == ((end - 1) >> VirtualAddressBits);
+
     /// <inheritdoc/>
     public bool Equals(Geometry? other) =>
         other is not null && PageShift == other.PageShift && EntrySize == other.EntrySize && Levels == other.Levels

@@ -39,6 +39,20 @@ public sealed class Mm
     /// <summary>mm-&gt;page_table_lock: serialises the installation of missing tables.</summary>
     public Lock PageTableLock { get; } = new();
 
+    /// <summary>
+    /// Throws when this address space's geometry is not the one a generated walker was built for
+    /// (checked once per walk, before anything is touched).
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public void RequireGeometry(int pageShift, int entrySize, int levels, int virtualAddressBits, string generatedFor)
+    {
+        if (Geometry.PageShift != pageShift || Geometry.EntrySize != entrySize || Geometry.Levels != levels || Geometry.VirtualAddressBits != virtualAddressBits)
+        {
+            throw new ArgumentException(
+                $"{generatedFor} walks {1 << (pageShift - 10)}K-page, {levels}-level, {virtualAddressBits}-bit tables of {entrySize}-byte entries; this mm has {Geometry}");
+        }
+    }
+
     /// <summary>The entry slot <paramref name="index"/> of a table page, as the raw value.</summary>
     internal static ref ulong EntryAt(Page table, int index) => ref table.Words[index];
 
@@ -46,7 +60,8 @@ public sealed class Mm
     internal static ref Pte PteAt(Page table, int index) => ref Unsafe.As<ulong, Pte>(ref table.Words[index]);
 
     /// <summary>pXd_page_vaddr(): the table an upper-level entry points to.</summary>
-    internal Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
 
     /// <summary>
     /// __pte_alloc_kernel() and __pmd_alloc()/__pud_alloc()/__p4d_alloc(): when the entry at
@@ -54,7 +69,8 @@ public sealed class Mm
     /// install it under <see cref="PageTableLock"/>; if another thread installed one first, free ours.
     /// False when the allocation fails (the caller returns -ENOMEM).
     /// </summary>
-    internal bool PopulateIfNone(Page table, int index)
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public bool PopulateIfNone(Page table, int index)
     {
         ref ulong entry = ref EntryAt(table, index);
         if (Volatile.Read(ref entry) != 0)

@@ -79,17 +79,26 @@ public static class Pgtable
     /// <summary>pud_none(): the entry is zero.</summary>
     public static bool PudNone(Pud pud) => pud.Value == 0;
 
+    /// <summary>pud_present(): the present bit is set.</summary>
+    public static bool PudPresent(Pud pud) => (pud.Value & (ulong)PteFlags.Present) != 0;
+
     /// <summary>pud_leaf(): a present huge mapping rather than a pointer to a pmd table.</summary>
     public static bool PudLeaf(Pud pud) => EntryLeaf(pud.Value);
 
     /// <summary>p4d_none(): the entry is zero.</summary>
     public static bool P4dNone(P4d p4d) => p4d.Value == 0;
 
+    /// <summary>p4d_present(): the present bit is set.</summary>
+    public static bool P4dPresent(P4d p4d) => (p4d.Value & (ulong)PteFlags.Present) != 0;
+
     /// <summary>p4d_leaf(): a present leaf entry.</summary>
     public static bool P4dLeaf(P4d p4d) => EntryLeaf(p4d.Value);
 
     /// <summary>pgd_none(): the entry is zero.</summary>
     public static bool PgdNone(Pgd pgd) => pgd.Value == 0;
+
+    /// <summary>pgd_present(): the present bit is set.</summary>
+    public static bool PgdPresent(Pgd pgd) => (pgd.Value & (ulong)PteFlags.Present) != 0;
 
     /// <summary>pgd_leaf(): a present leaf entry.</summary>
     public static bool PgdLeaf(Pgd pgd) => EntryLeaf(pgd.Value);

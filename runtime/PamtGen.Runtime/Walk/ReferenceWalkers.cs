@@ -15,7 +15,8 @@ public static class ReferenceWalkers
     /// <summary>
     /// apply_to_page_range(): calls <paramref name="fn"/> for every PTE of
     /// <c>[addr, addr + size)</c> in ascending order, allocating missing tables (-ENOMEM when that fails).
-    /// -EINVAL for an empty or wrapping range or a leaf at an upper level. The first non-zero return
+    /// -EINVAL for an empty or wrapping range, a range that leaves the 2^VirtualAddressBits window it starts in,
+    /// or a leaf at an upper level. The first non-zero return
     /// stops the walk and is returned; nothing done before it is undone.
     /// </summary>
     public static int ApplyToPageRange<TData>(Mm mm, ulong addr, ulong size, PteFn<TData> fn, TData data) =>
@@ -39,7 +40,7 @@ public static class ReferenceWalkers
     {
         ArgumentNullException.ThrowIfNull(mm);
         ArgumentNullException.ThrowIfNull(ops);
-        if (start >= end)
+        if (start >= end || !mm.Geometry.InOneWindow(start, end))
         {
             return -Errno.EINVAL;
         }
@@ -53,9 +54,9 @@ public static class ReferenceWalkers
         ArgumentNullException.ThrowIfNull(mm);
         ArgumentNullException.ThrowIfNull(fn);
         ulong end = addr + size;
-        if (addr >= end)
+        if (addr >= end || !mm.Geometry.InOneWindow(addr, end))
         {
-            return -Errno.EINVAL; // WARN_ON(addr >= end): empty, or wraps past the top of the address space
+            return -Errno.EINVAL; // WARN_ON(addr >= end): empty or wrapping; or leaving the translated window
         }
 
         return ApplyToUpperRange(mm, PageTableLevel.Pgd, mm.Pgd, mm.Geometry.Index(PageTableLevel.Pgd, addr), addr, end, fn, data, create);
@@ -185,14 +186,15 @@ public static class ReferenceWalkers
                 break;
             }
 
-            // Descend only when a callback below wants it, and never into a leaf (walk_pud_range, walk_pmd_range).
+            // Descend only when a callback below wants it, and never into a leaf or an entry the callback left
+            // not present: walk_pud_range()/walk_pmd_range() re-read the entry after pud_entry/pmd_entry.
             bool wanted = level switch
             {
                 PageTableLevel.Pmd => ops.PteEntry is not null,
                 PageTableLevel.Pud => ops.PmdEntry is not null || ops.PteEntry is not null,
                 _ => ops.PudEntry is not null || ops.PmdEntry is not null || ops.PteEntry is not null,
             };
-            if (!wanted || (checks && Pgtable.EntryLeaf(entry)))
+            if (!wanted || (checks && !IsTable(Volatile.Read(ref slot))))
             {
                 continue;
             }
@@ -241,6 +243,9 @@ public static class ReferenceWalkers
 
         return err;
     }
+
+    /// <summary>Present and not a leaf: an entry that points to a table.</summary>
+    private static bool IsTable(ulong entry) => (entry & (ulong)PteFlags.Present) != 0 && !Pgtable.EntryLeaf(entry);
 
     /// <summary>The kernel's loop step <c>pXd++, addr = next, addr != end</c>.</summary>
     private static bool Advance(ref int index, ref ulong addr, ulong next, ulong end)

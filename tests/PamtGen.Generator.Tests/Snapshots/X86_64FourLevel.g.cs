@@ -160,5 +160,322 @@ namespace Snapshots
         /// <summary>DIV_ROUND_UP(x, 1 &lt;&lt; shift) without the kernel macro's overflow of x + divisor - 1: the quotient, plus 1 exactly when there is a remainder.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static ulong DivRoundUp(ulong x, int shift) => (x >> shift) + (((x & ((1UL << shift) - 1)) + ((1UL << shift) - 1)) >> shift);
+
+        /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
+        public static int ApplyToPageRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
+        {
+            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86_64FourLevel));
+            ulong end = addr + size;
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: true);
+        }
+
+        /// <summary>apply_to_existing_page_range(): like <see cref="ApplyToPageRange{TFn}"/>, but never allocates: ranges without a table are skipped and <paramref name="fn"/> is called only for PTEs that are not none.</summary>
+        public static int ApplyToExistingPageRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
+        {
+            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86_64FourLevel));
+            ulong end = addr + size;
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: false);
+        }
+
+        /// <summary>walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name="TOps"/> declares them. Never allocates; -EINVAL when <paramref name="start"/> &gt;= <paramref name="end"/>.</summary>
+        public static int WalkPageRange<TOps>(global::PamtGen.Mm mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        {
+            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86_64FourLevel));
+            return start >= end || (start >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : WalkPgdRange(mm, start, end, ref ops);
+        }
+
+        /// <summary>apply_to_pgd_range(): one pass over the top table; with 4 levels the levels between it and the next table are folded, so its entries are checked as p4d_none()/p4d_leaf() check them.</summary>
+        private static int ApplyToPgdRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        {
+            global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PgdIndex(addr); ; index++)
+            {
+                ulong next = PgdAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (!global::PamtGen.Pgtable.P4dNone(new global::PamtGen.P4d(entry)) || create)
+                {
+                    if (global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                    {
+                        return -global::PamtGen.Errno.EINVAL;
+                    }
+
+                    int err = ApplyToPudRange(mm, table, index, addr, next, ref fn, create);
+                    if (err != 0)
+                    {
+                        return err;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>apply_to_pud_range(): one pass over a pud table, allocating it first when <paramref name="create"/>.</summary>
+        private static int ApplyToPudRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        {
+            if (create && !mm.PopulateIfNone(parent, parentIndex))
+            {
+                return -global::PamtGen.Errno.ENOMEM; // pud_alloc() failed
+            }
+
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PudIndex(addr); ; index++)
+            {
+                ulong next = PudAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (!global::PamtGen.Pgtable.PudNone(new global::PamtGen.Pud(entry)) || create)
+                {
+                    if (global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                    {
+                        return -global::PamtGen.Errno.EINVAL;
+                    }
+
+                    int err = ApplyToPmdRange(mm, table, index, addr, next, ref fn, create);
+                    if (err != 0)
+                    {
+                        return err;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>apply_to_pmd_range(): one pass over a pmd table, allocating it first when <paramref name="create"/>.</summary>
+        private static int ApplyToPmdRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        {
+            if (create && !mm.PopulateIfNone(parent, parentIndex))
+            {
+                return -global::PamtGen.Errno.ENOMEM; // pmd_alloc() failed
+            }
+
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PmdIndex(addr); ; index++)
+            {
+                ulong next = PmdAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (!global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)) || create)
+                {
+                    if (global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                    {
+                        return -global::PamtGen.Errno.EINVAL;
+                    }
+
+                    int err = ApplyToPteRange(mm, table, index, addr, next, ref fn, create);
+                    if (err != 0)
+                    {
+                        return err;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>apply_to_pte_range(): the callback for every PTE of one table (when <paramref name="create"/>) or for those that are not none.</summary>
+        private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        {
+            if (create && !mm.PopulateIfNone(pmd, pmdIndex))
+            {
+                return -global::PamtGen.Errno.ENOMEM; // pte_alloc_kernel() failed
+            }
+
+            global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_kernel()
+            for (int index = (int)PteIndex(addr); ; index++)
+            {
+                ref global::PamtGen.Pte pte = ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref entries[index]);
+                if (create || !global::PamtGen.Pgtable.PteNone(global::PamtGen.Pgtable.PtepGet(ref pte)))
+                {
+                    int err = fn.Invoke(ref pte, addr);
+                    if (err != 0)
+                    {
+                        return err;
+                    }
+                }
+
+                if ((addr += PageSize) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>walk_pgd_range(): one pass over the top table; with 4 levels the levels between it and the next table are folded, so its entries are checked as p4d_none()/p4d_leaf() check them.</summary>
+        private static int WalkPgdRange<TOps>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        {
+            global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
+            global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PgdIndex(addr); ; index++)
+            {
+                ulong next = PgdAddrEnd(addr, end);
+                ref ulong slot = ref entries[index];
+                if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0)
+                {
+                    ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                    if (global::PamtGen.Pgtable.P4dNone(new global::PamtGen.P4d(entry)))
+                    {
+                        if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
+                        {
+                            int err = ops.PteHole(addr, next, 1);
+                            if (err != 0)
+                            {
+                                return err;
+                            }
+                        }
+                    }
+                    else
+                    {
+                        entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
+                        if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.P4dPresent(new global::PamtGen.P4d(entry)) && !global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                        {
+                            int err = WalkPudRange(mm, table, index, addr, next, ref ops);
+                            if (err != 0)
+                            {
+                                return err;
+                            }
+                        }
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>walk_pud_range(): one pass over a present pud table.</summary>
+        private static int WalkPudRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        {
+            global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PudIndex(addr); ; index++)
+            {
+                ulong next = PudAddrEnd(addr, end);
+                ref ulong slot = ref entries[index];
+                ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                if (global::PamtGen.Pgtable.PudNone(new global::PamtGen.Pud(entry)))
+                {
+                    if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
+                    {
+                        int err = ops.PteHole(addr, next, 2);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+                }
+                else
+                {
+                    if ((callbacks & global::PamtGen.PageWalkCallbacks.PudEntry) != 0)
+                    {
+                        int err = ops.PudEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pud>(ref slot), addr, next);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+
+                    entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.PudPresent(new global::PamtGen.Pud(entry)) && !global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                    {
+                        int err = WalkPmdRange(mm, table, index, addr, next, ref ops);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>walk_pmd_range(): one pass over a present pmd table.</summary>
+        private static int WalkPmdRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        {
+            global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            for (int index = (int)PmdIndex(addr); ; index++)
+            {
+                ulong next = PmdAddrEnd(addr, end);
+                ref ulong slot = ref entries[index];
+                ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                if (global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)))
+                {
+                    if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
+                    {
+                        int err = ops.PteHole(addr, next, 3);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+                }
+                else
+                {
+                    if ((callbacks & global::PamtGen.PageWalkCallbacks.PmdEntry) != 0)
+                    {
+                        int err = ops.PmdEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pmd>(ref slot), addr, next);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+
+                    entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                    {
+                        int err = WalkPteRange(mm, table, index, addr, next, ref ops);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>walk_pte_range(): pte_entry for every PTE of one present table.</summary>
+        private static int WalkPteRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        {
+            global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_map()
+            for (int index = (int)PteIndex(addr); ; index++)
+            {
+                int err = ops.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref entries[index]), addr, addr + PageSize);
+                if (err != 0)
+                {
+                    return err;
+                }
+
+                if ((addr += PageSize) == end)
+                {
+                    return 0;
+                }
+            }
+        }
     }
 }

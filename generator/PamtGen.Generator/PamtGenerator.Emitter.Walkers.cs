@@ -1,0 +1,327 @@
+using System.Collections.Generic;
+using System.Linq;
+using PamtGen.Generator.Model;
+
+namespace PamtGen.Generator;
+
+public sealed partial class PamtGenerator
+{
+    private const string Pgtable = "global::PamtGen.Pgtable";
+    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    private const string Callbacks = "global::PamtGen.PageWalkCallbacks";
+    private const string MmType = "global::PamtGen.Mm";
+    private const string PageType = "global::PamtGen.Page";
+    private const string Einval = "-global::PamtGen.Errno.EINVAL";
+    private const string Enomem = "-global::PamtGen.Errno.ENOMEM";
+
+    /// <summary>The kernel's level names, by walk depth (0 = pgd ... 4 = pte).</summary>
+    private static readonly string[] LevelNames = ["Pgd", "P4d", "Pud", "Pmd", "Pte"];
+
+    /// <summary>
+    /// The generated page-range walkers: apply_to_page_range(), apply_to_existing_page_range() and
+    /// walk_page_range() as one small method per real level, as mm/memory.c and mm/pagewalk.c are written.
+    /// Folded levels have no method: their folded helpers (never none, addr_end = end) are applied here, so
+    /// the top table's entries are checked with the kernel's name for the level that checks them
+    /// (p4d_none() on 4 levels, pud_none() on 3, pmd_none() on 2) and holes there get that depth.
+    /// </summary>
+    private static void EmitWalkers(MemberWriter w, GeometrySpec s)
+    {
+        var levels = RealLevels(s);
+        string check = LevelNames[TopCheckDepth(s)];
+        w.Member(
+            "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.",
+            $"public static int ApplyToPageRange<TFn>({MmType} mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            "{",
+            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
+            "    ulong end = addr + size;",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: true);",
+            "}");
+        w.Member(
+            "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}\"/>, but never allocates: ranges without a table are skipped and <paramref name=\"fn\"/> is called only for PTEs that are not none.",
+            $"public static int ApplyToExistingPageRange<TFn>({MmType} mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            "{",
+            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
+            "    ulong end = addr + size;",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: false);",
+            "}");
+        w.Member(
+            "walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.",
+            $"public static int WalkPageRange<TOps>({MmType} mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps",
+            "{",
+            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
+            $"    return {InvalidRange(s, "start", "end")} ? {Einval} : WalkPgdRange(mm, start, end, ref ops);",
+            "}");
+
+        for (int i = 0; i < levels.Count - 1; i++)
+        {
+            EmitApplyUpper(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
+        }
+
+        EmitApplyPte(w, levels[levels.Count - 2]);
+        for (int i = 0; i < levels.Count - 1; i++)
+        {
+            EmitWalkUpper(w, s, levels, i);
+        }
+
+        EmitWalkPte(w, levels[levels.Count - 2]);
+    }
+
+    /// <summary>apply_to_pgd_range() (the loop of __apply_to_page_range()) and apply_to_p4d/pud/pmd_range().</summary>
+    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, List<int> levels, int position, string checkName)
+    {
+        string name = LevelNames[levels[position]];
+        string child = LevelNames[levels[position + 1]];
+        var code = new CodeLines();
+        code.Open($"private static int ApplyTo{name}Range<TFn>({UpperParameters(position)}, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
+        EmitTableOffset(code, position, name, create: true);
+        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        code.Line($"ulong next = {name}AddrEnd(addr, end);");
+        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
+        code.Open($"if (!{Pgtable}.{checkName}None(new global::PamtGen.{checkName}(entry)) || create)");
+        code.Open($"if ({Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
+        code.Line($"return {Einval};");
+        code.Close();
+        code.Line();
+        code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, create);");
+        code.ReturnIfError();
+        code.Close();
+        code.Line();
+        code.Open("if ((addr = next) == end)");
+        code.Line("return 0;");
+        code.Close();
+        code.Close();
+        code.Close();
+        w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
+    }
+
+    /// <summary>apply_to_pte_range().</summary>
+    private static void EmitApplyPte(MemberWriter w, int parentLevel)
+    {
+        var code = new CodeLines();
+        string parent = LevelNames[parentLevel].ToLowerInvariant();
+        code.Open($"private static int ApplyToPteRange<TFn>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
+        code.Open($"if (create && !mm.PopulateIfNone({parent}, {parent}Index))");
+        code.Line($"return {Enomem}; // pte_alloc_kernel() failed");
+        code.Close();
+        code.Line();
+        code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_kernel()");
+        code.Open("for (int index = (int)PteIndex(addr); ; index++)");
+        code.Line($"ref global::PamtGen.Pte pte = ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref entries[index]);");
+        code.Open($"if (create || !{Pgtable}.PteNone({Pgtable}.PtepGet(ref pte)))");
+        code.Line("int err = fn.Invoke(ref pte, addr);");
+        code.ReturnIfError();
+        code.Close();
+        code.Line();
+        code.Open("if ((addr += PageSize) == end)");
+        code.Line("return 0;");
+        code.Close();
+        code.Close();
+        code.Close();
+        w.Member("apply_to_pte_range(): the callback for every PTE of one table (when <paramref name=\"create\"/>) or for those that are not none.", code.ToArray());
+    }
+
+    /// <summary>walk_pgd_range() and walk_p4d/pud/pmd_range().</summary>
+    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, List<int> levels, int position)
+    {
+        string name = LevelNames[levels[position]];
+        string child = LevelNames[levels[position + 1]];
+        var code = new CodeLines();
+        code.Open($"private static int Walk{name}Range<TOps>({UpperParameters(position)}, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
+        code.Line($"{Callbacks} callbacks = TOps.Callbacks;");
+        EmitTableOffset(code, position, name, create: false);
+        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        code.Line($"ulong next = {name}AddrEnd(addr, end);");
+        code.Line("ref ulong slot = ref entries[index];");
+        int opened = 0;
+
+        // The folded levels above the one that checks the top table's entries: never none, so pud_entry is
+        // called for every slot (on 2 levels), and each descends only when a callback below it exists.
+        int check = position == 0 ? TopCheckDepth(s) : levels[position];
+        for (int folded = levels[position]; folded < check; folded++)
+        {
+            if (folded == 2)
+            {
+                EmitEntryCallback(code, "Pud");
+            }
+
+            code.Open($"if ((callbacks & ({WantedBelow(folded)})) != 0)");
+            opened++;
+        }
+
+        string checkName = LevelNames[check];
+        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref slot);");
+        code.Open($"if ({Pgtable}.{checkName}None(new global::PamtGen.{checkName}(entry)))");
+        code.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
+        code.Line($"int err = ops.PteHole(addr, next, {check});");
+        code.ReturnIfError();
+        code.Close();
+        code.Close();
+        code.Open("else");
+        if (check is 2 or 3)
+        {
+            EmitEntryCallback(code, checkName);
+        }
+
+        code.Line("entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it");
+        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0 && {Pgtable}.{checkName}Present(new global::PamtGen.{checkName}(entry)) && !{Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
+        code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops);");
+        code.ReturnIfError();
+        code.Close();
+        code.Close();
+        for (; opened > 0; opened--)
+        {
+            code.Close();
+        }
+
+        code.Line();
+        code.Open("if ((addr = next) == end)");
+        code.Line("return 0;");
+        code.Close();
+        code.Close();
+        code.Close();
+        w.Member($"walk_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a present {name.ToLowerInvariant()} table.")}", code.ToArray());
+    }
+
+    /// <summary>walk_pte_range(): pte_entry for every PTE of the table in the range.</summary>
+    private static void EmitWalkPte(MemberWriter w, int parentLevel)
+    {
+        var code = new CodeLines();
+        string parent = LevelNames[parentLevel].ToLowerInvariant();
+        code.Open($"private static int WalkPteRange<TOps>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
+        code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_map()");
+        code.Open("for (int index = (int)PteIndex(addr); ; index++)");
+        code.Line($"int err = ops.PteEntry(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref entries[index]), addr, addr + PageSize);");
+        code.ReturnIfError();
+        code.Line();
+        code.Open("if ((addr += PageSize) == end)");
+        code.Line("return 0;");
+        code.Close();
+        code.Close();
+        code.Close();
+        w.Member("walk_pte_range(): pte_entry for every PTE of one present table.", code.ToArray());
+    }
+
+    private static void EmitEntryCallback(CodeLines code, string level)
+    {
+        code.Open($"if ((callbacks & {Callbacks}.{level}Entry) != 0)");
+        code.Line($"int err = ops.{level}Entry(ref {Unsafe}.As<ulong, global::PamtGen.{level}>(ref slot), addr, next);");
+        code.ReturnIfError();
+        code.Close();
+        code.Line();
+    }
+
+    /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it.</summary>
+    private static void EmitTableOffset(CodeLines code, int position, string name, bool create)
+    {
+        if (position == 0)
+        {
+            code.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
+        }
+        else
+        {
+            if (create)
+            {
+                code.Open("if (create && !mm.PopulateIfNone(parent, parentIndex))");
+                code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
+                code.Close();
+                code.Line();
+            }
+
+            code.Line($"{PageType} table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // {name.ToLowerInvariant()}_offset()");
+        }
+
+        code.Line("global::System.Span<ulong> entries = table.TableEntries;");
+    }
+
+    /// <summary>
+    /// The kernel's WARN_ON(addr &gt;= end) (empty or wrapping), and a range that leaves the 2^VA window it starts
+    /// in, which the kernel does not check and which would run past the end of the top table.
+    /// </summary>
+    private static string InvalidRange(GeometrySpec s, string start, string end) =>
+        s.VirtualAddressBits == 64
+            ? $"{start} >= {end}"
+            : $"{start} >= {end} || ({start} >> VirtualAddressBits) != (({end} - 1) >> VirtualAddressBits)";
+
+    private static string UpperParameters(int position) =>
+        position == 0
+            ? $"{MmType} mm, ulong addr, ulong end"
+            : $"{MmType} mm, {PageType} parent, int parentIndex, ulong addr, ulong end";
+
+    /// <summary>The callbacks below <paramref name="depth"/> that make the kernel descend past it.</summary>
+    private static string WantedBelow(int depth) => depth switch
+    {
+        3 => $"{Callbacks}.PteEntry",
+        2 => $"{Callbacks}.PmdEntry | {Callbacks}.PteEntry",
+        _ => $"{Callbacks}.PudEntry | {Callbacks}.PmdEntry | {Callbacks}.PteEntry",
+    };
+
+    private static string TopTableNote(GeometrySpec s, string checkName) =>
+        s.Levels == 5
+            ? "one pass over the top table."
+            : $"one pass over the top table; with {s.Levels} levels the levels between it and the next table are folded, so its entries are checked as {checkName.ToLowerInvariant()}_none()/{checkName.ToLowerInvariant()}_leaf() check them.";
+
+    /// <summary>The real levels, top first, as walk depths: 2 levels are pgd, pte; 3 add pmd; 4 add pud; 5 add p4d.</summary>
+    private static List<int> RealLevels(GeometrySpec s)
+    {
+        var levels = new List<int> { 0 };
+        if (s.HasP4d)
+        {
+            levels.Add(1);
+        }
+
+        if (s.HasPud)
+        {
+            levels.Add(2);
+        }
+
+        if (s.HasPmd)
+        {
+            levels.Add(3);
+        }
+
+        levels.Add(4);
+        return levels;
+    }
+
+    /// <summary>The depth whose helpers check the top table's entries: the lowest level folded into it.</summary>
+    private static int TopCheckDepth(GeometrySpec s) => 5 - s.Levels;
+
+    private static string TypeNameOnly(GeometrySpec s)
+    {
+        string name = s.Type.NameWithTypeParameters;
+        int generic = name.IndexOf('<');
+        return generic < 0 ? name : name.Substring(0, generic);
+    }
+
+    /// <summary>Lines of a method body, indented by braces.</summary>
+    private sealed class CodeLines
+    {
+        private readonly List<string> _lines = [];
+        private int _indent;
+
+        public void Line(string text = "") => _lines.Add(text.Length == 0 ? "" : new string(' ', 4 * _indent) + text);
+
+        public void Open(string header)
+        {
+            Line(header);
+            Line("{");
+            _indent++;
+        }
+
+        public void Close()
+        {
+            _indent--;
+            Line("}");
+        }
+
+        /// <summary>The kernel's "if (err) return err;" after a call that can stop the walk.</summary>
+        public void ReturnIfError()
+        {
+            Open("if (err != 0)");
+            Line("return err;");
+            Close();
+        }
+
+        public string[] ToArray() => _lines.ToArray();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using PamtGen.Generator.Model;
+
+namespace PamtGen.Generator;
+
+public sealed partial class PamtGenerator
+{
+    private const string PteTypeName = "PamtGen.Pte";
+
+    private static readonly SymbolDisplayFormat FullyQualified =
+        SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>
+    /// Checks that a [PteCallback] method has the pte_fn_t shape, <c>static int M(ref Pte pte, ulong addr, TData data)</c>,
+    /// in partial types, and describes its adapter.
+    /// </summary>
+    internal static CallbackParseResult ParseCallback(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var method = (IMethodSymbol)context.TargetSymbol;
+        var syntax = (MethodDeclarationSyntax)context.TargetNode;
+        string name = method.Name;
+
+        if (!method.IsStatic)
+        {
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackNotStatic, LocationInfo.From(syntax.Identifier), name));
+        }
+
+        if (method.ReturnType.SpecialType != SpecialType.System_Int32 || method.RefKind != RefKind.None)
+        {
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackReturnType, LocationInfo.From(syntax.ReturnType), name, method.ReturnType.ToDisplayString()));
+        }
+
+        if (method.IsGenericMethod)
+        {
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackGeneric, LocationInfo.From(syntax.TypeParameterList), name));
+        }
+
+        if (ParameterProblem(method) is { } problem)
+        {
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackParameters, LocationInfo.From(syntax.ParameterList), name, problem));
+        }
+
+        bool containersOk = CheckContainingTypesPartial(syntax.Parent as TypeDeclarationSyntax, diagnostics);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (diagnostics.Count > 0 || !containersOk || syntax.Parent is not TypeDeclarationSyntax)
+        {
+            return new CallbackParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics));
+        }
+
+        var types = new List<TypeDeclarationSpec>();
+        for (var parent = syntax.Parent as TypeDeclarationSyntax; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
+        {
+            types.Insert(0, new TypeDeclarationSpec(KeywordOf(parent), NameOf(parent)));
+        }
+
+        var spec = new CallbackSpec(
+            method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
+            new EquatableArray<TypeDeclarationSpec>(types),
+            name,
+            method.Parameters[2].Type.ToDisplayString(FullyQualified),
+            SyntaxFacts.GetText(method.DeclaredAccessibility),
+            method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "." + name);
+        return new CallbackParseResult(spec, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    /// <summary>What is wrong with the parameters, or null when they are (ref Pte, ulong, TData).</summary>
+    private static string? ParameterProblem(IMethodSymbol method)
+    {
+        var parameters = method.Parameters;
+        if (parameters.Length != 3)
+        {
+            return $"it has {parameters.Length} parameter(s)";
+        }
+
+        if (parameters[0].Type.ToDisplayString() != PteTypeName || parameters[0].RefKind != RefKind.Ref)
+        {
+            return parameters[0].Type.ToDisplayString() == PteTypeName ? "the PTE must be passed by 'ref'" : $"the first parameter is '{parameters[0].Type.ToDisplayString()}', not 'ref Pte'";
+        }
+
+        if (parameters[1].Type.SpecialType != SpecialType.System_UInt64 || parameters[1].RefKind != RefKind.None)
+        {
+            return "the second parameter must be the address, a 'ulong' passed by value";
+        }
+
+        if (parameters[2].RefKind != RefKind.None || parameters[2].Type is IErrorTypeSymbol || parameters[2].Type.IsRefLikeType)
+        {
+            return "the data must be passed by value, with a type a struct field can hold";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,334 @@
+using PamtGen.Generator.Probe;
+using Xunit.Abstractions;
+using static PamtGen.Pgtable;
+
+namespace PamtGen.Generator.Tests;
+
+/// <summary>
+/// The generated walkers against the runtime's reference walkers, on random scenarios: ranges that cross
+/// every level boundary, start at 0 or end near the top of the address space; random prior populations and
+/// leaf entries; callbacks that map, unmap and fail at random; random allocation failures. Every callback
+/// invocation (in order, with the PTE or entry value it saw), the return code, the final table state and the
+/// allocator's accounting must be identical. CI runs 1 000 cases per geometry; PAMTGEN_DIFFERENTIAL_CASES=100000
+/// runs more.
+/// </summary>
+public class DifferentialWalkerTests(ITestOutputHelper output)
+{
+    private static readonly int Cases =
+        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_DIFFERENTIAL_CASES"), out int n) && n > 0 ? n : 1_000;
+
+    public static TheoryData<string> Names => new() { "X86_64FourLevel", "X86_64FiveLevel", "Arm64Granule16K", "Arm64Granule64K" };
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Generated_walkers_match_the_reference_callback_for_callback(string name)
+    {
+        var kinds = new Dictionary<string, int>();
+        for (int i = 0; i < Cases; i++)
+        {
+            var scenario = Scenario.Random(name, seed: (ulong)i * 0x9E3779B97F4A7C15UL + (ulong)name.Length);
+            var generated = scenario.Run(useGenerated: true);
+            var reference = scenario.Run(useGenerated: false);
+            string what = $"case {i} ({scenario})";
+            Assert.True(reference.Calls.SequenceEqual(generated.Calls), $"{what}: callbacks differ\nreference: {string.Join(", ", reference.Calls.Take(12))}\ngenerated: {string.Join(", ", generated.Calls.Take(12))}");
+            Assert.True(reference.Result == generated.Result, $"{what}: returned {generated.Result}, reference {reference.Result}");
+            Assert.True(reference.Tables.SequenceEqual(generated.Tables), $"{what}: table state differs");
+            Assert.True(reference.Stats == generated.Stats, $"{what}: accounting differs: {generated.Stats} vs {reference.Stats}");
+            string kind = $"{scenario.Operation}:{(reference.Result == 0 ? "ok" : reference.Result.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+
+        output.WriteLine($"{name}: {Cases} cases, identical; outcomes: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
+        Assert.True(kinds.Keys.Count(k => !k.EndsWith(":ok", StringComparison.Ordinal)) >= 3, "the cases must exercise failures too");
+    }
+
+    private enum Operation
+    {
+        Apply,
+        ApplyExisting,
+        Walk,
+    }
+
+    /// <summary>One callback invocation: which callback, where, and the value it saw.</summary>
+    private readonly record struct Call(char Kind, ulong Addr, ulong Next, ulong Value);
+
+    private sealed record Outcome(List<Call> Calls, int Result, IReadOnlyList<EntryState> Tables, AllocatorStats Stats);
+
+    private sealed record Scenario(
+        string Name, ulong Seed, Geometry Geometry, ulong Window, int WindowPages, int[] Prior, (PageTableLevel Level, int Page)? Leaf,
+        Operation Operation, ulong Start, ulong Size, PageWalkCallbacks Callbacks, int FailNth, double FailProbability)
+    {
+        public override string ToString() =>
+            $"{Operation} [0x{Start:x} +0x{Size:x}) window 0x{Window:x}, {Prior.Length} prior, leaf {Leaf?.Level}, callbacks {Callbacks}, fail attempt {FailNth} after setup, fail probability {FailProbability}";
+
+        public static Scenario Random(string name, ulong seed)
+        {
+            var rng = new Random((int)(seed ^ (seed >> 32)));
+            var g = GeometryOf(name);
+            ulong page = g.PageSize;
+            int windowPages = rng.Next(1, Math.Min(3 * g.PtrsPerTable, 2048));
+
+            // Where the window sits: at 0, just below a boundary of some level, near the top, or anywhere.
+            var level = (PageTableLevel)rng.Next(0, 4);
+            ulong boundary = g.Size(level) * (ulong)rng.Next(1, 4);
+            ulong below = (ulong)rng.Next(0, windowPages) * page;
+            ulong window = rng.Next(6) switch
+            {
+                0 => 0,
+                1 => 0 - ((ulong)windowPages + (ulong)rng.Next(0, 3)) * page, // ends at or near 2^64
+                2 => (ulong)rng.NextInt64() & ~(page - 1),
+                _ => 0xffff_c000_0000_0000UL + boundary - below,
+            };
+
+            var prior = Enumerable.Range(0, rng.Next(0, 24)).Select(_ => rng.Next(windowPages)).Distinct().ToArray();
+            (PageTableLevel, int)? leaf = rng.Next(8) == 0 ? (rng.Next(2) == 0 || g.Levels < 4 ? PageTableLevel.Pmd : PageTableLevel.Pud, rng.Next(windowPages)) : null;
+            var operation = (Operation)rng.Next(3);
+            ulong start = window + (ulong)rng.Next(windowPages) * page;
+            ulong size = rng.Next(20) switch
+            {
+                0 => 0, // empty: -EINVAL
+                1 => ulong.MaxValue - (page * 3) + 1, // wraps: -EINVAL
+                _ => (ulong)rng.Next(1, windowPages + 1) * page,
+            };
+            PageWalkCallbacks[] callbackSets = [OpsPteAndHole.Set, OpsAll.Set, OpsHoleOnly.Set, OpsPmdAndHole.Set, OpsPudOnly.Set];
+            int failure = rng.Next(4);
+            int failNth = failure == 1 ? rng.Next(1, 12) : 0;
+            double failProbability = failure == 0 ? (rng.Next(2) == 0 ? 0.05 : 0.3) : 0;
+            return new Scenario(name, seed, g, window, windowPages, prior, leaf, operation, start, size, callbackSets[rng.Next(callbackSets.Length)], failNth, failProbability);
+        }
+
+        /// <summary>Builds the machine the same way each time, then runs the operation through one walker implementation.</summary>
+        public Outcome Run(bool useGenerated)
+        {
+            var allocator = PageAllocator.Synthetic(1 << 14, Geometry.PageShift);
+            var mm = new Mm(Geometry, allocator);
+            var state = new CallbackState(mm, Seed);
+            foreach (int p in Prior)
+            {
+                ReferenceWalkers.ApplyToPageRange(mm, Window + (ulong)p * Geometry.PageSize, Geometry.PageSize, MapOne, state);
+            }
+
+            if (Leaf is { } leaf)
+            {
+                mm.SetEntry(leaf.Level, Window + (ulong)leaf.Page * Geometry.PageSize, PfnPmdHuge(0x12345, PageKernel).Value);
+            }
+
+            // Failures count from the operation's first allocation, after the setup's.
+            if (FailNth > 0)
+            {
+                allocator.FaultInjection = FailPageAlloc.Nth(allocator.Stats.Attempts + FailNth);
+            }
+            else if (FailProbability > 0)
+            {
+                allocator.FaultInjection = FailPageAlloc.Probability(FailProbability, Seed);
+            }
+
+            int result = (Operation, useGenerated) switch
+            {
+                (Operation.Apply, true) => ApplyGenerated(mm, state, create: true),
+                (Operation.ApplyExisting, true) => ApplyGenerated(mm, state, create: false),
+                (Operation.Apply, false) => ReferenceWalkers.ApplyToPageRange(mm, Start, Size, CallbackState.Apply, state),
+                (Operation.ApplyExisting, false) => ReferenceWalkers.ApplyToExistingPageRange(mm, Start, Size, CallbackState.Apply, state),
+                (_, true) => WalkGenerated(mm, state),
+                (_, false) => ReferenceWalkers.WalkPageRange(mm, Start, Start + Size, state.ReferenceOps(Callbacks), state),
+            };
+            return new Outcome(state.Calls, result, mm.Snapshot(), allocator.Stats);
+        }
+
+        private int ApplyGenerated(Mm mm, CallbackState state, bool create)
+        {
+            var fn = new ApplyFn(state);
+            return Name switch
+            {
+                "X86_64FourLevel" => create ? X86_64FourLevel.ApplyToPageRange(mm, Start, Size, ref fn) : X86_64FourLevel.ApplyToExistingPageRange(mm, Start, Size, ref fn),
+                "X86_64FiveLevel" => create ? X86_64FiveLevel.ApplyToPageRange(mm, Start, Size, ref fn) : X86_64FiveLevel.ApplyToExistingPageRange(mm, Start, Size, ref fn),
+                "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange(mm, Start, Size, ref fn) : Arm64Granule16K.ApplyToExistingPageRange(mm, Start, Size, ref fn),
+                _ => create ? Arm64Granule64K.ApplyToPageRange(mm, Start, Size, ref fn) : Arm64Granule64K.ApplyToExistingPageRange(mm, Start, Size, ref fn),
+            };
+        }
+
+        private int WalkGenerated(Mm mm, CallbackState state) => Callbacks switch
+        {
+            var c when c == OpsPteAndHole.Set => Walk(mm, new OpsPteAndHole(state)),
+            var c when c == OpsAll.Set => Walk(mm, new OpsAll(state)),
+            var c when c == OpsHoleOnly.Set => Walk(mm, new OpsHoleOnly(state)),
+            var c when c == OpsPmdAndHole.Set => Walk(mm, new OpsPmdAndHole(state)),
+            _ => Walk(mm, new OpsPudOnly(state)),
+        };
+
+        private int Walk<TOps>(Mm mm, TOps ops) where TOps : struct, IPageWalkOps => Name switch
+        {
+            "X86_64FourLevel" => X86_64FourLevel.WalkPageRange(mm, Start, Start + Size, ref ops),
+            "X86_64FiveLevel" => X86_64FiveLevel.WalkPageRange(mm, Start, Start + Size, ref ops),
+            "Arm64Granule16K" => Arm64Granule16K.WalkPageRange(mm, Start, Start + Size, ref ops),
+            _ => Arm64Granule64K.WalkPageRange(mm, Start, Start + Size, ref ops),
+        };
+
+        private static int MapOne(ref Pte pte, ulong addr, CallbackState state)
+        {
+            if (PteNone(PtepGet(ref pte)) && state.Mm.Allocator.AllocPage(Gfp.Zero) is { } page)
+            {
+                SetPteAt(state.Mm, addr, ref pte, MkPte(page, PageKernel));
+            }
+
+            return 0;
+        }
+
+        private static Geometry GeometryOf(string name) => name switch
+        {
+            "X86_64FourLevel" => Geometry.X86_64FourLevel,
+            "X86_64FiveLevel" => Geometry.X86_64FiveLevel,
+            "Arm64Granule16K" => Geometry.Arm64Granule16K,
+            _ => Geometry.Arm64Granule64K,
+        };
+    }
+
+    /// <summary>The callbacks' shared state: the record of calls, and a deterministic choice of what each call does.</summary>
+    private sealed class CallbackState(Mm mm, ulong seed)
+    {
+        public Mm Mm { get; } = mm;
+
+        public List<Call> Calls { get; } = [];
+
+        /// <summary>A pte_fn_t that maps a page into some none PTEs, unmaps some present ones, and now and then fails.</summary>
+        public static int Apply(ref Pte pte, ulong addr, CallbackState state)
+        {
+            var entry = PtepGet(ref pte);
+            state.Calls.Add(new Call('f', addr, 0, entry.Value));
+            ulong roll = state.Roll();
+            if (roll % 499 == 0)
+            {
+                return roll % 2 == 0 ? -Errno.EIO : 7;
+            }
+
+            if (PteNone(entry) && roll % 5 == 0)
+            {
+                var page = state.Mm.Allocator.AllocPage(Gfp.Zero);
+                if (page is null)
+                {
+                    return -Errno.ENOMEM;
+                }
+
+                SetPteAt(state.Mm, addr, ref pte, MkPte(page, PageKernel));
+            }
+            else if (!PteNone(entry) && roll % 3 == 0)
+            {
+                PteClear(state.Mm, addr, ref pte);
+                state.Mm.Allocator.FreePage(state.Mm.Allocator.PtePage(entry));
+            }
+
+            return 0;
+        }
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => Record('e', addr, next, pte.Value);
+
+        public int PteHole(ulong addr, ulong next, int depth) => Record('h', addr, next, (ulong)depth);
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => Record('m', addr, next, pmd.Value);
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => Record('u', addr, next, pud.Value);
+
+        public MmWalkOps<CallbackState> ReferenceOps(PageWalkCallbacks callbacks) => new()
+        {
+            PteEntry = (callbacks & PageWalkCallbacks.PteEntry) != 0 ? (ref Pte pte, ulong a, ulong n, CallbackState s) => s.PteEntry(ref pte, a, n) : null,
+            PteHole = (callbacks & PageWalkCallbacks.PteHole) != 0 ? (ulong a, ulong n, int d, CallbackState s) => s.PteHole(a, n, d) : null,
+            PmdEntry = (callbacks & PageWalkCallbacks.PmdEntry) != 0 ? (ref Pmd pmd, ulong a, ulong n, CallbackState s) => s.PmdEntry(ref pmd, a, n) : null,
+            PudEntry = (callbacks & PageWalkCallbacks.PudEntry) != 0 ? (ref Pud pud, ulong a, ulong n, CallbackState s) => s.PudEntry(ref pud, a, n) : null,
+        };
+
+        private int Record(char kind, ulong addr, ulong next, ulong value)
+        {
+            Calls.Add(new Call(kind, addr, next, value));
+            ulong roll = Roll();
+            return roll % 199 == 0 ? -Errno.EIO : 0;
+        }
+
+        /// <summary>The decision for the next call: a function of the seed and the call's number only.</summary>
+        private ulong Roll()
+        {
+            ulong x = seed + ((ulong)Calls.Count * 0x9E3779B97F4A7C15UL);
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+            return x ^ (x >> 31);
+        }
+    }
+
+    private readonly struct ApplyFn(CallbackState state) : IPteFn
+    {
+        public int Invoke(ref Pte pte, ulong addr) => CallbackState.Apply(ref pte, addr, state);
+    }
+
+    // One ops type per set of callbacks: the set is a static property, as the kernel's mm_walk_ops are constant.
+    private readonly struct OpsPteAndHole(CallbackState s) : IPageWalkOps
+    {
+        public const PageWalkCallbacks Set = PageWalkCallbacks.PteEntry | PageWalkCallbacks.PteHole;
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => s.PteEntry(ref pte, addr, next);
+
+        public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+    }
+
+    private readonly struct OpsAll(CallbackState s) : IPageWalkOps
+    {
+        public const PageWalkCallbacks Set = PageWalkCallbacks.PteEntry | PageWalkCallbacks.PteHole | PageWalkCallbacks.PmdEntry | PageWalkCallbacks.PudEntry;
+
+        static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => s.PteEntry(ref pte, addr, next);
+
+        public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => s.PmdEntry(ref pmd, addr, next);
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => s.PudEntry(ref pud, addr, next);
+    }
+
+    private readonly struct OpsHoleOnly(CallbackState s) : IPageWalkOps
+    {
+        public const PageWalkCallbacks Set = PageWalkCallbacks.PteHole;
+
+        static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+    }
+
+    private readonly struct OpsPmdAndHole(CallbackState s) : IPageWalkOps
+    {
+        public const PageWalkCallbacks Set = PageWalkCallbacks.PmdEntry | PageWalkCallbacks.PteHole;
+
+        static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => s.PmdEntry(ref pmd, addr, next);
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+    }
+
+    private readonly struct OpsPudOnly(CallbackState s) : IPageWalkOps
+    {
+        public const PageWalkCallbacks Set = PageWalkCallbacks.PudEntry;
+
+        static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
+
+        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PteHole(ulong addr, ulong next, int depth) => throw new InvalidOperationException("not declared");
+
+        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+
+        public int PudEntry(ref Pud pud, ulong addr, ulong next) => s.PudEntry(ref pud, addr, next);
+    }
+}
