@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Xml.Linq;
+
+namespace TdxDpamt.Tests;
+
+/// <summary>The built program, run as a user runs it.</summary>
+public class CliTests
+{
+    private static readonly string[] Keys =
+    [
+        "maxPfn", "tdxRanges", "presentBytes", "denseRefcountBytes", "densePages", "sparsePages", "sparseBytes",
+        "pageTablePages", "twoLevelPages", "v4TeardownLeakedPages", "v4PopulateWastedAllocations",
+    ];
+
+    [Fact]
+    public void Report_json_is_one_object_with_exactly_the_documented_keys()
+    {
+        var (code, stdout, stderr) = Run("report", "--memmap", ReportFigureTests.MapPath("04-server2s-supermicro-h11dsu-1t.e820"), "--format", "json");
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(Keys, json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0x1002ff80UL, json.RootElement.GetProperty("maxPfn").GetUInt64());
+        Assert.All(json.RootElement.EnumerateObject(), p => Assert.Equal(JsonValueKind.Number, p.Value.ValueKind));
+    }
+
+    [Fact]
+    public void Report_table_shows_units_and_savings()
+    {
+        var (code, stdout, _) = Run("report", "--synthetic", "nodes=16,ram=256G,stride=256T");
+        Assert.Equal(0, code);
+        Assert.Contains("TiB", stdout);
+        Assert.Matches(@"sparse \(seed\): total\s+\d+ pages, saves 99\.\d% against dense", stdout);
+    }
+
+    [Fact]
+    public void Svg_is_well_formed_and_names_its_scale()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"pamtgen-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var (code, _, stderr) = Run("report", "--memmap", ReportFigureTests.MapPath("01-laptop-lenovo-t14g3.e820"), "--svg", svg);
+            Assert.True(code == 0, stderr);
+            var document = XDocument.Load(svg);
+            Assert.Equal("svg", document.Root!.Name.LocalName);
+            Assert.Contains(document.Descendants(), e => e.Name.LocalName == "text" && e.Value.Contains("log2", StringComparison.Ordinal));
+            Assert.True(document.Descendants().Count(e => e.Name.LocalName == "rect") > 10);
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
+
+    [Fact]
+    public void A_malformed_map_exits_non_zero_naming_the_line_and_leaves_no_output_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("pamtgen-cli").FullName;
+        try
+        {
+            string map = Path.Combine(dir, "bad.e820");
+            File.WriteAllText(map, "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\nBIOS-e820: [mem 0x0000000000100000-0x00000000zzzzzzzz] usable\n");
+            string svg = Path.Combine(dir, "out.svg");
+            var (code, stdout, stderr) = Run("report", "--memmap", map, "--svg", svg);
+            Assert.NotEqual(0, code);
+            Assert.Contains($"{map}:2:", stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Equal("", stdout);
+            Assert.Equal(["bad.e820"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Simulate_reports_a_clean_model_and_survives_an_injected_failure()
+    {
+        string map = ReportFigureTests.MapPath("08-vm-qemu-i440fx-16g.e820");
+        var (code, stdout, stderr) = Run("simulate", "--memmap", map, "--ops", "20000", "--threads", "4");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("no data page left", stdout);
+        (code, stdout, _) = Run("simulate", "--memmap", map, "--fail-nth", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("failed with -12", stdout);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_one_line_and_non_zero()
+    {
+        var (code, _, stderr) = Run("report", "--synthetic", "nodes=2,ram=1G,colour=blue");
+        Assert.Equal(2, code);
+        Assert.Contains("colour=blue", stderr);
+        (code, _, stderr) = Run("report", "--memmap", "/no/such/map.e820");
+        Assert.Equal(2, code);
+        Assert.Contains("/no/such/map.e820", stderr);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TdxDpamt.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "the program did not finish in two minutes");
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+}
