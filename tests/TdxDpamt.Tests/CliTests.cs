@@ -75,6 +75,40 @@ public class CliTests
     }
 
     [Fact]
+    public void Proc_iomem_and_sysfs_memmap_give_the_same_report_as_the_boot_log()
+    {
+        // The QEMU guest's map in the other two formats (inclusive ends, /proc/iomem and sysfs type names).
+        (ulong Start, ulong Last, string Type)[] entries =
+        [
+            (0x0, 0x9fbff, "System RAM"), (0x9fc00, 0x9ffff, "Reserved"), (0xf0000, 0xfffff, "Reserved"),
+            (0x100000, 0xbffdefff, "System RAM"), (0xbffdf000, 0xbfffffff, "Reserved"), (0xfeffc000, 0xfeffffff, "Reserved"),
+            (0xfffc0000, 0xffffffff, "Reserved"), (0x100000000, 0x43fffffff, "System RAM"),
+        ];
+        string dir = Directory.CreateTempSubdirectory("pamtgen-formats").FullName;
+        try
+        {
+            string iomem = Path.Combine(dir, "iomem");
+            File.WriteAllLines(iomem, entries.Select(e => $"{e.Start:x8}-{e.Last:x8} : {e.Type}").Append("  01000000-01e0367f : Kernel code"));
+            string sysfs = Directory.CreateDirectory(Path.Combine(dir, "memmap")).FullName;
+            for (int i = 0; i < entries.Length; i++)
+            {
+                string entry = Directory.CreateDirectory(Path.Combine(sysfs, i.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+                File.WriteAllText(Path.Combine(entry, "start"), $"0x{entries[i].Start:x}\n");
+                File.WriteAllText(Path.Combine(entry, "end"), $"0x{entries[i].Last:x}\n");
+                File.WriteAllText(Path.Combine(entry, "type"), entries[i].Type + "\n");
+            }
+
+            string expected = Run("report", "--memmap", ReportFigureTests.MapPath("08-vm-qemu-i440fx-16g.e820"), "--format", "json").Stdout;
+            Assert.Equal(expected, Run("report", "--memmap", iomem, "--format", "json").Stdout);
+            Assert.Equal(expected, Run("report", "--memmap", sysfs, "--format", "json").Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Simulate_reports_a_clean_model_and_survives_an_injected_failure()
     {
         string map = ReportFigureTests.MapPath("08-vm-qemu-i440fx-16g.e820");
