@@ -9,6 +9,27 @@ internal static class DiagnosticDescriptors
     public const string HelpLinkBase = "https://github.com/pamtgen/pamtgen/blob/main/docs/diagnostics/";
 
     private const string Geometry = "PamtGen.Geometry";
+    private const string Kernel = "PamtGen.Kernel";
+
+    public static readonly DiagnosticDescriptor MissingPteNoneCheck = Rule(
+        "PG0001", DiagnosticSeverity.Warning, "PTE written, cleared or freed without a pte_none check",
+        "{0} on a path where the PTE is not proven {1} by a PteNone(PtepGet(...)) check");
+
+    public static readonly DiagnosticDescriptor UnbalancedPage = Rule(
+        "PG0002", DiagnosticSeverity.Warning, "Page allocation and free do not balance",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor AllocationBeforeCheck = Rule(
+        "PG0003", DiagnosticSeverity.Info, "Page allocated before the pte_none check",
+        "'{0}' is allocated before the pte_none check and freed again where the PTE is already populated; allocate only where it is none");
+
+    public static readonly DiagnosticDescriptor TruncatingSize = Rule(
+        "PG0004", DiagnosticSeverity.Warning, "Size truncated by a floor division",
+        "'{0}' drops the remainder, so the last partial refcount page is lost; use {1}");
+
+    public static readonly DiagnosticDescriptor LockNotNeeded = Rule(
+        "PG0005", DiagnosticSeverity.Info, "Page-table lock not needed in a PTE callback",
+        "The walker installs missing tables under {0} itself and the caller owns the range; the callback does not need the lock");
 
     public static readonly DiagnosticDescriptor NotStaticPartial = Error(
         "PG1001", "Geometry class must be static partial",
@@ -69,6 +90,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CallbackGeneric = Error(
         "PG1015", "PTE callback must not be generic",
         "[PteCallback] method '{0}' is generic; its adapter struct calls one method, so give the data a concrete type");
+
+    private static DiagnosticDescriptor Rule(string id, DiagnosticSeverity severity, string title, string message) =>
+        new(id, title, message, Kernel, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Geometry, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");

@@ -67,6 +67,7 @@ public sealed class PageAllocator
     public FailPageAlloc FaultInjection { get; set; } = FailPageAlloc.Never;
 
     /// <summary>alloc_page(gfp): one data page, or null when the allocation fails.</summary>
+    [AllocatesPage]
     public Page? AllocPage(Gfp gfp) => Alloc(PagePurpose.Data, PageSize / sizeof(ulong), (gfp & Gfp.Zero) != 0);
 
     /// <summary>
@@ -76,7 +77,7 @@ public sealed class PageAllocator
     public Page? AllocPageTable(int entries) => Alloc(PagePurpose.PageTable, entries, zero: true);
 
     /// <summary>__free_page(page): returns the page. Freeing a page twice, or one this allocator never handed out, is a kernel BUG.</summary>
-    public void FreePage(Page page)
+    public void FreePage([TakesPageOwnership] Page page)
     {
         ArgumentNullException.ThrowIfNull(page);
         lock (_lock)

@@ -1,0 +1,28 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Simplification;
+
+namespace PamtGen.CodeFixes;
+
+/// <summary>The check the fixes insert, <c>PteNone(PtepGet(ref pte))</c>, fully qualified and marked for simplification.</summary>
+internal static class PteCheckSyntax
+{
+    /// <summary>The check, written as short as the file's usings allow: PteNone(...) under <c>using static PamtGen.Pgtable</c>.</summary>
+    public static ExpressionSyntax PteNone(SyntaxNode context, string pteParameter, bool negate)
+    {
+        var usings = context.SyntaxTree.GetCompilationUnitRoot().Usings;
+        string prefix = usings.Any(u => u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Name?.ToString() == "PamtGen.Pgtable") ? ""
+            : usings.Any(u => !u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Alias is null && u.Name?.ToString() == "PamtGen") ? "Pgtable."
+            : "global::PamtGen.Pgtable.";
+        var check = SyntaxFactory.ParseExpression($"{prefix}PteNone({prefix}PtepGet(ref {pteParameter}))").WithAdditionalAnnotations(Simplifier.Annotation);
+        return negate ? SyntaxFactory.PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, check) : check;
+    }
+
+    /// <summary>The name of the PTE parameter of the method around <paramref name="node"/>.</summary>
+    public static string? PteParameter(SyntaxNode node) =>
+        node.FirstAncestorOrSelf<MethodDeclarationSyntax>() is { ParameterList.Parameters: { Count: > 0 } parameters }
+            ? parameters[0].Identifier.ValueText
+            : null;
+}

@@ -1,0 +1,178 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PamtGen.Generator.Analyzers;
+
+/// <summary>
+/// Where each allocated page may be, on some path (may-information): owned by this method, null (the
+/// allocation failed), freed, or handed on (mapped with set_pte_at(), stored in a field, returned, passed to a
+/// [TakesPageOwnership] parameter). Also whether the callback's PTE is cleared on every path, for a free of the
+/// page behind it.
+/// </summary>
+internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> freedInFinally) : ForwardFlow<PageOwnershipFlow.State>
+{
+    private const int Owned = 1, MaybeNull = 2, Freed = 4, Moved = 8;
+
+    /// <summary>Findings: where, and what.</summary>
+    public List<(Location Location, string Problem)> Problems { get; } = [];
+
+    protected override State Entry { get; } = new(ImmutableDictionary.Create<ILocalSymbol, int>(SymbolEqualityComparer.Default), PteCleared: false);
+
+    protected override State Meet(State a, State b)
+    {
+        var flags = a.Flags;
+        foreach (var pair in b.Flags)
+        {
+            flags = flags.SetItem(pair.Key, flags.GetValueOrDefault(pair.Key) | pair.Value);
+        }
+
+        return new State(flags, a.PteCleared && b.PteCleared);
+    }
+
+    protected override bool Same(State a, State b) =>
+        a.PteCleared == b.PteCleared && a.Flags.Count == b.Flags.Count && a.Flags.All(p => b.Flags.TryGetValue(p.Key, out int v) && v == p.Value);
+
+    protected override State Transfer(IOperation operation, State state, bool report)
+    {
+        switch (operation)
+        {
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when facts.Allocations.ContainsKey(target.Local):
+                return state.With(target.Local, KernelApi.IsAllocation(assignment.Value) ? Owned | MaybeNull : 0);
+
+            case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } stored:
+                return HandOn(stored.Value, state);
+
+            case IInvocationOperation call when KernelApi.IsAllocatorCall(call, "FreePage", out _):
+                return Free(call, state, report);
+
+            case IInvocationOperation call when KernelApi.IsPgtableCall(call, "SetPteAt", out _):
+                state = facts.TargetsPte(call) ? state with { PteCleared = false } : state;
+                return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(mapped) ? state.With(mapped, Moved) : state;
+
+            case IInvocationOperation call when KernelApi.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call):
+                return state with { PteCleared = true };
+
+            case IInvocationOperation call:
+                foreach (var argument in call.Arguments.Where(a => a.Parameter?.GetAttributes().Any(t => t.AttributeClass?.ToDisplayString() == "PamtGen.TakesPageOwnershipAttribute") == true))
+                {
+                    state = HandOn(argument.Value, state);
+                }
+
+                return state;
+
+            case ILocalReferenceOperation reference when report && facts.Allocations.ContainsKey(reference.Local) && (state.Flags.GetValueOrDefault(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
+                Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed"));
+                return state;
+
+            default:
+                return state;
+        }
+    }
+
+    protected override State Return(IOperation value, State state, bool report) => HandOn(value, state);
+
+    protected override (State WhenTrue, State WhenFalse) Refine(IOperation condition, State state)
+    {
+        if (NullTest(condition) is not { } test || !facts.Allocations.ContainsKey(test.Local))
+        {
+            return (state, state);
+        }
+
+        int flags = state.Flags.GetValueOrDefault(test.Local);
+        var isNull = state.With(test.Local, (flags & MaybeNull) != 0 ? MaybeNull : 0);
+        var notNull = state.With(test.Local, flags & ~MaybeNull);
+        return test.NullWhenTrue ? (isNull, notNull) : (notNull, isNull);
+    }
+
+    protected override void AtExit(State state)
+    {
+        // A page freed in a finally block is freed on every path through its try; the flow does not carry finally
+        // effects onto those paths, so such pages are not reported as leaks.
+        foreach (var pair in state.Flags.Where(p => (p.Value & Owned) != 0 && !freedInFinally.Contains(p.Key)))
+        {
+            foreach (var allocation in facts.Allocations[pair.Key])
+            {
+                Problems.Add((allocation.Syntax.GetLocation(), $"the page in '{pair.Key.Name}' is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit"));
+            }
+        }
+    }
+
+    private State Free(IInvocationOperation call, State state, bool report)
+    {
+        var page = KernelApi.Argument(call, "page");
+        if (KernelApi.IsLocal(page, out var local) && facts.Allocations.ContainsKey(local))
+        {
+            int flags = state.Flags.GetValueOrDefault(local);
+            if (report && (flags & Freed) != 0)
+            {
+                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' may be freed twice"));
+            }
+            else if (report && (flags & Moved) != 0)
+            {
+                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' is freed after its ownership moved (to a page table, a field or a callee)"));
+            }
+
+            return state.With(local, Freed);
+        }
+
+        if (report && facts.IsPtePage(page) && !state.PteCleared)
+        {
+            Problems.Add((call.Syntax.GetLocation(), "the page behind the PTE is freed while the PTE still maps it; PteClear the PTE first"));
+        }
+
+        return state;
+    }
+
+    /// <summary>Every tracked page the value mentions is handed on.</summary>
+    private State HandOn(IOperation value, State state)
+    {
+        foreach (var reference in value.DescendantsAndSelf().OfType<ILocalReferenceOperation>())
+        {
+            if (facts.Allocations.ContainsKey(reference.Local))
+            {
+                state = state.With(reference.Local, Moved);
+            }
+        }
+
+        return state;
+    }
+
+    private static bool IsWrittenOrFreed(ILocalReferenceOperation reference) =>
+        reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference
+        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && KernelApi.IsAllocatorCall(call, "FreePage", out _))
+        || NullTest(reference.Parent) is not null;
+
+    /// <summary><c>x is null</c>, <c>x == null</c>, <c>x is not null</c>, <c>x != null</c> on a local.</summary>
+    private static (ILocalSymbol Local, bool NullWhenTrue)? NullTest(IOperation? condition)
+    {
+        condition = KernelApi.Unwrap(condition);
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not when NullTest(not.Operand) is { } inner:
+                return (inner.Local, !inner.NullWhenTrue);
+            case IIsPatternOperation { Pattern: IConstantPatternOperation { Value: var constant } } pattern
+                when KernelApi.IsLocal(pattern.Value, out var local) && IsNull(constant):
+                return (local, true);
+            case IIsPatternOperation { Pattern: INegatedPatternOperation { Pattern: IConstantPatternOperation { Value: var constant } } } pattern
+                when KernelApi.IsLocal(pattern.Value, out var local) && IsNull(constant):
+                return (local, false);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary:
+                var (local2, other) = KernelApi.IsLocal(binary.LeftOperand, out var l) ? (l, binary.RightOperand) : KernelApi.IsLocal(binary.RightOperand, out var r) ? (r, binary.LeftOperand) : (null, null);
+                return local2 is not null && IsNull(other) ? (local2, binary.OperatorKind == BinaryOperatorKind.Equals) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsNull(IOperation? operation) =>
+        KernelApi.Unwrap(operation) is ILiteralOperation { ConstantValue: { HasValue: true, Value: null } } or IDefaultValueOperation;
+
+    /// <summary>The flags of every tracked local, and whether the PTE is cleared on every path.</summary>
+    internal sealed record State(ImmutableDictionary<ILocalSymbol, int> Flags, bool PteCleared)
+    {
+        public State With(ILocalSymbol local, int flags) => this with { Flags = Flags.SetItem(local, flags) };
+    }
+}

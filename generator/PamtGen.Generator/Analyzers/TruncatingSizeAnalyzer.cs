@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PamtGen.Generator.Analyzers;
+
+/// <summary>
+/// PG0004: a size computed with a floor division of a PFN by a geometry's PtrsPerPte (or a right shift by its
+/// PfnsPerRefcountShift), where the generated class has the rounding helper: the seed's v4 teardown,
+/// <c>max_pfn / PTRS_PER_PTE * sizeof(*pamt_refcounts)</c>, which loses the last refcount page when max_pfn is not
+/// a multiple of 512.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TruncatingSizeAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The property naming the geometry class, for the code fix.</summary>
+    public const string GeometryProperty = "Geometry";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [DiagnosticDescriptors.TruncatingSize];
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterOperationAction(Analyze, OperationKind.Binary);
+    }
+
+    private static void Analyze(OperationAnalysisContext context)
+    {
+        var binary = (IBinaryOperation)context.Operation;
+        bool floor = binary.OperatorKind switch
+        {
+            BinaryOperatorKind.Divide => IsGeometryConstant(binary.RightOperand, "PtrsPerPte", out _),
+            BinaryOperatorKind.RightShift => IsGeometryConstant(binary.RightOperand, "PfnsPerRefcountShift", out _),
+            _ => false,
+        };
+        if (!floor || !IsGeometryConstant(binary.RightOperand, null, out var geometry) || !geometry.GetMembers("RefcountAreaSize").Any())
+        {
+            return;
+        }
+
+        // (x + PtrsPerPte - 1) / PtrsPerPte rounds up already.
+        if (KernelApi.Unwrap(binary.LeftOperand) is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add or BinaryOperatorKind.Subtract } sum
+            && sum.DescendantsAndSelf().OfType<IFieldReferenceOperation>().Any(f => SymbolEqualityComparer.Default.Equals(f.Field, ((IFieldReferenceOperation)KernelApi.Unwrap(binary.RightOperand)!).Field)))
+        {
+            return;
+        }
+
+        // A size or a count: multiplied by an element size, or stored under a name that says size, bytes, count or pages.
+        var parent = Outer(binary);
+        bool sized = parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply } || NamesASize(parent);
+        if (!sized)
+        {
+            return;
+        }
+
+        var reported = parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply } multiply ? multiply : (IOperation)binary;
+        string helper = $"{geometry.Name}.RefcountAreaSize({binary.LeftOperand.Syntax})";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.TruncatingSize,
+            reported.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(GeometryProperty, geometry.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)),
+            reported.Syntax.ToString(),
+            helper));
+    }
+
+    private static IOperation? Outer(IOperation operation)
+    {
+        var parent = operation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent;
+    }
+
+    private static bool NamesASize(IOperation? parent)
+    {
+        string? name = parent switch
+        {
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } => local.Local.Name,
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol.Name,
+            _ => null,
+        };
+        return name is not null && new[] { "size", "bytes", "count", "pages" }.Any(word => name.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0);
+    }
+
+    /// <summary>A constant of a [PageTableGeometry] class (named <paramref name="name"/>, if given).</summary>
+    private static bool IsGeometryConstant(IOperation operand, string? name, out INamedTypeSymbol geometry)
+    {
+        geometry = null!;
+        if (KernelApi.Unwrap(operand) is IFieldReferenceOperation { Field: { IsConst: true } field }
+            && (name is null || field.Name == name)
+            && field.ContainingType.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PamtGen.PageTableGeometryAttribute"))
+        {
+            geometry = field.ContainingType;
+            return true;
+        }
+
+        return false;
+    }
+}

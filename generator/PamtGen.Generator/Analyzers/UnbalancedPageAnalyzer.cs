@@ -1,0 +1,63 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PamtGen.Generator.Analyzers;
+
+/// <summary>
+/// PG0002: path by path over the control-flow graph, every page from AllocPage (or an [AllocatesPage] method)
+/// is freed, mapped with SetPteAt, stored, returned or handed to a [TakesPageOwnership] parameter; none is
+/// freed twice or used after it was freed; and the page behind a PTE is not freed before the PTE is cleared.
+/// A null check of the allocation is understood: the null path holds no page.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UnbalancedPageAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [DiagnosticDescriptors.UnbalancedPage];
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterOperationBlockAction(Analyze);
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context)
+    {
+        KernelApi.IsPteCallback(context.OwningSymbol, out var pte);
+        var facts = CallbackFacts.Scan(context.OperationBlocks, pte);
+        bool freesPtePages = pte is not null && context.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()).OfType<IInvocationOperation>()
+            .Any(c => KernelApi.IsAllocatorCall(c, "FreePage", out _));
+        if (facts.Allocations.Count == 0 && !freesPtePages)
+        {
+            return;
+        }
+
+        var freedInFinally = new HashSet<ILocalSymbol>(
+            context.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()).OfType<ITryOperation>()
+                .SelectMany(t => t.Finally?.DescendantsAndSelf() ?? [])
+                .OfType<IInvocationOperation>()
+                .Where(c => KernelApi.IsAllocatorCall(c, "FreePage", out _))
+                .Select(c => KernelApi.IsLocal(KernelApi.Argument(c, "page"), out var local) ? local : null)
+                .OfType<ILocalSymbol>(),
+            SymbolEqualityComparer.Default);
+        CallbackBodies.ForEach(context, graph =>
+        {
+            var flow = new PageOwnershipFlow(facts, freedInFinally);
+            if (!flow.Run(graph))
+            {
+                return;
+            }
+
+            foreach (var (location, problem) in flow.Problems.Distinct())
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnbalancedPage, location, problem));
+            }
+        });
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace PamtGen.Generator.Tests.Analyzers;
+
+/// <summary>Runs one analyzer (and its fix) with local references only, on a PTE callback written into a template.</summary>
+internal static class AnalyzerHarness
+{
+    public const string Prefix = """
+        using PamtGen;
+        using static PamtGen.Pgtable;
+
+        public sealed class State
+        {
+            public Mm Mm = null!;
+            public PageAllocator Allocator = null!;
+            public Page? Kept;
+        }
+
+        public static partial class Callbacks
+        {
+            [PteCallback]
+            public static int Callback(ref Pte pte, ulong addr, State data)
+            {
+
+        """;
+
+    public const string Suffix = """
+
+            }
+        }
+        """;
+
+    /// <summary>The template around a callback body (indented by the template).</summary>
+    public static string InCallback(string body) => Prefix + Indent(body) + Suffix;
+
+    public static Task Verify<TAnalyzer>(string source)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = source, ReferenceAssemblies = new ReferenceAssemblies("net10.0") };
+        test.TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        return test.RunAsync();
+    }
+
+    public static CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> FixTest<TAnalyzer, TFix>(string source, string fixedSource)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : CodeFixProvider, new()
+    {
+        var test = new CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> { TestCode = source, FixedCode = fixedSource, ReferenceAssemblies = new ReferenceAssemblies("net10.0") };
+        test.TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        test.FixedState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        return test;
+    }
+
+    private static string Indent(string body) =>
+        string.Join("\n", body.ReplaceLineEndings("\n").Split('\n').Select(line => line.Length == 0 ? line : "        " + line));
+}

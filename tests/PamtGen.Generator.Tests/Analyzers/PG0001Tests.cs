@@ -1,0 +1,256 @@
+using PamtGen.CodeFixes;
+using PamtGen.Generator.Analyzers;
+
+namespace PamtGen.Generator.Tests.Analyzers;
+
+/// <summary>PG0001: a PTE written, cleared, or the page behind it freed, without the dominating pte_none check.</summary>
+public class PG0001Tests
+{
+    public static TheoryData<string> Positive => new()
+    {
+        // 1. A populate that writes without checking.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
+        return 0;
+        """,
+        // 2. The v4 depopulate without its check: the clear and the free are both unguarded.
+        """
+        var entry = PtepGet(ref pte);
+        {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+        var page = data.Allocator.PtePage(entry);
+        {|PG0001:data.Allocator.FreePage(page)|};
+        return 0;
+        """,
+        // 3. The check the wrong way round.
+        """
+        if (!PteNone(PtepGet(ref pte)))
+        {
+            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        }
+        return 0;
+        """,
+        // 4. Checked on one side of || only.
+        """
+        if (addr == 0 || PteNone(PtepGet(ref pte)))
+        {
+            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        }
+        return 0;
+        """,
+        // 5. The result of the check is thrown away.
+        """
+        PteNone(PtepGet(ref pte));
+        {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        return 0;
+        """,
+        // 6. Written twice: after the first write the PTE is no longer none.
+        """
+        if (PteNone(PtepGet(ref pte)))
+        {
+            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(2, PageKernel))|};
+        }
+        return 0;
+        """,
+        // 7. Cleared where it was proven none.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry))
+        {
+            {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+        }
+        return 0;
+        """,
+        // 8. The page behind the PTE freed with no check at all.
+        """
+        {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(ref pte)))|};
+        return 0;
+        """,
+        // 9. Checked on only one of two paths that meet.
+        """
+        if (addr > 4096)
+        {
+            if (!PteNone(PtepGet(ref pte))) return 0;
+        }
+        {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        return 0;
+        """,
+    };
+
+    public static TheoryData<string> Negative => new()
+    {
+        // 1. The fixed populate: check first, allocate after.
+        """
+        if (!PteNone(PtepGet(ref pte))) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        return 0;
+        """,
+        // 2. The v4 populate: the write is checked (under the lock).
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        var entry = MkPte(page, PageKernel);
+        lock (data.Mm.PageTableLock)
+        {
+            if (PteNone(PtepGet(ref pte)))
+                SetPteAt(data.Mm, addr, ref pte, entry);
+            else
+                data.Allocator.FreePage(page);
+        }
+        return 0;
+        """,
+        // 3. The v4 depopulate with its check.
+        """
+        var entry = PtepGet(ref pte);
+        if (!PteNone(entry))
+        {
+            PteClear(data.Mm, addr, ref pte);
+            var page = data.Allocator.PtePage(entry);
+            data.Allocator.FreePage(page);
+        }
+        return 0;
+        """,
+        // 4. The check through a local holding the entry.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry))
+            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        return 0;
+        """,
+        // 5. Both sides of && must hold.
+        """
+        if (addr != 0 && PteNone(PtepGet(ref pte)))
+            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        return 0;
+        """,
+        // 6. A flag holding the check.
+        """
+        bool none = PteNone(PtepGet(ref pte));
+        if (!none) return 0;
+        SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        return 0;
+        """,
+        // 7. Clear, then write: the PTE is none after the clear.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry)) return 0;
+        PteClear(data.Mm, addr, ref pte);
+        SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        return 0;
+        """,
+        // 8. The else branch of a populated check.
+        """
+        if (!PteNone(PtepGet(ref pte)))
+            return 0;
+        else
+            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        return 0;
+        """,
+        // 9. Freeing a page that is not the one behind the PTE.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is not null) data.Allocator.FreePage(page);
+        return 0;
+        """,
+    };
+
+    [Theory]
+    [MemberData(nameof(Positive))]
+    public Task Reports(string body) => AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+
+    [Theory]
+    [MemberData(nameof(Negative))]
+    public Task Does_not_report(string body) => AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+
+    [Fact]
+    public Task A_method_of_the_pte_fn_shape_without_the_attribute_is_a_callback_too() =>
+        AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>("""
+            using PamtGen;
+            using static PamtGen.Pgtable;
+
+            public static class Plain
+            {
+                static int Map(ref Pte pte, ulong addr, Mm mm)
+                {
+                    {|PG0001:SetPteAt(mm, addr, ref pte, PfnPte(1, PageKernel))|};
+                    return 0;
+                }
+
+                static void NotACallback(Mm mm, ref Pte pte) => SetPteAt(mm, 0, ref pte, PfnPte(1, PageKernel));
+            }
+            """);
+
+    [Fact]
+    public Task Fix_wraps_a_write_in_a_none_check() =>
+        AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+            AnalyzerHarness.InCallback("""
+                var page = data.Allocator.AllocPage(Gfp.Zero);
+                if (page is null) return -Errno.ENOMEM;
+                {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
+                return 0;
+                """),
+            AnalyzerHarness.InCallback("""
+                var page = data.Allocator.AllocPage(Gfp.Zero);
+                if (page is null) return -Errno.ENOMEM;
+                if (PteNone(PtepGet(ref pte)))
+                {
+                    SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+                }
+                return 0;
+                """)).RunAsync();
+
+    [Fact]
+    public Task Fix_all_in_document_wraps_a_clear_and_a_free_in_populated_checks()
+    {
+        var test = AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+            AnalyzerHarness.InCallback("""
+                var entry = PtepGet(ref pte);
+                {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+                {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(entry))|};
+                return 0;
+                """),
+            AnalyzerHarness.InCallback("""
+                var entry = PtepGet(ref pte);
+                if (!PteNone(PtepGet(ref pte)))
+                {
+                    PteClear(data.Mm, addr, ref pte);
+                }
+                if (!PteNone(PtepGet(ref pte)))
+                {
+                    data.Allocator.FreePage(data.Allocator.PtePage(entry));
+                }
+                return 0;
+                """));
+        test.CodeActionEquivalenceKey = "Do it only where !PteNone(PtepGet(ref pte))";
+        test.NumberOfFixAllIterations = 1;
+        test.NumberOfFixAllInDocumentIterations = 1;
+        test.NumberOfIncrementalIterations = 2;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Fix_all_in_project_fixes_every_document()
+    {
+        string Before(string name) => AnalyzerHarness.InCallback("""
+            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+            return 0;
+            """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
+        string After(string name) => AnalyzerHarness.InCallback("""
+            if (PteNone(PtepGet(ref pte)))
+            {
+                SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+            }
+            return 0;
+            """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
+        var test = AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(Before("A"), After("A"));
+        test.TestState.Sources.Add(Before("B"));
+        test.FixedState.Sources.Add(After("B"));
+        test.CodeActionEquivalenceKey = "Do it only where PteNone(PtepGet(ref pte))";
+        test.NumberOfFixAllInProjectIterations = 1;
+        return test.RunAsync();
+    }
+}
