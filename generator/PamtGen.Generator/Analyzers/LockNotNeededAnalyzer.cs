@@ -26,13 +26,28 @@ public sealed class LockNotNeededAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(Analyze, OperationKind.Lock);
     }
 
+    /// <summary>A lambda or local function in the callback is a function of its own, not the callback's body.</summary>
+    private static bool InNestedFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static void Analyze(OperationAnalysisContext context)
     {
         var lockOperation = (ILockOperation)context.Operation;
         if (KernelApi.Unwrap(lockOperation.LockedValue) is not IPropertyReferenceOperation { Property.Name: "PageTableLock" } property
             || property.Property.ContainingType?.ToDisplayString() != "PamtGen.Mm"
             || !KernelApi.IsPteCallback(context.ContainingSymbol, out _)
-            || lockOperation.Syntax is not LockStatementSyntax statement)
+            || lockOperation.Syntax is not LockStatementSyntax statement
+            || InNestedFunction(lockOperation))
         {
             return;
         }

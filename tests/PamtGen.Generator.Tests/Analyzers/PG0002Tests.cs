@@ -1,0 +1,204 @@
+using PamtGen.Generator.Analyzers;
+
+namespace PamtGen.Generator.Tests.Analyzers;
+
+/// <summary>PG0002: allocations and frees balance on every path (leak, double free, use after free, free while mapped).</summary>
+public class PG0002Tests
+{
+    public static TheoryData<string> Positive => new()
+    {
+        // 1. A populate that leaks on its error path: the early return keeps the page.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        if (!PteNone(PtepGet(ref pte))) return 0;
+        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        return 0;
+        """,
+        // 2. Never freed at all.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        return 0;
+        """,
+        // 3. Freed twice.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        data.Allocator.FreePage(page);
+        {|PG0002:data.Allocator.FreePage(page)|};
+        return 0;
+        """,
+        // 4. Used after it was freed.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        data.Allocator.FreePage(page);
+        SetPteAt(data.Mm, addr, ref pte, MkPte({|PG0002:page|}, PageKernel));
+        return 0;
+        """,
+        // 5. The page behind the PTE freed before the PTE is cleared.
+        """
+        var entry = PtepGet(ref pte);
+        if (!PteNone(entry))
+        {
+            {|PG0002:data.Allocator.FreePage(data.Allocator.PtePage(entry))|};
+            PteClear(data.Mm, addr, ref pte);
+        }
+        return 0;
+        """,
+        // 6. Freed after the page table took it.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        {|PG0002:data.Allocator.FreePage(page)|};
+        return 0;
+        """,
+        // 7. Freed on one branch only.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        if (addr == 0) data.Allocator.FreePage(page);
+        return 0;
+        """,
+        // 8. The null check the wrong way round still leaks on the non-null path.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is not null) return 0;
+        return -Errno.ENOMEM;
+        """,
+    };
+
+    public static TheoryData<string> Negative => new()
+    {
+        // 1. The fixed populate.
+        """
+        if (!PteNone(PtepGet(ref pte))) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        return 0;
+        """,
+        // 2. The v4 populate: mapped through an entry local, or freed.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        var entry = MkPte(page, PageKernel);
+        if (PteNone(PtepGet(ref pte)))
+            SetPteAt(data.Mm, addr, ref pte, entry);
+        else
+            data.Allocator.FreePage(page);
+        return 0;
+        """,
+        // 3. The null path holds no page (== null form).
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page == null) return -Errno.ENOMEM;
+        data.Allocator.FreePage(page);
+        return 0;
+        """,
+        // 4. Stored in a field: ownership moves to the state.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        data.Kept = page;
+        return 0;
+        """,
+        // 5. The v4 depopulate: cleared, then freed.
+        """
+        var entry = PtepGet(ref pte);
+        if (!PteNone(entry))
+        {
+            PteClear(data.Mm, addr, ref pte);
+            data.Allocator.FreePage(data.Allocator.PtePage(entry));
+        }
+        return 0;
+        """,
+        // 6. Freed in a finally block.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            page.Bytes[0] = 1;
+        }
+        finally
+        {
+            data.Allocator.FreePage(page);
+        }
+        return 0;
+        """,
+        // 7. Freed on every branch.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        if (addr == 0)
+            data.Allocator.FreePage(page);
+        else
+            data.Allocator.FreePage(page);
+        return 0;
+        """,
+        // 8. Reallocated in a loop, freed each time.
+        """
+        for (int i = 0; i < 3; i++)
+        {
+            var page = data.Allocator.AllocPage(Gfp.Zero);
+            if (page is null) return -Errno.ENOMEM;
+            data.Allocator.FreePage(page);
+        }
+        return 0;
+        """,
+    };
+
+    [Theory]
+    [MemberData(nameof(Positive))]
+    public Task Reports(string body) => AnalyzerHarness.Verify<UnbalancedPageAnalyzer>(AnalyzerHarness.InCallback(body));
+
+    [Theory]
+    [MemberData(nameof(Negative))]
+    public Task Does_not_report(string body) => AnalyzerHarness.Verify<UnbalancedPageAnalyzer>(AnalyzerHarness.InCallback(body));
+
+    [Fact]
+    public Task Users_own_allocators_and_owning_parameters_take_part() =>
+        AnalyzerHarness.Verify<UnbalancedPageAnalyzer>("""
+            using PamtGen;
+
+            public static class Pool
+            {
+                [AllocatesPage]
+                public static Page? Take(PageAllocator allocator) => allocator.AllocPage(Gfp.Zero);
+
+                public static void Keep([TakesPageOwnership] Page page) { }
+
+                public static void Leaks(PageAllocator allocator)
+                {
+                    var page = {|PG0002:Take(allocator)|};
+                }
+
+                public static void HandsOn(PageAllocator allocator)
+                {
+                    var page = Take(allocator);
+                    if (page is not null) Keep(page);
+                }
+
+                public static Page? Returns(PageAllocator allocator)
+                {
+                    var page = allocator.AllocPage(Gfp.Zero);
+                    return page;
+                }
+
+                public static Page[]? ReturnsBoth(PageAllocator allocator)
+                {
+                    var first = allocator.AllocPage(Gfp.Zero);
+                    if (first is null) return null;
+                    var second = allocator.AllocPage(Gfp.Zero);
+                    if (second is null)
+                    {
+                        allocator.FreePage(first);
+                        return null;
+                    }
+
+                    return [first, second];
+                }
+            }
+            """);
+}
