@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PamtGen.Generator.Analyzers;
+
+namespace PamtGen.Generator.Tests.Analyzers;
+
+/// <summary>The repository's own sources, and running every PamtGen analyzer over compilations of them.</summary>
+internal static class RepositorySources
+{
+    public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
+        [new MissingPteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new AllocationBeforeCheckAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
+
+    public static string Root => typeof(RepositorySources).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+
+    /// <summary>The .cs files under <paramref name="folder"/>, build output and snapshots left out.</summary>
+    public static IEnumerable<string> Files(string folder) =>
+        Directory.EnumerateFiles(Path.Combine(Root, folder), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}Snapshots{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+
+    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) and any analyzer exception.</summary>
+    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees)
+    {
+        var compilation = CSharpCompilation.Create(
+            "Analyzed",
+            trees,
+            GeneratorHarness.References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
+        var exceptions = new List<Exception>();
+        var options = new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions([]),
+            (exception, _, _) => { lock (exceptions) { exceptions.Add(exception); } },
+            concurrentAnalysis: true,
+            logAnalyzerExecutionTime: false,
+            reportSuppressedDiagnostics: true);
+        var diagnostics = await generated.WithAnalyzers(Analyzers, options).GetAnalyzerDiagnosticsAsync();
+        return (diagnostics, exceptions);
+    }
+
+    public static SyntaxTree Parse(string text, string path) =>
+        CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(LanguageVersion.Latest), path);
+}
