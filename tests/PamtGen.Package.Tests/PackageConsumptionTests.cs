@@ -1,0 +1,155 @@
+using System.IO.Compression;
+
+namespace PamtGen.Package.Tests;
+
+/// <summary>
+/// What a user does: pack PamtGen into a local folder, then restore and build projects outside this repository
+/// from that folder (a nuget.config adding it, the machine's sources kept), with no project reference here.
+/// </summary>
+public sealed class PackageConsumptionTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("pamtgen-package").FullName;
+    private readonly Dotnet _dotnet;
+    private readonly string _feed;
+
+    public PackageConsumptionTests()
+    {
+        _dotnet = new Dotnet(Path.Combine(_root, "packages"));
+        _feed = Directory.CreateDirectory(Path.Combine(_root, "feed")).FullName;
+        string project = Path.Combine(Dotnet.RepositoryRoot, "runtime", "PamtGen.Runtime", "PamtGen.Runtime.csproj");
+        var (code, output) = _dotnet.Run(_root, "pack", project, "-c", Dotnet.Configuration, "--no-build", "-o", _feed);
+        Assert.True(code == 0, output);
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void The_package_holds_the_runtime_the_roslyn_components_the_readme_and_no_dependency()
+    {
+        string package = Directory.GetFiles(_feed, "PamtGen.*.nupkg").Single(p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
+        Assert.Single(Directory.GetFiles(_feed, "PamtGen.*.snupkg"));
+        using var zip = ZipFile.OpenRead(package);
+        var files = zip.Entries.Select(e => e.FullName).ToList();
+        Assert.Contains("lib/net10.0/PamtGen.Runtime.dll", files);
+        Assert.Contains("analyzers/dotnet/cs/PamtGen.Generator.dll", files);
+        Assert.Contains("analyzers/dotnet/cs/PamtGen.CodeFixes.dll", files);
+        Assert.Contains("README.md", files);
+        Assert.DoesNotContain(files, f => f.StartsWith("lib/", StringComparison.Ordinal) && f.Contains("Generator", StringComparison.Ordinal));
+        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        string text = nuspec.ReadToEnd();
+        Assert.Contains("<license type=\"expression\">MIT</license>", text);
+        Assert.Contains("<repository type=\"git\"", text);
+        Assert.DoesNotContain("<dependency ", text);
+    }
+
+    [Fact]
+    public void A_consumer_declares_geometries_and_a_callback_builds_runs_and_gets_correct_values()
+    {
+        string dir = Consumer("Consumer", """
+            using PamtGen;
+            using static PamtGen.Pgtable;
+
+            // arm64 64K granule, 48-bit VA: 3 levels, 64-entry top table. x86-64 5-level (LA57).
+            [PageTableGeometry(PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 48)]
+            public static partial class Arm64Granule64K;
+
+            [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 5, VirtualAddressBits = 57)]
+            [RefcountTable(ElementSize = 4)]
+            public static partial class X86_64FiveLevel;
+
+            public sealed class State(Mm mm) { public Mm Mm { get; } = mm; public int Mapped; }
+
+            public static partial class Callbacks
+            {
+                [PteCallback]
+                public static int Map(ref Pte pte, ulong addr, State data)
+                {
+                    if (!PteNone(PtepGet(ref pte))) return 0;
+                    var page = data.Mm.Allocator.AllocPage(Gfp.Zero);
+                    if (page is null) return -Errno.ENOMEM;
+                    SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+                    data.Mapped++;
+                    return 0;
+                }
+            }
+
+            public static class Program
+            {
+                public static int Main()
+                {
+                    var mm = new Mm(Geometry.Arm64Granule64K, PageAllocator.Synthetic(64, pageShift: 16));
+                    var fn = new Callbacks.MapFn(new State(mm));
+                    int err = Arm64Granule64K.ApplyToPageRange(mm, 0x40000000, 3 * Arm64Granule64K.PageSize, ref fn);
+                    System.Console.WriteLine($"{Arm64Granule64K.PtrsPerPgd} {Arm64Granule64K.PmdShift} {Arm64Granule64K.PgdIndex(0xffff_0000_0000_0000)} {X86_64FiveLevel.PgdShift} {X86_64FiveLevel.P4dIndex(1UL << 39)} {X86_64FiveLevel.RefcountAreaSize((1UL << 28) + 1)} {err} {fn.Data.Mapped}");
+                    return 0;
+                }
+            }
+            """);
+        var (code, output) = _dotnet.Run(dir, "run", "-c", "Release");
+        Assert.True(code == 0, output);
+        // 2^(48 - 42) = 64 top entries; PMD_SHIFT 29; 0xffff000000000000 >> 42 & 63 = 0; PGDIR_SHIFT 48;
+        // (1 << 39) >> 39 & 511 = 1; 513 refcount pages for max_pfn = 2^28 + 1; 3 pages mapped.
+        Assert.EndsWith("64 29 0 48 1 2101248 0 3", output.Trim().Split('\n').Last().Trim());
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "bin"), "PamtGen.Generator.dll", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "bin"), "PamtGen.CodeFixes.dll", SearchOption.AllDirectories));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "bin"), "PamtGen.Runtime.dll", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_callback_missing_its_pte_none_check_shows_PG0001_from_the_package()
+    {
+        string dir = Consumer("Careless", """
+            using PamtGen;
+            using static PamtGen.Pgtable;
+
+            public static partial class Callbacks
+            {
+                [PteCallback]
+                public static int Map(ref Pte pte, ulong addr, Mm mm)
+                {
+                    var page = mm.Allocator.AllocPage(Gfp.Zero);
+                    if (page is null) return -Errno.ENOMEM;
+                    SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+                    return 0;
+                }
+
+                public static void Main()
+                {
+                }
+            }
+            """);
+        var (code, output) = _dotnet.Run(dir, "build", "-c", "Release");
+        Assert.True(code == 0, output);
+        Assert.Contains("warning PG0001", output);
+        Assert.Contains("Program.cs(11,", output);
+    }
+
+    private string Consumer(string name, string program)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
+        string version = typeof(PackageConsumptionTests).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.1.0";
+        File.WriteAllText(Path.Combine(dir, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RestoreIgnoreFailedSources>true</RestoreIgnoreFailedSources>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="PamtGen" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="pamtgen-local" value="{_feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
+        return dir;
+    }
+}
