@@ -4,7 +4,7 @@ using System.Reflection;
 namespace PamtGen.Package.Tests;
 
 /// <summary>Runs the dotnet CLI as a user would, with a private NuGet cache so every run consumes the freshly packed package.</summary>
-internal sealed class Dotnet(string packagesCache)
+public sealed class Dotnet(string packagesCache)
 {
     public static string RepositoryRoot =>
         typeof(Dotnet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;

@@ -6,22 +6,12 @@ namespace PamtGen.Package.Tests;
 /// What a user does: pack PamtGen into a local folder, then restore and build projects outside this repository
 /// from that folder (a nuget.config adding it, the machine's sources kept), with no project reference here.
 /// </summary>
-public sealed class PackageConsumptionTests : IDisposable
+[Collection(nameof(PackedFeed))]
+public sealed class PackageConsumptionTests(PackedFeed packed)
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("pamtgen-package").FullName;
-    private readonly Dotnet _dotnet;
-    private readonly string _feed;
-
-    public PackageConsumptionTests()
-    {
-        _dotnet = new Dotnet(Path.Combine(_root, "packages"));
-        _feed = Directory.CreateDirectory(Path.Combine(_root, "feed")).FullName;
-        string project = Path.Combine(Dotnet.RepositoryRoot, "runtime", "PamtGen.Runtime", "PamtGen.Runtime.csproj");
-        var (code, output) = _dotnet.Run(_root, "pack", project, "-c", Dotnet.Configuration, "--no-build", "-o", _feed);
-        Assert.True(code == 0, output);
-    }
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    private readonly string _root = packed.Root;
+    private readonly Dotnet _dotnet = packed.Dotnet;
+    private readonly string _feed = packed.Feed;
 
     [Fact]
     public void The_package_holds_the_runtime_the_roslyn_components_the_readme_and_no_dependency()
@@ -124,32 +114,5 @@ public sealed class PackageConsumptionTests : IDisposable
         Assert.Contains("Program.cs(11,", output);
     }
 
-    private string Consumer(string name, string program)
-    {
-        string dir = Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
-        string version = typeof(PackageConsumptionTests).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.1.0";
-        File.WriteAllText(Path.Combine(dir, name + ".csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <RestoreIgnoreFailedSources>true</RestoreIgnoreFailedSources>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="PamtGen" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="pamtgen-local" value="{_feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
-        return dir;
-    }
+    private string Consumer(string name, string program) => packed.Consumer(name, program);
 }
