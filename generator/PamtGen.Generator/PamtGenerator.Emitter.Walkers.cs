@@ -94,7 +94,10 @@ public sealed partial class PamtGenerator
         w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
     }
 
-    /// <summary>apply_to_pte_range().</summary>
+    /// <summary>
+    /// apply_to_pte_range(): [addr, end) lies in one table, so the loop runs over that slice of it, without a bounds
+    /// check per entry and with <c>create</c> tested once rather than per PTE.
+    /// </summary>
     private static void EmitApplyPte(MemberWriter w, int parentLevel)
     {
         var code = new CodeLines();
@@ -105,19 +108,30 @@ public sealed partial class PamtGenerator
         code.Close();
         code.Line();
         code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_kernel()");
-        code.Open("for (int index = (int)PteIndex(addr); ; index++)");
-        code.Line($"ref global::PamtGen.Pte pte = ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref entries[index]);");
-        code.Open($"if (create || !{Pgtable}.PteNone({Pgtable}.PtepGet(ref pte)))");
+        code.Line("global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));");
+        code.Open("if (create)");
+        code.Open("foreach (ref ulong slot in range)");
+        code.Line($"int err = fn.Invoke(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot), addr);");
+        code.ReturnIfError();
+        code.Line();
+        code.Line("addr += PageSize;");
+        code.Close();
+        code.Close();
+        code.Open("else");
+        code.Open("foreach (ref ulong slot in range)");
+        code.Line($"ref global::PamtGen.Pte pte = ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot);");
+        code.Open($"if (!{Pgtable}.PteNone({Pgtable}.PtepGet(ref pte)))");
         code.Line("int err = fn.Invoke(ref pte, addr);");
         code.ReturnIfError();
         code.Close();
         code.Line();
-        code.Open("if ((addr += PageSize) == end)");
+        code.Line("addr += PageSize;");
+        code.Close();
+        code.Close();
+        code.Line();
         code.Line("return 0;");
         code.Close();
-        code.Close();
-        code.Close();
-        w.Member("apply_to_pte_range(): the callback for every PTE of one table (when <paramref name=\"create\"/>) or for those that are not none.", code.ToArray());
+        w.Member("apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name=\"create\"/>), or for those that are not none.", code.ToArray());
     }
 
     /// <summary>walk_pgd_range() and walk_p4d/pud/pmd_range().</summary>
@@ -182,23 +196,23 @@ public sealed partial class PamtGenerator
         w.Member($"walk_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a present {name.ToLowerInvariant()} table.")}", code.ToArray());
     }
 
-    /// <summary>walk_pte_range(): pte_entry for every PTE of the table in the range.</summary>
+    /// <summary>walk_pte_range(): pte_entry for every PTE of the table in the range, over that slice of the table.</summary>
     private static void EmitWalkPte(MemberWriter w, int parentLevel)
     {
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
         code.Open($"private static int WalkPteRange<TOps>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
         code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_map()");
-        code.Open("for (int index = (int)PteIndex(addr); ; index++)");
-        code.Line($"int err = ops.PteEntry(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref entries[index]), addr, addr + PageSize);");
+        code.Open("foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))");
+        code.Line($"int err = ops.PteEntry(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);");
         code.ReturnIfError();
         code.Line();
-        code.Open("if ((addr += PageSize) == end)");
+        code.Line("addr += PageSize;");
+        code.Close();
+        code.Line();
         code.Line("return 0;");
         code.Close();
-        code.Close();
-        code.Close();
-        w.Member("walk_pte_range(): pte_entry for every PTE of one present table.", code.ToArray());
+        w.Member("walk_pte_range(): pte_entry for every PTE of one present table's part of the range.", code.ToArray());
     }
 
     private static void EmitEntryCallback(CodeLines code, string level)

@@ -340,7 +340,7 @@ namespace Snapshots
             }
         }
 
-        /// <summary>apply_to_pte_range(): the callback for every PTE of one table (when <paramref name="create"/>) or for those that are not none.</summary>
+        /// <summary>apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name="create"/>), or for those that are not none.</summary>
         private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
             if (create && !mm.PopulateIfNone(pmd, pmdIndex))
@@ -349,23 +349,39 @@ namespace Snapshots
             }
 
             global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_kernel()
-            for (int index = (int)PteIndex(addr); ; index++)
+            global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));
+            if (create)
             {
-                ref global::PamtGen.Pte pte = ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref entries[index]);
-                if (create || !global::PamtGen.Pgtable.PteNone(global::PamtGen.Pgtable.PtepGet(ref pte)))
+                foreach (ref ulong slot in range)
                 {
-                    int err = fn.Invoke(ref pte, addr);
+                    int err = fn.Invoke(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr);
                     if (err != 0)
                     {
                         return err;
                     }
-                }
 
-                if ((addr += PageSize) == end)
-                {
-                    return 0;
+                    addr += PageSize;
                 }
             }
+            else
+            {
+                foreach (ref ulong slot in range)
+                {
+                    ref global::PamtGen.Pte pte = ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot);
+                    if (!global::PamtGen.Pgtable.PteNone(global::PamtGen.Pgtable.PtepGet(ref pte)))
+                    {
+                        int err = fn.Invoke(ref pte, addr);
+                        if (err != 0)
+                        {
+                            return err;
+                        }
+                    }
+
+                    addr += PageSize;
+                }
+            }
+
+            return 0;
         }
 
         /// <summary>walk_pgd_range(): one pass over the top table.</summary>
@@ -554,23 +570,22 @@ namespace Snapshots
             }
         }
 
-        /// <summary>walk_pte_range(): pte_entry for every PTE of one present table.</summary>
+        /// <summary>walk_pte_range(): pte_entry for every PTE of one present table's part of the range.</summary>
         private static int WalkPteRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
         {
             global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_map()
-            for (int index = (int)PteIndex(addr); ; index++)
+            foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))
             {
-                int err = ops.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref entries[index]), addr, addr + PageSize);
+                int err = ops.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);
                 if (err != 0)
                 {
                     return err;
                 }
 
-                if ((addr += PageSize) == end)
-                {
-                    return 0;
-                }
+                addr += PageSize;
             }
+
+            return 0;
         }
     }
 }

@@ -1,0 +1,111 @@
+using BenchmarkDotNet.Attributes;
+using PamtGen.Generator.Probe;
+
+namespace PamtGen.Benchmarks;
+
+/// <summary>
+/// An existing-range walk over 2^20 mapped PTEs with a callback that sums them: the runtime's generic walker and a
+/// delegate (baseline), the generated walker and a struct callback, and a flat loop over the same PTE tables (the limit).
+/// </summary>
+[MemoryDiagnoser]
+public class WalkBenchmarks
+{
+    private const int Ptes = 1 << 20;
+    private Mm _mm = null!;
+    private ulong _start;
+    private ulong _size;
+    private Page[] _tables = [];
+
+    [Params("x86-64 4-level", "arm64 64K")]
+    public string Geometry { get; set; } = "x86-64 4-level";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var geometry = Geometry == "arm64 64K" ? PamtGen.Geometry.Arm64Granule64K : PamtGen.Geometry.X86_64FourLevel;
+        _mm = new Mm(geometry, PageAllocator.Synthetic(4096, geometry.PageShift));
+        _start = new VmallocSpace(_mm).VmallocStart;
+        _size = (ulong)Ptes << geometry.PageShift;
+        // Map every PTE to some PFN; no data page is allocated, only the tables.
+        int err = ReferenceWalkers.ApplyToPageRange(_mm, _start, _size, static (ref Pte pte, ulong addr, Mm mm) =>
+        {
+            Pgtable.SetPteAt(mm, addr, ref pte, Pgtable.PfnPte((addr >> mm.Geometry.PageShift) & 0xfffff, Pgtable.PageKernel));
+            return 0;
+        }, _mm);
+        if (err != 0)
+        {
+            throw new InvalidOperationException($"setup failed: {err}");
+        }
+
+        var tables = new List<Page>();
+        for (ulong addr = _start; addr < _start + _size; addr += geometry.Size(PageTableLevel.Pmd))
+        {
+            _mm.TryGetEntrySlot(PageTableLevel.Pmd, addr, out var pmd, out int index, out _);
+            tables.Add(_mm.TableOf(pmd.TableEntries[index]));
+        }
+
+        _tables = [.. tables];
+    }
+
+    [Benchmark(Baseline = true, Description = "generic walker + delegate")]
+    public ulong Generic()
+    {
+        var sum = new Sum();
+        ReferenceWalkers.ApplyToExistingPageRange(_mm, _start, _size, static (ref Pte pte, ulong addr, Sum s) =>
+        {
+            s.Value += pte.Value;
+            return 0;
+        }, sum);
+        return sum.Value;
+    }
+
+    [Benchmark(Description = "generated walker + struct")]
+    public ulong Generated()
+    {
+        var fn = new SumFn();
+        if (Geometry == "arm64 64K")
+        {
+            Arm64Granule64K.ApplyToExistingPageRange(_mm, _start, _size, ref fn);
+        }
+        else
+        {
+            X86_64FourLevel.ApplyToExistingPageRange(_mm, _start, _size, ref fn);
+        }
+
+        return fn.Value;
+    }
+
+    [Benchmark(Description = "flat loop over the PTE tables")]
+    public ulong FlatLoop()
+    {
+        ulong sum = 0;
+        foreach (var table in _tables)
+        {
+            foreach (ulong pte in table.TableEntries)
+            {
+                if (pte != 0)
+                {
+                    sum += pte;
+                }
+            }
+        }
+
+        return sum;
+    }
+
+    private sealed class Sum
+    {
+        public ulong Value;
+    }
+
+    private struct SumFn : IPteFn
+    {
+        public ulong Value;
+
+        public int Invoke(ref Pte pte, ulong addr)
+        {
+            Value += pte.Value;
+            return 0;
+        }
+    }
+}
