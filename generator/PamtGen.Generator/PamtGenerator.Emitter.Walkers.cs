@@ -52,9 +52,59 @@ public sealed partial class PamtGenerator
             $"    return {InvalidRange(s, "start", "end")} ? {Einval} : WalkPgdRange(mm, start, end, ref ops);",
             "}");
 
+        w.Member(
+            "Like <see cref=\"ApplyToPageRange{TFn}\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.",
+            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>({MmType} mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn",
+            "{",
+            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
+            "    ulong end = addr + size;",
+            $"    if ({InvalidRange(s, "addr", "end")})",
+            "    {",
+            $"        return {Einval};",
+            "    }",
+            "",
+            "    var journal = new global::PamtGen.WalkJournal(mm);",
+            "    var journaled = new global::PamtGen.JournaledPteFn<TFn>(fn, journal);",
+            "    int err;",
+            "    try",
+            "    {",
+            "        err = ApplyToPgdRange(mm, addr, end, ref journaled, create: true);",
+            "    }",
+            "    catch",
+            "    {",
+            "        journal.Commit(); // an exception is not a walk error: nothing is undone",
+            "        throw;",
+            "    }",
+            "",
+            "    fn = journaled.Inner;",
+            "    if (err == 0)",
+            "    {",
+            "        journal.Commit();",
+            "    }",
+            "    else",
+            "    {",
+            "        journal.Rollback(ref undo);",
+            "    }",
+            "",
+            "    return err;",
+            "}");
+        w.Member(
+            "free_pgd_range() for a kernel range: after [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.",
+            $"public static int FreeEmptyTables({MmType} mm, ulong addr, ulong size)",
+            "{",
+            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
+            "    ulong end = addr + size;",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmptyPgdRange(mm, addr, end);",
+            "}");
+
         for (int i = 0; i < levels.Count - 1; i++)
         {
             EmitApplyUpper(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
+        }
+
+        for (int i = 0; i < levels.Count - 1; i++)
+        {
+            EmitFreeEmpty(w, levels, i, i == 0 ? check : LevelNames[levels[i]]);
         }
 
         EmitApplyPte(w, levels[levels.Count - 2]);
@@ -92,6 +142,38 @@ public sealed partial class PamtGenerator
         code.Close();
         code.Close();
         w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
+    }
+
+    /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first.</summary>
+    private static void EmitFreeEmpty(MemberWriter w, List<int> levels, int position, string checkName)
+    {
+        string name = LevelNames[levels[position]];
+        string child = LevelNames[levels[position + 1]];
+        var code = new CodeLines();
+        code.Open($"private static int FreeEmpty{name}Range({UpperParameters(position)})");
+        EmitTableOffset(code, position, name, create: false);
+        code.Line("int freed = 0;");
+        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        code.Line($"ulong next = {name}AddrEnd(addr, end);");
+        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
+        code.Open($"if ({Pgtable}.{checkName}Present(new global::PamtGen.{checkName}(entry)) && !{Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
+        if (child != "Pte")
+        {
+            code.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next);");
+        }
+
+        code.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
+        code.Open($"if (next - addr == {name}Size && mm.FreeTableIfEmpty(table, index))");
+        code.Line("freed++;");
+        code.Close();
+        code.Close();
+        code.Line();
+        code.Open("if ((addr = next) == end)");
+        code.Line("return freed;");
+        code.Close();
+        code.Close();
+        code.Close();
+        w.Member($"free_{name.ToLowerInvariant()}_range(): the empty tables under one pass over a {name.ToLowerInvariant()} table, and those tables themselves.", code.ToArray());
     }
 
     /// <summary>

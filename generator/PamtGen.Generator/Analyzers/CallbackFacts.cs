@@ -90,20 +90,31 @@ internal sealed class CallbackFacts
         || (KernelApi.IsLocal(operation, out var local) && PtePageLocals.Contains(local));
 
     /// <summary>True/false when <paramref name="condition"/> being true proves the PTE none / not none; null when it says nothing.</summary>
-    public bool? NoneWhenTrue(IOperation? condition)
+    public bool? NoneWhenTrue(IOperation? condition) => NoneIf(condition, outcome: true);
+
+    /// <summary>
+    /// What <paramref name="condition"/> evaluating to <paramref name="outcome"/> proves: the PTE none (true), not none
+    /// (false), or nothing (null). Composes through !, || (false: both operands false) and &amp;&amp; (true: both true).
+    /// </summary>
+    public bool? NoneIf(IOperation? condition, bool outcome)
     {
         condition = KernelApi.Unwrap(condition);
-        if (condition is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+        switch (condition)
         {
-            return NoneWhenTrue(not.Operand) is { } inner ? !inner : null;
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return NoneIf(not.Operand, !outcome);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } or IBinaryOperation { OperatorKind: BinaryOperatorKind.Or, Type.SpecialType: SpecialType.System_Boolean } when !outcome:
+                return NoneIf(((IBinaryOperation)condition).LeftOperand, false) ?? NoneIf(((IBinaryOperation)condition).RightOperand, false);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } or IBinaryOperation { OperatorKind: BinaryOperatorKind.And, Type.SpecialType: SpecialType.System_Boolean } when outcome:
+                return NoneIf(((IBinaryOperation)condition).LeftOperand, true) ?? NoneIf(((IBinaryOperation)condition).RightOperand, true);
         }
 
         if (KernelApi.IsPgtableCall(condition, "PteNone", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
         {
-            return true;
+            return outcome;
         }
 
-        return KernelApi.IsLocal(condition, out var flag) && NoneFlagLocals.Contains(flag) ? true : null;
+        return KernelApi.IsLocal(condition, out var flag) && NoneFlagLocals.Contains(flag) ? outcome : null;
     }
 
     /// <summary>The page local a set_pte_at() value maps: mk_pte(page, ...) directly or through an entry local.</summary>

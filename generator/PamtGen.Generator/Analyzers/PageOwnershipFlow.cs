@@ -74,17 +74,31 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> 
 
     protected override State Return(IOperation value, State state, bool report) => HandOn(value, state);
 
-    protected override (State WhenTrue, State WhenFalse) Refine(IOperation condition, State state)
+    protected override (State WhenTrue, State WhenFalse) Refine(IOperation condition, State state) =>
+        (RefineIf(condition, true, state), RefineIf(condition, false, state));
+
+    /// <summary>The state where <paramref name="condition"/> evaluated to <paramref name="outcome"/>; composes through !, || and &amp;&amp;.</summary>
+    private State RefineIf(IOperation condition, bool outcome, State state)
     {
+        condition = KernelApi.Unwrap(condition)!;
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return RefineIf(not.Operand, !outcome, state);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !outcome:
+                return RefineIf(either.RightOperand, false, RefineIf(either.LeftOperand, false, state));
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when outcome:
+                return RefineIf(both.RightOperand, true, RefineIf(both.LeftOperand, true, state));
+        }
+
         if (NullTest(condition) is not { } test || !facts.Allocations.ContainsKey(test.Local))
         {
-            return (state, state);
+            return state;
         }
 
         int flags = state.Flags.GetValueOrDefault(test.Local);
-        var isNull = state.With(test.Local, (flags & MaybeNull) != 0 ? MaybeNull : 0);
-        var notNull = state.With(test.Local, flags & ~MaybeNull);
-        return test.NullWhenTrue ? (isNull, notNull) : (notNull, isNull);
+        bool isNull = test.NullWhenTrue == outcome;
+        return state.With(test.Local, isNull ? ((flags & MaybeNull) != 0 ? MaybeNull : 0) : flags & ~MaybeNull);
     }
 
     protected override void AtExit(State state)

@@ -62,13 +62,13 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
 
     protected override (Fact WhenTrue, Fact WhenFalse) Refine(IOperation condition, Fact state)
     {
-        var none = state with { Pte = PteState.None };
-        var populated = new Fact(PteState.NotNone, EntryPopulated: true);
-        return facts.NoneWhenTrue(condition) switch
+        return (Apply(facts.NoneIf(condition, outcome: true)), Apply(facts.NoneIf(condition, outcome: false)));
+
+        Fact Apply(bool? none) => none switch
         {
-            true => (none, populated),
-            false => (populated, none),
-            null => (state, state),
+            true => state with { Pte = PteState.None },
+            false => new Fact(PteState.NotNone, EntryPopulated: true),
+            null => state,
         };
     }
 

@@ -98,7 +98,50 @@ public sealed class Mm
         {
             Allocator.FreePage(fresh);
         }
+        else
+        {
+            TableJournal?.Add((table, index));
+        }
 
+        return true;
+    }
+
+    /// <summary>
+    /// When set, every table this mm installs is recorded (its parent slot), so a transactional walk can free the
+    /// tables it allocated. Set and cleared by that walk; not for concurrent walks of one mm.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public List<(Page Parent, int Index)>? TableJournal { get; set; }
+
+    /// <summary>
+    /// free_pte_range()/pmd_free() and their cousins: if the table the entry at <paramref name="index"/> of
+    /// <paramref name="parent"/> points to holds no entry, clear the parent entry and free the table. True when freed.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
+    public bool FreeTableIfEmpty(Page parent, int index)
+    {
+        ref ulong entry = ref EntryAt(parent, index);
+        ulong value = Volatile.Read(ref entry);
+        if (value == 0 || Pgtable.EntryLeaf(value))
+        {
+            return false;
+        }
+
+        var child = TableOf(value);
+        foreach (ulong childEntry in child.TableEntries)
+        {
+            if (childEntry != 0)
+            {
+                return false;
+            }
+        }
+
+        lock (PageTableLock)
+        {
+            Volatile.Write(ref entry, 0UL);
+        }
+
+        Allocator.FreePage(child);
         return true;
     }
 

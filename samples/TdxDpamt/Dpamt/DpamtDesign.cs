@@ -77,6 +77,13 @@ public abstract class DpamtDesign
         k.PamtRefcounts = 0;
     }
 
+    /// <summary>
+    /// Beyond the kernel: after free_pamt_metadata(), frees every page-table page of the vmalloc space that maps nothing
+    /// any more, so the teardown leaves no page of any kind but the root table. Returns the table pages freed.
+    /// </summary>
+    public static int ReclaimPageTables(TdxKernel k) =>
+        X86_64.FreeEmptyTables(k.InitMm, k.Vmalloc.VmallocStart, k.Vmalloc.VmallocEnd - k.Vmalloc.VmallocStart);
+
     /// <summary>tdx_find_pamt_refcount(): the address of the atomic_t of <paramref name="pfn"/>'s 2 MiB region; one shift and one add.</summary>
     public static ulong TdxFindPamtRefcount(TdxKernel k, ulong pfn) => k.PamtRefcounts + (X86_64.PfnToRefcountIndex(pfn) * X86_64.RefcountSize);
 

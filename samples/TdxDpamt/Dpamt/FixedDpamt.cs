@@ -26,9 +26,13 @@ public sealed partial class FixedDpamt : DpamtDesign
             return 0;
         }
 
+        // All or nothing per memory range: on failure, unmap the refcount pages this call mapped (and the tables it
+        // installed), so neighbouring ranges keep the pages they share with it and nothing half-populated stays.
         var (start, end) = X86_64.RefcountMappingRange(startPfn, endPfn);
+        k.PopulatedByThisCall.Clear();
         var populate = new PamtRefcountPopulateFn(k);
-        return X86_64.ApplyToPageRange(k.InitMm, k.PamtRefcounts + start, end - start, ref populate);
+        var unpopulate = new PamtRefcountUnpopulateFn(k);
+        return X86_64.ApplyToPageRangeTransactional(k.InitMm, k.PamtRefcounts + start, end - start, ref populate, ref unpopulate);
     }
 
     /// <inheritdoc/>
@@ -61,6 +65,22 @@ public sealed partial class FixedDpamt : DpamtDesign
         }
 
         SetPteAt(data.InitMm, addr, ref pte, MkPte(page, PageKernel));
+        data.PopulatedByThisCall.Add(addr);
+        return 0;
+    }
+
+    /// <summary>The undo of a failed populate: unmaps and frees the refcount pages this call mapped, and only those.</summary>
+    [PteCallback]
+    private static int PamtRefcountUnpopulate(ref Pte pte, ulong addr, TdxKernel data)
+    {
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry) || !data.PopulatedByThisCall.Remove(addr))
+        {
+            return 0;
+        }
+
+        PteClear(data.InitMm, addr, ref pte);
+        data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
     }
 

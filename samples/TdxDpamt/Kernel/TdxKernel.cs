@@ -46,6 +46,9 @@ public sealed class TdxKernel
     /// <summary>pamt_lock: serialises the 0 -&gt; 1 and 1 -&gt; 0 transitions.</summary>
     public Lock PamtLock { get; } = new();
 
+    /// <summary>The refcount pages the running alloc_pamt_refcount() call mapped, so a failed call can undo exactly those.</summary>
+    public HashSet<ulong> PopulatedByThisCall { get; } = [];
+
     /// <summary>The kernel's WARN()s, in order.</summary>
     public List<string> Warnings { get; } = [];
 

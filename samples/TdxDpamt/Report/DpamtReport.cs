@@ -23,6 +23,9 @@ public sealed record DpamtReport(
     ulong V4TeardownLeakedPages,
     ulong V4PopulateWastedAllocations)
 {
+    /// <summary>Page-table pages the fixed design's teardown reclaimed with FreeEmptyTables (beyond the kernel; not a JSON key).</summary>
+    public ulong ReclaimedPageTablePages { get; init; }
+
     /// <summary>Runs both variants on the model of <paramref name="map"/> and measures them.</summary>
     public static DpamtReport Measure(MemoryMap map)
     {
@@ -57,7 +60,10 @@ public sealed record DpamtReport(
             fixedRun.PageTablePages,
             X86_64.TwoLevelDirectoryPages(maxPfn) + (ulong)slots.Count,
             seedRun.LeakedPages,
-            seedRun.WastedAllocations);
+            seedRun.WastedAllocations)
+        {
+            ReclaimedPageTablePages = fixedRun.ReclaimedTables,
+        };
     }
 
     /// <summary>Boots the model, populates the refcounts of every TDX range with <paramref name="design"/>, and tears them down.</summary>
@@ -71,11 +77,13 @@ public sealed record DpamtReport(
         var populated = kernel.Allocator.Stats;
         design.FreePamtMetadata(kernel);
         var leaked = kernel.Allocator.LeakReport().Count(l => l.Purpose == PagePurpose.Data);
+        int reclaimed = design is FixedDpamt ? DpamtDesign.ReclaimPageTables(kernel) : 0;
         return (memlist, new Measured(
             (ulong)(populated.DataPages - before.DataPages),
             (ulong)(populated.PageTablePages - before.PageTablePages),
             (ulong)(populated.Frees - before.Frees),
-            (ulong)leaked));
+            (ulong)leaked,
+            (ulong)reclaimed));
     }
 
     private static void Check(DpamtDesign design, int ret, string what)
@@ -86,5 +94,5 @@ public sealed record DpamtReport(
         }
     }
 
-    private sealed record Measured(ulong RefcountPages, ulong PageTablePages, ulong WastedAllocations, ulong LeakedPages);
+    private sealed record Measured(ulong RefcountPages, ulong PageTablePages, ulong WastedAllocations, ulong LeakedPages, ulong ReclaimedTables);
 }

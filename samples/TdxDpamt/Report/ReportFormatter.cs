@@ -48,6 +48,7 @@ public static class ReportFormatter
             ("two-level: directory + refcount pages", $"{Pages(r.TwoLevelPages)}, {Saving(r.TwoLevelPages, r.DensePages)}"),
             ("v4 populate: pages allocated and freed again", r.V4PopulateWastedAllocations.ToString(CultureInfo.InvariantCulture)),
             ("v4 teardown: refcount pages leaked", $"{r.V4TeardownLeakedPages} (fixed design: 0)"),
+            ("fixed teardown: page-table pages reclaimed", $"{r.ReclaimedPageTablePages} (FreeEmptyTables; only the root table stays)"),
         };
         int width = rows.Max(row => row.Figure.Length);
         var text = new StringBuilder();

@@ -17,6 +17,7 @@ internal static class AnalyzerHarness
             public Mm Mm = null!;
             public PageAllocator Allocator = null!;
             public Page? Kept;
+            public System.Collections.Generic.HashSet<ulong> Mine = new();
         }
 
         public static partial class Callbacks

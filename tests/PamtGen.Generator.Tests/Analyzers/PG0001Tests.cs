@@ -150,7 +150,27 @@ public class PG0001Tests
             SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
         return 0;
         """,
-        // 9. Freeing a page that is not the one behind the PTE.
+        // 9. The check as the first operand of ||, as the undo of a transactional populate writes it.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry) || data.Kept is null) return 0;
+        PteClear(data.Mm, addr, ref pte);
+        data.Allocator.FreePage(data.Allocator.PtePage(entry));
+        return 0;
+        """,
+        // 10. The same with a call in the second operand.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry) || !data.Mine.Remove(addr))
+        {
+            return 0;
+        }
+
+        PteClear(data.Mm, addr, ref pte);
+        data.Allocator.FreePage(data.Allocator.PtePage(entry));
+        return 0;
+        """,
+        // 11. Freeing a page that is not the one behind the PTE.
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is not null) data.Allocator.FreePage(page);

@@ -43,6 +43,9 @@ internal static class RepositorySources
         return (diagnostics, exceptions);
     }
 
+    /// <summary>The global usings the SDK adds to a console project with ImplicitUsings.</summary>
+    public const string ImplicitUsings = "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
+
     public static SyntaxTree Parse(string text, string path) =>
         CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(LanguageVersion.Latest), path);
 }

@@ -184,6 +184,50 @@ namespace Snapshots
             return start >= end || (start >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : WalkPgdRange(mm, start, end, ref ops);
         }
 
+        /// <summary>Like <see cref="ApplyToPageRange{TFn}"/>, but all or nothing: if the walk fails (an error from <paramref name="fn"/> or -ENOMEM), <paramref name="undo"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.</summary>
+        public static int ApplyToPageRangeTransactional<TFn, TUndo>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn
+        {
+            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86_64FourLevel));
+            ulong end = addr + size;
+            if (addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits))
+            {
+                return -global::PamtGen.Errno.EINVAL;
+            }
+
+            var journal = new global::PamtGen.WalkJournal(mm);
+            var journaled = new global::PamtGen.JournaledPteFn<TFn>(fn, journal);
+            int err;
+            try
+            {
+                err = ApplyToPgdRange(mm, addr, end, ref journaled, create: true);
+            }
+            catch
+            {
+                journal.Commit(); // an exception is not a walk error: nothing is undone
+                throw;
+            }
+
+            fn = journaled.Inner;
+            if (err == 0)
+            {
+                journal.Commit();
+            }
+            else
+            {
+                journal.Rollback(ref undo);
+            }
+
+            return err;
+        }
+
+        /// <summary>free_pgd_range() for a kernel range: after [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.</summary>
+        public static int FreeEmptyTables(global::PamtGen.Mm mm, ulong addr, ulong size)
+        {
+            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86_64FourLevel));
+            ulong end = addr + size;
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : FreeEmptyPgdRange(mm, addr, end);
+        }
+
         /// <summary>apply_to_pgd_range(): one pass over the top table; with 4 levels the levels between it and the next table are folded, so its entries are checked as p4d_none()/p4d_leaf() check them.</summary>
         private static int ApplyToPgdRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
@@ -280,6 +324,86 @@ namespace Snapshots
                 if ((addr = next) == end)
                 {
                     return 0;
+                }
+            }
+        }
+
+        /// <summary>free_pgd_range(): the empty tables under one pass over a pgd table, and those tables themselves.</summary>
+        private static int FreeEmptyPgdRange(global::PamtGen.Mm mm, ulong addr, ulong end)
+        {
+            global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
+            global::System.Span<ulong> entries = table.TableEntries;
+            int freed = 0;
+            for (int index = (int)PgdIndex(addr); ; index++)
+            {
+                ulong next = PgdAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (global::PamtGen.Pgtable.P4dPresent(new global::PamtGen.P4d(entry)) && !global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                {
+                    freed += FreeEmptyPudRange(mm, table, index, addr, next);
+                    // The table below maps PgdSize bytes: free it only when the range covers all of them.
+                    if (next - addr == PgdSize && mm.FreeTableIfEmpty(table, index))
+                    {
+                        freed++;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return freed;
+                }
+            }
+        }
+
+        /// <summary>free_pud_range(): the empty tables under one pass over a pud table, and those tables themselves.</summary>
+        private static int FreeEmptyPudRange(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end)
+        {
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            int freed = 0;
+            for (int index = (int)PudIndex(addr); ; index++)
+            {
+                ulong next = PudAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (global::PamtGen.Pgtable.PudPresent(new global::PamtGen.Pud(entry)) && !global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                {
+                    freed += FreeEmptyPmdRange(mm, table, index, addr, next);
+                    // The table below maps PudSize bytes: free it only when the range covers all of them.
+                    if (next - addr == PudSize && mm.FreeTableIfEmpty(table, index))
+                    {
+                        freed++;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return freed;
+                }
+            }
+        }
+
+        /// <summary>free_pmd_range(): the empty tables under one pass over a pmd table, and those tables themselves.</summary>
+        private static int FreeEmptyPmdRange(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end)
+        {
+            global::PamtGen.Page table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
+            global::System.Span<ulong> entries = table.TableEntries;
+            int freed = 0;
+            for (int index = (int)PmdIndex(addr); ; index++)
+            {
+                ulong next = PmdAddrEnd(addr, end);
+                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
+                if (global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                {
+                    // The table below maps PmdSize bytes: free it only when the range covers all of them.
+                    if (next - addr == PmdSize && mm.FreeTableIfEmpty(table, index))
+                    {
+                        freed++;
+                    }
+                }
+
+                if ((addr = next) == end)
+                {
+                    return freed;
                 }
             }
         }
