@@ -418,13 +418,15 @@ namespace Snapshots
 
             global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_kernel()
             global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));
+            TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out
             if (create)
             {
                 foreach (ref ulong slot in range)
                 {
-                    int err = fn.Invoke(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr);
+                    int err = callback.Invoke(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr);
                     if (err != 0)
                     {
+                        fn = callback;
                         return err;
                     }
 
@@ -438,9 +440,10 @@ namespace Snapshots
                     ref global::PamtGen.Pte pte = ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot);
                     if (!global::PamtGen.Pgtable.PteNone(global::PamtGen.Pgtable.PtepGet(ref pte)))
                     {
-                        int err = fn.Invoke(ref pte, addr);
+                        int err = callback.Invoke(ref pte, addr);
                         if (err != 0)
                         {
+                            fn = callback;
                             return err;
                         }
                     }
@@ -449,6 +452,7 @@ namespace Snapshots
                 }
             }
 
+            fn = callback;
             return 0;
         }
 
@@ -603,17 +607,20 @@ namespace Snapshots
         private static int WalkPteRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
         {
             global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_map()
+            TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out
             foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))
             {
-                int err = ops.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);
+                int err = callbacks.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);
                 if (err != 0)
                 {
+                    ops = callbacks;
                     return err;
                 }
 
                 addr += PageSize;
             }
 
+            ops = callbacks;
             return 0;
         }
     }
