@@ -121,6 +121,45 @@ public class CliTests
     }
 
     [Fact]
+    public void Mutated_maps_through_the_cli_exit_zero_with_output_or_non_zero_with_one_line_and_no_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("pamtgen-cli-fuzz").FullName;
+        try
+        {
+            var random = new Random(5);
+            string original = File.ReadAllText(ReportFigureTests.MapPath("01-laptop-lenovo-t14g3.e820"));
+            for (int i = 0; i < 25; i++)
+            {
+                string map = Path.Combine(dir, $"map{i}.e820"), svg = Path.Combine(dir, $"out{i}.svg");
+                File.WriteAllText(map, MemoryMapFuzzTests.Mutate(original, random));
+                var (code, stdout, stderr) = Run("report", "--memmap", map, "--svg", svg, "--format", "json");
+                if (code == 0)
+                {
+                    System.Text.Json.JsonDocument.Parse(stdout).Dispose();
+                    System.Xml.Linq.XDocument.Load(svg);
+                }
+                else
+                {
+                    Assert.Equal(2, code);
+                    Assert.Single(stderr.Trim().Split('\n'));
+                    Assert.Contains($"{map}", stderr);
+                    Assert.False(File.Exists(svg), $"case {i}: a failed run left {svg}");
+                }
+            }
+
+            // A directory where a file is expected, and a file where a sysfs directory is: clear errors.
+            var (dirCode, _, dirError) = Run("report", "--memmap", dir);
+            Assert.Equal(2, dirCode);
+            Assert.Contains(dir, dirError);
+            Assert.Empty(Directory.GetFiles(dir, ".*.tmp"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Bad_arguments_are_one_line_and_non_zero()
     {
         var (code, _, stderr) = Run("report", "--synthetic", "nodes=2,ram=1G,colour=blue");
