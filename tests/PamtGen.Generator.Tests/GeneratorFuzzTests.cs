@@ -14,14 +14,13 @@ namespace PamtGen.Generator.Tests;
 /// </summary>
 public class GeneratorFuzzTests(ITestOutputHelper output)
 {
-    private static int Cases => int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_FUZZ_CASES"), out int n) && n > 0 ? n : 2_000;
 
     [Fact]
     public void Random_declarations_never_crash_the_generator_and_are_diagnosed_exactly_when_invalid()
     {
         var random = new Random(31337);
         int valid = 0, invalid = 0;
-        for (int batch = 0; batch < Cases / 20; batch++)
+        for (int batch = 0; batch < FuzzSize.Cases / 20; batch++)
         {
             var cases = Enumerable.Range(0, 20).Select(i => Declaration(random, $"G{batch}_{i}")).ToList();
             var trees = cases.Select((c, i) => CSharpSyntaxTree.ParseText(c.Source, new CSharpParseOptions(LanguageVersion.Latest), path: $"Case{i}.cs")).ToList();
@@ -53,7 +52,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{valid + invalid} declarations: {valid} valid (generated, compiled clean), {invalid} invalid (each with a PG diagnostic); generator exceptions: 0; runs identical");
-        Assert.True(valid > Cases / 10 && invalid > Cases / 10);
+        Assert.True(valid > FuzzSize.Cases / 10 && invalid > FuzzSize.Cases / 10);
     }
 
     private sealed record Case(string Name, string Source, bool Valid);

@@ -128,7 +128,8 @@ public class CliTests
         {
             var random = new Random(5);
             string original = File.ReadAllText(ReportFigureTests.MapPath("01-laptop-lenovo-t14g3.e820"));
-            for (int i = 0; i < 25; i++)
+            // Each case starts a process: 25 in CI, 1 000 in the long run (the parser alone takes FuzzSize.Cases in process).
+            for (int i = 0; i < (FuzzSize.LongRun ? 1_000 : 25); i++)
             {
                 string map = Path.Combine(dir, $"map{i}.e820"), svg = Path.Combine(dir, $"out{i}.svg");
                 File.WriteAllText(map, MemoryMapFuzzTests.Mutate(original, random));

@@ -39,6 +39,16 @@ public class MemoryMapFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_lone_carriage_return_does_not_end_a_line()
+    {
+        // Minimized from long-run case 19 859: the reader counted a lone '\r' as a line end and named line 14 of a
+        // 13-line map. grep -n, less and the kernel's log end lines at '\n' only.
+        string text = "[    0.000000] Command line: quiet\r splash\n[    0.000000] BIOS-e820: [mem 0x00000000000a0000-0x00000000000fffff] usablee\n";
+        var error = Assert.Throws<MemoryMapException>(() => MemoryMap.Parse(text, "fuzz"));
+        Assert.Equal(2, error.LineNumber);
+    }
+
+    [Fact]
     public void Crlf_and_a_large_boot_log_read_like_the_original()
     {
         string map = Bundled[0];

@@ -8,8 +8,9 @@ namespace PamtGen.Generator.Analyzers;
 /// <summary>
 /// A forward data-flow analysis over Roslyn's control-flow graph: a state flows along the edges, is
 /// refined on the two edges of a conditional branch, and is changed by each operation in evaluation order.
-/// Runs to a fixpoint, then once more with <c>report</c> set, so each finding is reported once. Blocks
-/// nothing flows into (the start of a finally or catch region) start from <see cref="Entry"/>.
+/// Runs to a fixpoint, then once more with <c>report</c> set, so each finding is reported once. Reachable
+/// blocks nothing flows into (the start of a finally or catch region) start from <see cref="Entry"/>;
+/// unreachable blocks are skipped.
 /// </summary>
 internal abstract class ForwardFlow<TState>
     where TState : class
@@ -54,8 +55,7 @@ internal abstract class ForwardFlow<TState>
             changed = false;
             foreach (var block in blocks)
             {
-                var start = incoming[block.Ordinal] ?? (block.Predecessors.IsEmpty ? Entry : null);
-                if (start is null)
+                if (Start(block, incoming) is not { } start)
                 {
                     continue;
                 }
@@ -74,8 +74,7 @@ internal abstract class ForwardFlow<TState>
 
         foreach (var block in blocks)
         {
-            var start = incoming[block.Ordinal] ?? (block.Predecessors.IsEmpty ? Entry : null);
-            if (start is not null)
+            if (Start(block, incoming) is { } start)
             {
                 _ = Flow(block, start, report: true).ToList();
             }
@@ -88,6 +87,13 @@ internal abstract class ForwardFlow<TState>
 
         return true;
     }
+
+    /// <summary>
+    /// The state a block starts from, or null if nothing reaches it. Code the compiler proves unreachable (after a
+    /// return on every path) is never analysed: no path runs it, so nothing there can be a finding.
+    /// </summary>
+    private TState? Start(BasicBlock block, TState?[] incoming) =>
+        !block.IsReachable ? null : incoming[block.Ordinal] ?? (block.Predecessors.IsEmpty ? Entry : null);
 
     private IEnumerable<(BasicBlock Target, TState State)> Flow(BasicBlock block, TState state, bool report)
     {

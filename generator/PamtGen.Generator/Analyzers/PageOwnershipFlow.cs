@@ -40,6 +40,12 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> 
         switch (operation)
         {
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when facts.Allocations.ContainsKey(target.Local):
+                if (report && (state.Flags.GetValueOrDefault(target.Local) & Owned) != 0)
+                {
+                    // The page the local still holds on some path is lost: the same leak as one kept at the exit.
+                    Leaked(target.Local, "is overwritten while the page in it is neither freed, mapped with SetPteAt, stored, nor returned on some path");
+                }
+
                 return state.With(target.Local, KernelApi.IsAllocation(assignment.Value) ? Owned | MaybeNull : 0);
 
             case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } stored:
@@ -107,10 +113,16 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> 
         // effects onto those paths, so such pages are not reported as leaks.
         foreach (var pair in state.Flags.Where(p => (p.Value & Owned) != 0 && !freedInFinally.Contains(p.Key)))
         {
-            foreach (var allocation in facts.Allocations[pair.Key])
-            {
-                Problems.Add((allocation.Syntax.GetLocation(), $"the page in '{pair.Key.Name}' is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit"));
-            }
+            Leaked(pair.Key, "keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit");
+        }
+    }
+
+    /// <summary>A leak of the page in <paramref name="local"/>, reported at each allocation that may have put it there.</summary>
+    private void Leaked(ILocalSymbol local, string how)
+    {
+        foreach (var allocation in facts.Allocations[local])
+        {
+            Problems.Add((allocation.Syntax.GetLocation(), $"'{local.Name}' {how}"));
         }
     }
 

@@ -54,7 +54,8 @@ public sealed class UnbalancedPageAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            foreach (var (location, problem) in flow.Problems.Distinct())
+            // One diagnostic per location: an allocation that leaks both when overwritten and at the exit is one finding.
+            foreach (var (location, problem) in flow.Problems.GroupBy(p => p.Location).Select(g => g.First()))
             {
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnbalancedPage, location, problem));
             }

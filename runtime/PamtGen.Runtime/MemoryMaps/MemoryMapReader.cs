@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace PamtGen.MemoryMaps;
@@ -44,6 +45,41 @@ internal static partial class MemoryMapReader
         }
     }
 
+    /// <summary>
+    /// The lines as grep -n and less number them: ended by '\n' alone, a "\r\n" end taken whole. TextReader.ReadLine
+    /// also ends a line at a lone '\r', so an error after one would name a line the user cannot find (found by the
+    /// long fuzz run).
+    /// </summary>
+    private static IEnumerable<string> Lines(TextReader reader)
+    {
+        var line = new StringBuilder();
+        var buffer = new char[64 * 1024];
+        for (int read; (read = reader.Read(buffer, 0, buffer.Length)) > 0;)
+        {
+            int start = 0;
+            for (int end = Array.IndexOf(buffer, '\n', 0, read); end >= 0; end = Array.IndexOf(buffer, '\n', start, read - start))
+            {
+                line.Append(buffer, start, end - start);
+                yield return Ended(line);
+                start = end + 1;
+            }
+
+            line.Append(buffer, start, read - start);
+        }
+
+        if (line.Length > 0)
+        {
+            yield return Ended(line);
+        }
+
+        static string Ended(StringBuilder line)
+        {
+            string text = line.ToString(0, line.Length > 0 && line[^1] == '\r' ? line.Length - 1 : line.Length);
+            line.Clear();
+            return text;
+        }
+    }
+
     public static MemoryMap Read(TextReader reader, string source)
     {
         var dmesg = new DmesgState(source);
@@ -51,7 +87,7 @@ internal static partial class MemoryMapReader
         (int Number, string Text)? firstForeign = null; // the first line that is neither e820 nor iomem
         bool anyText = false;
         int lineNumber = 0;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        foreach (string line in Lines(reader))
         {
             lineNumber++;
             if (line.Contains('\0'))

@@ -176,6 +176,19 @@ public class PG0001Tests
         if (page is not null) data.Allocator.FreePage(page);
         return 0;
         """,
+        // 12. Code after a return on every path never runs (found by AnalyzerOracleFuzzTests).
+        """
+        if (addr == 0)
+        {
+            return 0;
+        }
+        else
+        {
+            return 1;
+        }
+        PteClear(data.Mm, addr, ref pte);
+        return 0;
+        """,
     };
 
     [Theory]
