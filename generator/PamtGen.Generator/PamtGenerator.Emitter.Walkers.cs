@@ -135,12 +135,7 @@ public sealed partial class PamtGenerator
         code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, create);");
         code.ReturnIfError();
         code.Close();
-        code.Line();
-        code.Open("if ((addr = next) == end)");
-        code.Line("return 0;");
-        code.Close();
-        code.Close();
-        code.Close();
+        code.NextEntryOrReturn("0");
         w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
     }
 
@@ -167,12 +162,7 @@ public sealed partial class PamtGenerator
         code.Line("freed++;");
         code.Close();
         code.Close();
-        code.Line();
-        code.Open("if ((addr = next) == end)");
-        code.Line("return freed;");
-        code.Close();
-        code.Close();
-        code.Close();
+        code.NextEntryOrReturn("freed");
         w.Member($"free_{name.ToLowerInvariant()}_range(): the empty tables under one pass over a {name.ToLowerInvariant()} table, and those tables themselves.", code.ToArray());
     }
 
@@ -277,12 +267,7 @@ public sealed partial class PamtGenerator
             code.Close();
         }
 
-        code.Line();
-        code.Open("if ((addr = next) == end)");
-        code.Line("return 0;");
-        code.Close();
-        code.Close();
-        code.Close();
+        code.NextEntryOrReturn("0");
         w.Member($"walk_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a present {name.ToLowerInvariant()} table.")}", code.ToArray());
     }
 
@@ -428,6 +413,20 @@ public sealed partial class PamtGenerator
         {
             Open("if (err != 0)");
             Line("return err;");
+            Close();
+        }
+
+        /// <summary>
+        /// The kernel's <c>} while (addr = next, addr != end);</c>: moves to the next entry or returns
+        /// <paramref name="result"/> at the end of the range, then closes the loop and the method.
+        /// </summary>
+        public void NextEntryOrReturn(string result)
+        {
+            Line();
+            Open("if ((addr = next) == end)");
+            Line($"return {result};");
+            Close();
+            Close();
             Close();
         }
 
