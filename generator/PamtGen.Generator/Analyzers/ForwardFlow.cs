@@ -8,13 +8,23 @@ namespace PamtGen.Generator.Analyzers;
 /// <summary>
 /// A forward data-flow analysis over Roslyn's control-flow graph: a state flows along the edges, is
 /// refined on the two edges of a conditional branch, and is changed by each operation in evaluation order.
-/// Runs to a fixpoint, then once more with <c>report</c> set, so each finding is reported once. Reachable
-/// blocks nothing flows into (the start of a finally or catch region) start from <see cref="Entry"/>;
-/// unreachable blocks are skipped.
+/// Runs to a fixpoint, then once more with <c>report</c> set, so each finding is reported once per state.
+/// A branch that leaves a try block (falling out of it, or a return) carries its own state through each
+/// finally block it runs, in order, so what a finally does happens on exactly the paths that run it.
+/// Reachable blocks nothing flows into (the start of a catch, or a finally only an exception reaches) start
+/// from <see cref="Entry"/>; unreachable blocks are skipped.
 /// </summary>
 internal abstract class ForwardFlow<TState>
     where TState : class
 {
+    /// <summary>Rounds without settling after which the analysis gives up, as a guard for pathological graphs.</summary>
+    private const int MaxRounds = 64;
+
+    /// <summary>Finally regions run by some branch in a report pass; the others are checked from the entry state.</summary>
+    private readonly HashSet<ControlFlowRegion> reachedFinally = [];
+
+    private bool gaveUp;
+
     /// <summary>The state at the method's entry.</summary>
     protected abstract TState Entry { get; }
 
@@ -42,42 +52,10 @@ internal abstract class ForwardFlow<TState>
     public bool Run(ControlFlowGraph graph)
     {
         var blocks = graph.Blocks;
-        var incoming = new TState?[blocks.Length];
-        incoming[0] = Entry;
-        bool changed = true;
-        for (int round = 0; changed; round++)
+        var (incoming, _) = Solve(graph, region: null, first: 0, last: blocks.Length - 1, Entry, report: true);
+        if (gaveUp)
         {
-            if (round > 64)
-            {
-                return false;
-            }
-
-            changed = false;
-            foreach (var block in blocks)
-            {
-                if (Start(block, incoming) is not { } start)
-                {
-                    continue;
-                }
-
-                foreach (var (target, state) in Flow(block, start, report: false))
-                {
-                    var merged = incoming[target.Ordinal] is { } existing ? Meet(existing, state) : state;
-                    if (incoming[target.Ordinal] is not { } before || !Same(before, merged))
-                    {
-                        incoming[target.Ordinal] = merged;
-                        changed = true;
-                    }
-                }
-            }
-        }
-
-        foreach (var block in blocks)
-        {
-            if (Start(block, incoming) is { } start)
-            {
-                _ = Flow(block, start, report: true).ToList();
-            }
+            return false;
         }
 
         if (incoming[blocks.Length - 1] is { } exit)
@@ -89,13 +67,89 @@ internal abstract class ForwardFlow<TState>
     }
 
     /// <summary>
+    /// Settles the blocks <paramref name="first"/>..<paramref name="last"/> that belong to <paramref name="region"/>
+    /// (a finally region, or null for the method outside every finally) from <paramref name="entry"/> at the first
+    /// block; then, if <paramref name="report"/>, runs them once more reporting. Returns the state entering each
+    /// block, and the state that falls out of the end of the region's finally (null for the method, or a finally
+    /// that never ends normally).
+    /// </summary>
+    private (TState?[] Incoming, TState? End) Solve(ControlFlowGraph graph, ControlFlowRegion? region, int first, int last, TState entry, bool report)
+    {
+        var blocks = graph.Blocks;
+        var incoming = new TState?[blocks.Length];
+        incoming[first] = entry;
+        TState? end = null;
+        bool changed = true;
+        for (int round = 0; changed && !gaveUp; round++)
+        {
+            if (round > MaxRounds)
+            {
+                gaveUp = true;
+                break;
+            }
+
+            changed = false;
+            end = null;
+            for (int ordinal = first; ordinal <= last; ordinal++)
+            {
+                var block = blocks[ordinal];
+                if (InnermostFinally(block) != region || Start(block, incoming) is not { } start)
+                {
+                    continue;
+                }
+
+                foreach (var (target, state) in Flow(graph, block, start, report: false))
+                {
+                    if (target is null)
+                    {
+                        end = end is null ? state : Meet(end, state);
+                        continue;
+                    }
+
+                    var merged = incoming[target.Ordinal] is { } existing ? Meet(existing, state) : state;
+                    if (incoming[target.Ordinal] is not { } before || !Same(before, merged))
+                    {
+                        incoming[target.Ordinal] = merged;
+                        changed = true;
+                    }
+                }
+            }
+        }
+
+        if (report && !gaveUp)
+        {
+            for (int ordinal = first; ordinal <= last; ordinal++)
+            {
+                var block = blocks[ordinal];
+                if (InnermostFinally(block) == region && Start(block, incoming) is { } start)
+                {
+                    _ = Flow(graph, block, start, report: true).ToList();
+                }
+            }
+
+            // A finally that only an exception reaches still holds code to check: from the entry state, as before.
+            foreach (var unreached in FinallyRegionsWithin(graph, region, first, last).Where(f => !reachedFinally.Contains(f)))
+            {
+                reachedFinally.Add(unreached);
+                _ = Solve(graph, unreached, unreached.FirstBlockOrdinal, unreached.LastBlockOrdinal, Entry, report: true);
+            }
+        }
+
+        return (incoming, end);
+    }
+
+    /// <summary>
     /// The state a block starts from, or null if nothing reaches it. Code the compiler proves unreachable (after a
     /// return on every path) is never analysed: no path runs it, so nothing there can be a finding.
     /// </summary>
     private TState? Start(BasicBlock block, TState?[] incoming) =>
         !block.IsReachable ? null : incoming[block.Ordinal] ?? (block.Predecessors.IsEmpty ? Entry : null);
 
-    private IEnumerable<(BasicBlock Target, TState State)> Flow(BasicBlock block, TState state, bool report)
+    /// <summary>
+    /// The edges out of <paramref name="block"/> with the state on each; a null target is the end of a finally
+    /// (or catch) block, where control goes back to whoever entered it.
+    /// </summary>
+    private IEnumerable<(BasicBlock? Target, TState State)> Flow(ControlFlowGraph graph, BasicBlock block, TState state, bool report)
     {
         foreach (var operation in block.Operations)
         {
@@ -109,14 +163,14 @@ internal abstract class ForwardFlow<TState>
             {
                 var (whenTrue, whenFalse) = Refine(branch, state);
                 bool conditionalOnTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
-                if (block.ConditionalSuccessor?.Destination is { } conditional)
+                if (Take(graph, block.ConditionalSuccessor, conditionalOnTrue ? whenTrue : whenFalse, report) is { } conditional)
                 {
-                    yield return (conditional, conditionalOnTrue ? whenTrue : whenFalse);
+                    yield return conditional;
                 }
 
-                if (block.FallThroughSuccessor?.Destination is { } fallThrough)
+                if (Take(graph, block.FallThroughSuccessor, conditionalOnTrue ? whenFalse : whenTrue, report) is { } fallThrough)
                 {
-                    yield return (fallThrough, conditionalOnTrue ? whenFalse : whenTrue);
+                    yield return fallThrough;
                 }
 
                 yield break;
@@ -128,10 +182,78 @@ internal abstract class ForwardFlow<TState>
             }
         }
 
-        if (block.FallThroughSuccessor?.Destination is { } next)
+        if (Take(graph, block.FallThroughSuccessor, state, report) is { } next)
         {
-            yield return (next, state);
+            yield return next;
         }
+    }
+
+    /// <summary>
+    /// The edge <paramref name="branch"/> with the state that arrives at its destination: first through every
+    /// finally block the branch runs on its way out of try blocks (innermost first, as the runtime does).
+    /// Null when nothing arrives (a throw, or a finally that never completes).
+    /// </summary>
+    private (BasicBlock? Target, TState State)? Take(ControlFlowGraph graph, ControlFlowBranch? branch, TState state, bool report)
+    {
+        if (branch is null)
+        {
+            return null;
+        }
+
+        foreach (var finallyRegion in branch.FinallyRegions)
+        {
+            if (report)
+            {
+                reachedFinally.Add(finallyRegion);
+            }
+
+            var (_, end) = Solve(graph, finallyRegion, finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, state, report);
+            if (end is null)
+            {
+                return null;
+            }
+
+            state = end;
+        }
+
+        return branch.Semantics == ControlFlowBranchSemantics.StructuredExceptionHandling ? (null, state)
+            : branch.Destination is { } destination ? (destination, state)
+            : null;
+    }
+
+    /// <summary>The innermost finally region around <paramref name="block"/>, or null outside every finally.</summary>
+    private static ControlFlowRegion? InnermostFinally(BasicBlock block)
+    {
+        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind == ControlFlowRegionKind.Finally)
+            {
+                return region;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The finally regions directly inside <paramref name="region"/> (not inside a nested finally) among the given blocks.</summary>
+    private static IEnumerable<ControlFlowRegion> FinallyRegionsWithin(ControlFlowGraph graph, ControlFlowRegion? region, int first, int last) =>
+        graph.Blocks.Skip(first).Take(last - first + 1)
+            .Select(InnermostFinally)
+            .OfType<ControlFlowRegion>()
+            .Where(f => f != region && EnclosingFinally(f) == region)
+            .Distinct();
+
+    private static ControlFlowRegion? EnclosingFinally(ControlFlowRegion finallyRegion)
+    {
+        for (var region = finallyRegion.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind == ControlFlowRegionKind.Finally)
+            {
+                return region;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Operands first, then the operation: evaluation order for the expressions kernel code is made of.</summary>

@@ -12,7 +12,7 @@ namespace PamtGen.Generator.Analyzers;
 /// [TakesPageOwnership] parameter). Also whether the callback's PTE is cleared on every path, for a free of the
 /// page behind it.
 /// </summary>
-internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> freedInFinally) : ForwardFlow<PageOwnershipFlow.State>
+internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageOwnershipFlow.State>
 {
     private const int Owned = 1, MaybeNull = 2, Freed = 4, Moved = 8;
 
@@ -109,9 +109,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts, ISet<ILocalSymbol> 
 
     protected override void AtExit(State state)
     {
-        // A page freed in a finally block is freed on every path through its try; the flow does not carry finally
-        // effects onto those paths, so such pages are not reported as leaks.
-        foreach (var pair in state.Flags.Where(p => (p.Value & Owned) != 0 && !freedInFinally.Contains(p.Key)))
+        foreach (var pair in state.Flags.Where(p => (p.Value & Owned) != 0))
         {
             Leaked(pair.Key, "keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit");
         }

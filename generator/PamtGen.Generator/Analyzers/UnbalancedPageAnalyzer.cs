@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -38,17 +37,9 @@ public sealed class UnbalancedPageAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var freedInFinally = new HashSet<ILocalSymbol>(
-            context.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()).OfType<ITryOperation>()
-                .SelectMany(t => t.Finally?.DescendantsAndSelf() ?? [])
-                .OfType<IInvocationOperation>()
-                .Where(c => KernelApi.IsAllocatorCall(c, "FreePage", out _))
-                .Select(c => KernelApi.IsLocal(KernelApi.Argument(c, "page"), out var local) ? local : null)
-                .OfType<ILocalSymbol>(),
-            SymbolEqualityComparer.Default);
         CallbackBodies.ForEach(context, graph =>
         {
-            var flow = new PageOwnershipFlow(facts, freedInFinally);
+            var flow = new PageOwnershipFlow(facts);
             if (!flow.Run(graph))
             {
                 return;

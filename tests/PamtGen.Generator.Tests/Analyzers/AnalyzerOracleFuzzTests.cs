@@ -6,17 +6,21 @@ namespace PamtGen.Generator.Tests.Analyzers;
 
 /// <summary>
 /// Callback bodies from a small grammar over the runtime API (allocate, null-check, pte_none checks, set, clear, free,
-/// free the page behind the PTE, early returns, if/else, loops): PG0001 and PG0002 are reported on exactly the lines where a
+/// free the page behind the PTE, early returns, if/else, loops, try/finally): PG0001 and PG0002 are reported on exactly the lines where a
 /// path-enumerating oracle, written here apart from the analyzers, finds a violating path. 2 000 bodies in CI,
 /// PAMTGEN_FUZZ_CASES=100000 for the long run.
 /// </summary>
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
+    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally }
 
-    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, Return, IfNone, IfPopulated, IfUnknown, Loop }
+    /// <summary>The statements that leave the method, which C# does not allow in a finally block (CS0157).</summary>
+    private static bool Returns(Op op) => op is Op.NullCheck or Op.ReturnIfPopulated or Op.ReturnIfNone or Op.Return;
 
+    /// <summary>What 'page' holds on a path; None is the page it started with (data.Spare): not the callback's, maybe null.</summary>
     private enum PageState { None, Null, Owned, Freed, Moved }
 
+    /// <summary>A statement; Then/Else are the branches of an if, the body of a loop, or the try and finally blocks.</summary>
     private sealed record Stmt(Op Op, int Line, List<Stmt>? Then = null, List<Stmt>? Else = null);
 
     /// <summary>One path's state: what the oracle knows on it.</summary>
@@ -26,7 +30,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     public async Task Reports_match_a_path_enumerating_oracle()
     {
         var random = new Random(424242);
-        int withFindings = 0, clean = 0;
+        int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0;
         for (int batch = 0; batch < FuzzSize.Cases / 50; batch++)
         {
             var bodies = Enumerable.Range(0, 50).Select(_ => Body(random)).ToList();
@@ -39,6 +43,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                     .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line}").ToHashSet();
                 var expected = Oracle(bodies[i].Statements);
                 Assert.True(expected.SetEquals(actual), $"oracle [{string.Join(", ", expected.Order())}] analyzers [{string.Join(", ", actual.Order())}] for\n{bodies[i].Text}");
+                withTry += Any(bodies[i].Statements, s => s.Op == Op.TryFinally) ? 1 : 0;
+                returningThroughFinally += Any(bodies[i].Statements, s => s.Op == Op.TryFinally && Any(s.Then!, t => Returns(t.Op))) ? 1 : 0;
                 if (expected.Count > 0)
                 {
                     withFindings++;
@@ -50,11 +56,12 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{withFindings + clean} grammar bodies: {withFindings} with PG0001/PG0002 findings, {clean} clean; analyzers and oracle agree on every line");
-        Assert.True(withFindings > 0 && clean > 0);
+        output.WriteLine($"{withFindings + clean} grammar bodies: {withFindings} with PG0001/PG0002 findings, {clean} clean; " +
+            $"{withTry} with try/finally, {returningThroughFinally} returning through a finally; analyzers and oracle agree on every line");
+        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0);
     }
 
-    private const int FirstLine = 13; // the line of the first body statement in Source()
+    private const int FirstLine = 14; // the line of the first body statement in Source()
 
     private static string Source(string body, int i) => $$"""
         using PamtGen;
@@ -64,6 +71,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         {
             public Mm Mm = null!;
             public PageAllocator Allocator = null!;
+            public Page? Spare;
         }
 
         public static partial class Callbacks{{i}}
@@ -79,19 +87,25 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     {
         var text = new StringBuilder();
         int line = FirstLine;
-        text.Append("        Page? page = null;\n");
+        // The page starts as one the callback does not own and that may be null: a null check of it can go either way.
+        text.Append("        Page? page = data.Spare;\n");
         line++;
-        var statements = Block(random, depth: 0, indent: "        ", text, ref line);
+        var statements = Block(random, depth: 0, canReturn: true, indent: "        ", text, ref line);
         text.Append("        return 0;");
         return (text.ToString(), statements);
     }
 
-    private static List<Stmt> Block(Random random, int depth, string indent, StringBuilder text, ref int line)
+    private static List<Stmt> Block(Random random, int depth, bool canReturn, string indent, StringBuilder text, ref int line)
     {
         var block = new List<Stmt>();
         for (int count = random.Next(1, depth == 0 ? 7 : 3); count > 0; count--)
         {
-            var op = (Op)random.Next(depth < 2 ? 13 : 9);
+            var op = (Op)random.Next(depth < 2 ? 14 : 9);
+            while (!canReturn && Returns(op))
+            {
+                op = (Op)random.Next(depth < 2 ? 14 : 9);
+            }
+
             string code = op switch
             {
                 Op.Alloc => "page = data.Allocator.AllocPage(Gfp.Zero);",
@@ -106,8 +120,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 Op.IfNone => "if (PteNone(PtepGet(ref pte)))",
                 Op.IfPopulated => "if (!PteNone(PtepGet(ref pte)))",
                 Op.IfUnknown => "if (addr == 0)",
-                _ => $"for (int i{depth} = 0; i{depth} < (int)(addr & 3); i{depth}++)",
-
+                Op.Loop => $"for (int i{depth} = 0; i{depth} < (int)(addr & 3); i{depth}++)",
+                _ => "try",
             };
             text.Append(indent).Append(code).Append('\n');
             int at = line++;
@@ -115,19 +129,31 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             {
                 text.Append(indent).Append("{\n");
                 line++;
-                var body = Block(random, depth + 1, indent + "    ", text, ref line);
+                var body = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
                 text.Append(indent).Append("}\n");
                 line++;
                 block.Add(new Stmt(op, at, body));
+            }
+            else if (op == Op.TryFinally)
+            {
+                text.Append(indent).Append("{\n");
+                line++;
+                var tried = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
+                text.Append(indent).Append("}\n").Append(indent).Append("finally\n").Append(indent).Append("{\n");
+                line += 3;
+                var @finally = Block(random, depth + 1, canReturn: false, indent + "    ", text, ref line);
+                text.Append(indent).Append("}\n");
+                line++;
+                block.Add(new Stmt(op, at, tried, @finally));
             }
             else if (op is Op.IfNone or Op.IfPopulated or Op.IfUnknown)
             {
                 text.Append(indent).Append("{\n");
                 line++;
-                var then = Block(random, depth + 1, indent + "    ", text, ref line);
+                var then = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
                 text.Append(indent).Append("}\n").Append(indent).Append("else\n").Append(indent).Append("{\n");
                 line += 3;
-                var otherwise = Block(random, depth + 1, indent + "    ", text, ref line);
+                var otherwise = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
                 text.Append(indent).Append("}\n");
                 line++;
                 block.Add(new Stmt(op, at, then, otherwise));
@@ -144,6 +170,10 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 
         return block;
     }
+
+    /// <summary>Whether a statement in the block or nested in it matches.</summary>
+    private static bool Any(List<Stmt> block, Func<Stmt, bool> match) =>
+        block.Any(s => match(s) || Any(s.Then ?? [], match) || Any(s.Else ?? [], match));
 
     /// <summary>Enumerates every path; a finding is a (rule, line) some path violates.</summary>
     private static HashSet<string> Oracle(List<Stmt> body)
@@ -202,15 +232,11 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         next.Add(st with { Page = PageState.Owned });
                         break;
                     case Op.NullCheck:
-                        if (st.Page == PageState.Null)
-                        {
-                            exits.Add(st);
-                        }
-                        else
-                        {
-                            next.Add(st);
-                        }
-
+                        // Like the pte_none checks, a null check refines what each branch knows and rules neither out
+                        // (the rule's documented semantics): on the null branch the local holds no page, and on the
+                        // other branch a local that held null holds nothing the callback owns.
+                        exits.Add(st with { Page = PageState.Null });
+                        next.Add(st.Page == PageState.Null ? st with { Page = PageState.None } : st);
                         break;
                     case Op.ReturnIfPopulated:
                         exits.Add(Populated(st));
@@ -275,6 +301,14 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         }
 
                         next.AddRange(seen);
+                        break;
+                    case Op.TryFinally:
+                        // The finally runs on every way out of the try: after it falls through (then on to the next
+                        // statement) and after each return in it (then out of the method).
+                        var returned = new List<PathState>();
+                        var fellThrough = Run(s.Then!, [st], allocLines, findings, returned);
+                        next.AddRange(Run(s.Else!, fellThrough, allocLines, findings, exits));
+                        exits.AddRange(Run(s.Else!, returned, allocLines, findings, exits));
                         break;
                     default:
                         var (whenTrue, whenFalse) = s.Op switch

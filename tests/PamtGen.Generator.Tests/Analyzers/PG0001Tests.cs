@@ -77,6 +77,30 @@ public class PG0001Tests
         {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
         return 0;
         """,
+        // 10. A finally runs on the early return too, where the PTE was proven none: the clear there is unchecked.
+        """
+        var entry = PtepGet(ref pte);
+        try
+        {
+            if (PteNone(entry)) return 0;
+        }
+        finally
+        {
+            {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+        }
+        return 0;
+        """,
+        // 11. A finally that only an exception reaches is still checked, from the callback's entry.
+        """
+        try
+        {
+            throw new System.InvalidOperationException();
+        }
+        finally
+        {
+            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        }
+        """,
     };
 
     public static TheoryData<string> Negative => new()
@@ -187,6 +211,34 @@ public class PG0001Tests
             return 1;
         }
         PteClear(data.Mm, addr, ref pte);
+        return 0;
+        """,
+        // 13. A check before the try holds in its finally: every path into the finally passed it.
+        """
+        if (!PteNone(PtepGet(ref pte))) return 0;
+        try
+        {
+            addr++;
+        }
+        finally
+        {
+            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        }
+        return 0;
+        """,
+        // 14. Each path runs the finally with its own facts: the populated PTE of the early return does not reach the
+        //     write after the try, which only the path that found the PTE none gets to.
+        """
+        var entry = PtepGet(ref pte);
+        try
+        {
+            if (!PteNone(entry)) return 0;
+        }
+        finally
+        {
+            addr++;
+        }
+        SetPteAt(data.Mm, addr, ref pte, PfnPte(2, PageKernel));
         return 0;
         """,
     };

@@ -76,6 +76,64 @@ public class PG0002Tests
         data.Allocator.FreePage(page);
         return 0;
         """,
+        // 10. Freed in the try and again in its finally: the finally runs after the free on the way out.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            data.Allocator.FreePage(page);
+        }
+        finally
+        {
+            {|PG0002:data.Allocator.FreePage(page)|};
+        }
+        return 0;
+        """,
+        // 11. A finally that frees on one branch only still leaks on the other.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            page.Bytes[0] = 1;
+        }
+        finally
+        {
+            if (addr == 0) data.Allocator.FreePage(page);
+        }
+        return 0;
+        """,
+        // 12. Used after the try whose finally freed it.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            page.Bytes[0] = 1;
+        }
+        finally
+        {
+            data.Allocator.FreePage(page);
+        }
+        if (!PteNone(PtepGet(ref pte))) return 0;
+        SetPteAt(data.Mm, addr, ref pte, MkPte({|PG0002:page|}, PageKernel));
+        return 0;
+        """,
+        // 13. Handed to a field in the try, then freed by its finally on the way out: the field holds a freed page.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            data.Kept = page;
+            return 0;
+        }
+        finally
+        {
+            {|PG0002:data.Allocator.FreePage(page)|};
+        }
+        """,
     };
 
     public static TheoryData<string> Negative => new()
@@ -122,12 +180,13 @@ public class PG0002Tests
         }
         return 0;
         """,
-        // 6. Freed in a finally block.
+        // 6. Freed in a finally block, which runs on the early return from the try too.
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
         try
         {
+            if (addr == 0) return 1;
             page.Bytes[0] = 1;
         }
         finally
@@ -172,6 +231,30 @@ public class PG0002Tests
         }
         data.Allocator.FreePage(page);
         data.Allocator.FreePage(page);
+        return 0;
+        """,
+        // 10. Nested: the inner finally frees, the outer one clears the PTE before the page behind it is freed.
+        """
+        var entry = PtepGet(ref pte);
+        if (PteNone(entry)) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        try
+        {
+            try
+            {
+                page.Bytes[0] = 1;
+            }
+            finally
+            {
+                data.Allocator.FreePage(page);
+            }
+        }
+        finally
+        {
+            PteClear(data.Mm, addr, ref pte);
+        }
+        data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
     };
