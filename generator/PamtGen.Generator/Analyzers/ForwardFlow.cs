@@ -20,10 +20,26 @@ internal abstract class ForwardFlow<TState>
     /// <summary>Rounds without settling after which the analysis gives up, as a guard for pathological graphs.</summary>
     private const int MaxRounds = 64;
 
+    /// <summary>
+    /// Blocks flowed through, in all, after which the analysis gives up: an analyzer runs as the user types, and
+    /// finally blocks nested in finally blocks multiply the work, so adversarial code must not hang the editor.
+    /// </summary>
+    private const int MaxBlockVisits = 200_000;
+
     /// <summary>Finally regions run by some branch in a report pass; the others are checked from the entry state.</summary>
     private readonly HashSet<ControlFlowRegion> reachedFinally = [];
 
+    /// <summary>
+    /// What each finally region has been run with: the entry state, the state out of its end, and whether that run
+    /// reported. The same region from the same state always gives the same end, so it is run once per state.
+    /// </summary>
+    private readonly Dictionary<ControlFlowRegion, List<(TState Entry, TState? End, bool Reported)>> finallyRuns = [];
+
+    private int blockVisits;
     private bool gaveUp;
+
+    /// <summary>Blocks flowed through so far, in all rounds and finally runs: the work the analysis did.</summary>
+    public int BlockVisits => blockVisits;
 
     /// <summary>The state at the method's entry.</summary>
     protected abstract TState Entry { get; }
@@ -98,6 +114,12 @@ internal abstract class ForwardFlow<TState>
                     continue;
                 }
 
+                if (++blockVisits > MaxBlockVisits)
+                {
+                    gaveUp = true;
+                    break;
+                }
+
                 foreach (var (target, state) in Flow(graph, block, start, report: false))
                 {
                     if (target is null)
@@ -123,6 +145,12 @@ internal abstract class ForwardFlow<TState>
                 var block = blocks[ordinal];
                 if (InnermostFinally(block) == region && Start(block, incoming) is { } start)
                 {
+                    if (++blockVisits > MaxBlockVisits)
+                    {
+                        gaveUp = true;
+                        break;
+                    }
+
                     _ = Flow(graph, block, start, report: true).ToList();
                 }
             }
@@ -207,7 +235,7 @@ internal abstract class ForwardFlow<TState>
                 reachedFinally.Add(finallyRegion);
             }
 
-            var (_, end) = Solve(graph, finallyRegion, finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, state, report);
+            var end = RunFinally(graph, finallyRegion, state, report);
             if (end is null)
             {
                 return null;
@@ -219,6 +247,33 @@ internal abstract class ForwardFlow<TState>
         return branch.Semantics == ControlFlowBranchSemantics.StructuredExceptionHandling ? (null, state)
             : branch.Destination is { } destination ? (destination, state)
             : null;
+    }
+
+    /// <summary>The state out of the end of <paramref name="finallyRegion"/> entered with <paramref name="state"/>, run once per state.</summary>
+    private TState? RunFinally(ControlFlowGraph graph, ControlFlowRegion finallyRegion, TState state, bool report)
+    {
+        if (!finallyRuns.TryGetValue(finallyRegion, out var runs))
+        {
+            finallyRuns[finallyRegion] = runs = [];
+        }
+
+        int known = runs.FindIndex(r => Same(r.Entry, state));
+        if (known >= 0 && (runs[known].Reported || !report))
+        {
+            return runs[known].End;
+        }
+
+        var (_, end) = Solve(graph, finallyRegion, finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, state, report);
+        if (known >= 0)
+        {
+            runs[known] = (state, end, true);
+        }
+        else
+        {
+            runs.Add((state, end, report));
+        }
+
+        return end;
     }
 
     /// <summary>The innermost finally region around <paramref name="block"/>, or null outside every finally.</summary>
