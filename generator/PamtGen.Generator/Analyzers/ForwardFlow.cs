@@ -67,14 +67,13 @@ internal abstract class ForwardFlow<TState>
     /// <summary>Runs the analysis; returns false if it gave up (a graph too large to settle).</summary>
     public bool Run(ControlFlowGraph graph)
     {
-        var blocks = graph.Blocks;
-        var (incoming, _) = Solve(graph, region: null, first: 0, last: blocks.Length - 1, Entry, report: true);
+        var (incoming, _) = Solve(graph, region: null, Entry, report: true);
         if (gaveUp)
         {
             return false;
         }
 
-        if (incoming[blocks.Length - 1] is { } exit)
+        if (incoming[incoming.Length - 1] is { } exit)
         {
             AtExit(exit);
         }
@@ -83,17 +82,15 @@ internal abstract class ForwardFlow<TState>
     }
 
     /// <summary>
-    /// Settles the blocks <paramref name="first"/>..<paramref name="last"/> that belong to <paramref name="region"/>
-    /// (a finally region, or null for the method outside every finally) from <paramref name="entry"/> at the first
-    /// block; then, if <paramref name="report"/>, runs them once more reporting. Returns the state entering each
-    /// block, and the state that falls out of the end of the region's finally (null for the method, or a finally
-    /// that never ends normally).
+    /// Settles the blocks of <paramref name="region"/> (a finally region, or null for the method outside every
+    /// finally) from <paramref name="entry"/> at its first block; then, if <paramref name="report"/>, runs them once
+    /// more reporting. Returns the state entering each block, and the state that falls out of the end of the
+    /// region's finally (null for the method, or a finally that never ends normally).
     /// </summary>
-    private (TState?[] Incoming, TState? End) Solve(ControlFlowGraph graph, ControlFlowRegion? region, int first, int last, TState entry, bool report)
+    private (TState?[] Incoming, TState? End) Solve(ControlFlowGraph graph, ControlFlowRegion? region, TState entry, bool report)
     {
-        var blocks = graph.Blocks;
-        var incoming = new TState?[blocks.Length];
-        incoming[first] = entry;
+        var incoming = new TState?[graph.Blocks.Length];
+        incoming[region?.FirstBlockOrdinal ?? 0] = entry;
         TState? end = null;
         bool changed = true;
         for (int round = 0; changed && !gaveUp; round++)
@@ -106,20 +103,8 @@ internal abstract class ForwardFlow<TState>
 
             changed = false;
             end = null;
-            for (int ordinal = first; ordinal <= last; ordinal++)
+            foreach (var (block, start) in Started(graph, region, incoming))
             {
-                var block = blocks[ordinal];
-                if (InnermostFinally(block) != region || Start(block, incoming) is not { } start)
-                {
-                    continue;
-                }
-
-                if (++blockVisits > MaxBlockVisits)
-                {
-                    gaveUp = true;
-                    break;
-                }
-
                 foreach (var (target, state) in Flow(graph, block, start, report: false))
                 {
                     if (target is null)
@@ -140,30 +125,44 @@ internal abstract class ForwardFlow<TState>
 
         if (report && !gaveUp)
         {
-            for (int ordinal = first; ordinal <= last; ordinal++)
+            foreach (var (block, start) in Started(graph, region, incoming))
             {
-                var block = blocks[ordinal];
-                if (InnermostFinally(block) == region && Start(block, incoming) is { } start)
-                {
-                    if (++blockVisits > MaxBlockVisits)
-                    {
-                        gaveUp = true;
-                        break;
-                    }
-
-                    _ = Flow(graph, block, start, report: true).ToList();
-                }
+                _ = Flow(graph, block, start, report: true).ToList();
             }
 
-            // A finally that only an exception reaches still holds code to check: from the entry state, as before.
-            foreach (var unreached in FinallyRegionsWithin(graph, region, first, last).Where(f => !reachedFinally.Contains(f)))
+            // A finally that only an exception reaches still holds code to check: from the entry state, like a catch block.
+            foreach (var unreached in FinallyRegionsIn(graph, region).Where(f => !reachedFinally.Contains(f)))
             {
                 reachedFinally.Add(unreached);
-                _ = Solve(graph, unreached, unreached.FirstBlockOrdinal, unreached.LastBlockOrdinal, Entry, report: true);
+                _ = Solve(graph, unreached, Entry, report: true);
             }
         }
 
         return (incoming, end);
+    }
+
+    /// <summary>
+    /// The blocks of <paramref name="region"/> (not those of a finally nested in it) that something reaches, with the
+    /// state each starts from, in order; each one counts against the work bound, and past it the analysis gives up.
+    /// </summary>
+    private IEnumerable<(BasicBlock Block, TState Start)> Started(ControlFlowGraph graph, ControlFlowRegion? region, TState?[] incoming)
+    {
+        for (int ordinal = region?.FirstBlockOrdinal ?? 0; ordinal <= (region?.LastBlockOrdinal ?? graph.Blocks.Length - 1); ordinal++)
+        {
+            var block = graph.Blocks[ordinal];
+            if (FinallyAround(block.EnclosingRegion) != region || Start(block, incoming) is not { } start)
+            {
+                continue;
+            }
+
+            if (++blockVisits > MaxBlockVisits)
+            {
+                gaveUp = true;
+                yield break;
+            }
+
+            yield return (block, start);
+        }
     }
 
     /// <summary>
@@ -263,7 +262,7 @@ internal abstract class ForwardFlow<TState>
             return runs[known].End;
         }
 
-        var (_, end) = Solve(graph, finallyRegion, finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, state, report);
+        var (_, end) = Solve(graph, finallyRegion, state, report);
         if (known >= 0)
         {
             runs[known] = (state, end, true);
@@ -276,40 +275,24 @@ internal abstract class ForwardFlow<TState>
         return end;
     }
 
-    /// <summary>The innermost finally region around <paramref name="block"/>, or null outside every finally.</summary>
-    private static ControlFlowRegion? InnermostFinally(BasicBlock block)
+    /// <summary><paramref name="region"/> itself if it is a finally, else the innermost finally around it; null outside every finally.</summary>
+    private static ControlFlowRegion? FinallyAround(ControlFlowRegion? region)
     {
-        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        while (region is not null && region.Kind != ControlFlowRegionKind.Finally)
         {
-            if (region.Kind == ControlFlowRegionKind.Finally)
-            {
-                return region;
-            }
+            region = region.EnclosingRegion;
         }
 
-        return null;
+        return region;
     }
 
-    /// <summary>The finally regions directly inside <paramref name="region"/> (not inside a nested finally) among the given blocks.</summary>
-    private static IEnumerable<ControlFlowRegion> FinallyRegionsWithin(ControlFlowGraph graph, ControlFlowRegion? region, int first, int last) =>
-        graph.Blocks.Skip(first).Take(last - first + 1)
-            .Select(InnermostFinally)
+    /// <summary>The finally regions directly inside <paramref name="region"/> (or the method), not those nested in another finally.</summary>
+    private static IEnumerable<ControlFlowRegion> FinallyRegionsIn(ControlFlowGraph graph, ControlFlowRegion? region) =>
+        graph.Blocks
+            .Select(b => FinallyAround(b.EnclosingRegion))
             .OfType<ControlFlowRegion>()
-            .Where(f => f != region && EnclosingFinally(f) == region)
+            .Where(f => f != region && FinallyAround(f.EnclosingRegion) == region)
             .Distinct();
-
-    private static ControlFlowRegion? EnclosingFinally(ControlFlowRegion finallyRegion)
-    {
-        for (var region = finallyRegion.EnclosingRegion; region is not null; region = region.EnclosingRegion)
-        {
-            if (region.Kind == ControlFlowRegionKind.Finally)
-            {
-                return region;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>Operands first, then the operation: evaluation order for the expressions kernel code is made of.</summary>
     private TState Visit(IOperation operation, TState state, bool report)

@@ -100,11 +100,12 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var block = new List<Stmt>();
         for (int count = random.Next(1, depth == 0 ? 7 : 3); count > 0; count--)
         {
-            var op = (Op)random.Next(depth < 2 ? 14 : 9);
-            while (!canReturn && Returns(op))
+            Op op;
+            do
             {
-                op = (Op)random.Next(depth < 2 ? 14 : 9);
+                op = (Op)random.Next(depth < 2 ? 14 : 9); // the compound statements (if, for, try) nest two deep at most
             }
+            while (!canReturn && Returns(op));
 
             string code = op switch
             {
@@ -125,38 +126,16 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             };
             text.Append(indent).Append(code).Append('\n');
             int at = line++;
-            if (op == Op.Loop)
+            if (op is Op.Loop or Op.TryFinally or Op.IfNone or Op.IfPopulated or Op.IfUnknown)
             {
-                text.Append(indent).Append("{\n");
-                line++;
-                var body = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
-                text.Append(indent).Append("}\n");
-                line++;
-                block.Add(new Stmt(op, at, body));
-            }
-            else if (op == Op.TryFinally)
-            {
-                text.Append(indent).Append("{\n");
-                line++;
-                var tried = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
-                text.Append(indent).Append("}\n").Append(indent).Append("finally\n").Append(indent).Append("{\n");
-                line += 3;
-                var @finally = Block(random, depth + 1, canReturn: false, indent + "    ", text, ref line);
-                text.Append(indent).Append("}\n");
-                line++;
-                block.Add(new Stmt(op, at, tried, @finally));
-            }
-            else if (op is Op.IfNone or Op.IfPopulated or Op.IfUnknown)
-            {
-                text.Append(indent).Append("{\n");
-                line++;
-                var then = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
-                text.Append(indent).Append("}\n").Append(indent).Append("else\n").Append(indent).Append("{\n");
-                line += 3;
-                var otherwise = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
-                text.Append(indent).Append("}\n");
-                line++;
-                block.Add(new Stmt(op, at, then, otherwise));
+                var first = Braced(random, depth, canReturn, indent, text, ref line);
+                var second = op switch
+                {
+                    Op.Loop => null,
+                    Op.TryFinally => Braced(random, depth, canReturn: false, indent, text, ref line, keyword: "finally"), // no return in a finally (CS0157)
+                    _ => Braced(random, depth, canReturn, indent, text, ref line, keyword: "else"),
+                };
+                block.Add(new Stmt(op, at, first, second));
             }
             else
             {
@@ -168,6 +147,23 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             }
         }
 
+        return block;
+    }
+
+    /// <summary>A nested block in braces, after its keyword line if it has one (else, finally).</summary>
+    private static List<Stmt> Braced(Random random, int depth, bool canReturn, string indent, StringBuilder text, ref int line, string? keyword = null)
+    {
+        if (keyword is not null)
+        {
+            text.Append(indent).Append(keyword).Append('\n');
+            line++;
+        }
+
+        text.Append(indent).Append("{\n");
+        line++;
+        var block = Block(random, depth + 1, canReturn, indent + "    ", text, ref line);
+        text.Append(indent).Append("}\n");
+        line++;
         return block;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
@@ -23,10 +22,8 @@ public class NestedFinallyTests(ITestOutputHelper output)
     [Fact]
     public void The_work_grows_with_the_states_not_with_the_paths()
     {
-        var tree = CSharpSyntaxTree.ParseText(AnalyzerHarness.InCallback(Body(markup: "none")));
-        var compilation = CSharpCompilation.Create("Nested", [tree], GeneratorHarness.References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-        var model = compilation.GetSemanticModel(tree);
+        var tree = RepositorySources.Parse(AnalyzerHarness.InCallback(Body(markup: "none")), "Nested.cs");
+        var model = RepositorySources.Compile([tree]).GetSemanticModel(tree);
         var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
         var body = model.GetOperation(method)!;
         Assert.True(KernelApi.IsPteCallback(model.GetDeclaredSymbol(method), out var pte));

@@ -23,15 +23,18 @@ internal static class RepositorySources
                 && !f.Contains($"{Path.DirectorySeparatorChar}Snapshots{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
 
-    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) and any analyzer exception.</summary>
-    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees)
-    {
-        var compilation = CSharpCompilation.Create(
+    /// <summary>A library of <paramref name="trees"/> against the test references, nullable enabled as in the samples.</summary>
+    public static CSharpCompilation Compile(IEnumerable<SyntaxTree> trees) =>
+        CSharpCompilation.Create(
             "Analyzed",
             trees,
             GeneratorHarness.References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
+
+    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) and any analyzer exception.</summary>
+    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees)
+    {
+        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(Compile(trees), out var generated, out _);
         var exceptions = new List<Exception>();
         var options = new CompilationWithAnalyzersOptions(
             new AnalyzerOptions([]),
