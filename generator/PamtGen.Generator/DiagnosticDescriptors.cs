@@ -94,6 +94,11 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Rule(string id, DiagnosticSeverity severity, string title, string message) =>
         new(id, title, message, Kernel, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 
+    /// <summary>
+    /// A declaration PamtGen cannot generate code for. Not configurable: neither a #pragma nor an .editorconfig
+    /// severity hides it, since with it nothing is generated and no build that uses the declaration can succeed.
+    /// </summary>
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Geometry, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
+        new(id, title, message, Geometry, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md",
+            customTags: WellKnownDiagnosticTags.NotConfigurable);
 }

@@ -1,6 +1,6 @@
 namespace PamtGen.Generator.Probe;
 
-// DOMAIN.md section 4, plus x86 32-bit non-PAE; every one with the TDX refcount table.
+// docs/KERNEL.md section 4 (x86 32-bit non-PAE included); every one with the TDX refcount table.
 
 /// <summary>x86-64, 4-level paging.</summary>
 [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]

@@ -11,6 +11,27 @@ public class DiagnosticTests
 {
     private const string Valid = "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48";
 
+    /// <summary>
+    /// A declaration error is not configurable (no #pragma or .editorconfig hides it: nothing is generated for the
+    /// declaration, so no build could succeed); the analyzers' rules are. The package tests build it for real.
+    /// </summary>
+    [Fact]
+    public void Declaration_errors_are_not_configurable_and_analyzer_rules_are()
+    {
+        var descriptors = typeof(DiagnosticDescriptors)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .ToList();
+        Assert.Equal(15, descriptors.Count(d => d.Id.StartsWith("PG1", StringComparison.Ordinal)));
+        foreach (var descriptor in descriptors)
+        {
+            bool declarationError = descriptor.Id.StartsWith("PG1", StringComparison.Ordinal);
+            Assert.Equal(declarationError, descriptor.CustomTags.Contains(WellKnownDiagnosticTags.NotConfigurable));
+            Assert.Equal(declarationError, descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+        }
+    }
+
     [Theory]
     [InlineData("public partial class {|#0:Geo|};")]
     [InlineData("public static class {|#0:Geo|};")]

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PamtGen.Testing;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -48,49 +48,34 @@ public partial class JitTests(ITestOutputHelper output)
     private static Dictionary<string, List<string>> Disassemble()
     {
         string probe = Path.Combine(AppContext.BaseDirectory, "PamtGen.Generator.Probe.dll");
-        string listingFile = Path.Combine(Path.GetTempPath(), $"pamtgen-jit-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
-        {
-            ArgumentList = { "exec", probe },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        using var home = new IsolatedDotnet("pamtgen-jit");
+        string listingFile = Path.Combine(home.Root, "listing.txt");
+        var start = home.StartInfo(AppContext.BaseDirectory, "exec", probe);
         start.Environment["DOTNET_TieredCompilation"] = "0";
         start.Environment["DOTNET_TieredPGO"] = "0";
         start.Environment["DOTNET_ReadyToRun"] = "1";
         start.Environment["DOTNET_JitDisasm"] = string.Join(' ', GeometryTypes.Select(t => $"*{t.Name}:*"));
         start.Environment["DOTNET_JitStdOutFile"] = listingFile;
-        try
-        {
-            using var process = Process.Start(start)!;
-            string stderr = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(60_000), "the probe did not finish within a minute");
-            Assert.True(process.ExitCode == 0, $"the probe failed ({process.ExitCode}): {stderr}");
+        var (code, _, stderr) = IsolatedDotnet.Run(start, TimeSpan.FromMinutes(1));
+        Assert.True(code == 0, $"the probe failed ({code}): {stderr}");
 
-            var listings = new Dictionary<string, List<string>>();
-            List<string>? current = null;
-            foreach (string line in File.ReadLines(listingFile))
+        var listings = new Dictionary<string, List<string>>();
+        List<string>? current = null;
+        foreach (string line in File.ReadLines(listingFile))
+        {
+            var header = ListingHeader().Match(line);
+            if (header.Success)
             {
-                var header = ListingHeader().Match(line);
-                if (header.Success)
-                {
-                    Assert.Equal("FullOpts", header.Groups["tier"].Value);
-                    current = listings[$"{header.Groups["type"].Value}:{header.Groups["method"].Value}"] = [];
-                }
-                else
-                {
-                    current?.Add(line);
-                }
+                Assert.Equal("FullOpts", header.Groups["tier"].Value);
+                current = listings[$"{header.Groups["type"].Value}:{header.Groups["method"].Value}"] = [];
             }
+            else
+            {
+                current?.Add(line);
+            }
+        }
 
-            return listings;
-        }
-        finally
-        {
-            File.Delete(listingFile);
-        }
+        return listings;
     }
 
     [GeneratedRegex(@"^; Assembly listing for method [\w.]*\.(?<type>\w+):(?<method>\w+)\(.*\(\s*(?<tier>[^)]+)\)\s*$")]

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace PamtGen.Generator.Tests;
 
 /// <summary>
-/// The generated source of every geometry of DOMAIN.md section 4 and x86 non-PAE, compared exactly with
+/// The generated source of every geometry of docs/KERNEL.md section 4, compared exactly with
 /// the snapshot checked in under Snapshots/. See README.md beside this file for how to update them.
 /// </summary>
 public class SnapshotTests

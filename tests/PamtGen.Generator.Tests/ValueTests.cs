@@ -14,7 +14,7 @@ public class ValueTests
 
     public static TheoryData<string> Names => new() { "X86_64FourLevel", "X86_64FiveLevel", "Arm64Granule4K", "Arm64Granule16K", "Arm64Granule64K", "Arm64Granule64K52Bit", "X86NonPae" };
 
-    /// <summary>DOMAIN.md section 4, plus x86 non-PAE, as the probe declares them; all with 4-byte refcounts.</summary>
+    /// <summary>docs/KERNEL.md section 4, as the probe declares them; all with 4-byte refcounts.</summary>
     private static readonly Dictionary<string, (Type Generated, int PageShift, int EntrySize, int Levels, int VaBits, Geometry Runtime)> Vectors = new()
     {
         ["X86_64FourLevel"] = (typeof(X86_64FourLevel), 12, 8, 4, 48, Geometry.X86_64FourLevel),

@@ -1,3 +1,5 @@
+using PamtGen.Testing;
+
 namespace PamtGen.Package.Tests;
 
 /// <summary>
@@ -9,31 +11,25 @@ public class BenchmarkDryRunTests
     [Fact]
     public void Every_benchmark_runs_once_in_dry_mode()
     {
-        string dll = Path.Combine(Dotnet.RepositoryRoot, "tests", "PamtGen.Benchmarks", "bin", Dotnet.Configuration, "net10.0", "PamtGen.Benchmarks.dll");
-        string artifacts = Directory.CreateTempSubdirectory("pamtgen-bdn").FullName;
-        try
+        string dll = Path.Combine(Repository.Root, "tests", "PamtGen.Benchmarks", "bin", Repository.Configuration, "net10.0", "PamtGen.Benchmarks.dll");
+        using var home = new IsolatedDotnet("pamtgen-bdn");
+        string artifacts = Path.Combine(home.Root, "artifacts");
+        var (code, output) = home.Run(
+            Path.GetDirectoryName(dll)!, "exec", dll, "--filter", "*", "--job", "Dry", "--inProcess", "--artifacts", artifacts);
+        Assert.True(code == 0, output);
+        foreach (string benchmark in new[]
         {
-            var (code, output) = new Dotnet(Path.Combine(artifacts, "packages")).Run(
-                Path.GetDirectoryName(dll)!, "exec", dll, "--filter", "*", "--job", "Dry", "--inProcess", "--artifacts", artifacts);
-            Assert.True(code == 0, output);
-            foreach (string benchmark in new[]
-            {
-                "generic walker + delegate", "generated walker + struct", "flat loop over the PTE tables",
-                "fixed, 1 TiB contiguous", "fixed, 16 x 64 GiB over 4 PiB", "SeedV4, 1 TiB contiguous",
-                "dense (vmalloc of the whole array)", "sparse (the seed's area)", "two-level directory",
-                "compile, neither (generated code given)", "compile with the generator, cold", "compile with all analyzers",
-                "compile with generator and analyzers", "generator after an unrelated edit",
-            })
-            {
-                Assert.Contains(benchmark, output);
-            }
+            "generic walker + delegate", "generated walker + struct", "flat loop over the PTE tables",
+            "fixed, 1 TiB contiguous", "fixed, 16 x 64 GiB over 4 PiB", "SeedV4, 1 TiB contiguous",
+            "dense (vmalloc of the whole array)", "sparse (the seed's area)", "two-level directory",
+            "compile, neither (generated code given)", "compile with the generator, cold", "compile with all analyzers",
+            "compile with generator and analyzers", "generator after an unrelated edit",
+        })
+        {
+            Assert.Contains(benchmark, output);
+        }
 
-            Assert.DoesNotContain("ERROR", output, StringComparison.Ordinal);
-            Assert.Contains("Global total time", output);
-        }
-        finally
-        {
-            Directory.Delete(artifacts, recursive: true);
-        }
+        Assert.DoesNotContain("ERROR", output, StringComparison.Ordinal);
+        Assert.Contains("Global total time", output);
     }
 }

@@ -1,39 +1,35 @@
-using System.Diagnostics;
 using System.Reflection;
+using PamtGen.Testing;
 
 namespace PamtGen.Package.Tests;
 
-/// <summary>Runs the dotnet CLI as a user would, with a private NuGet cache so every run consumes the freshly packed package.</summary>
-public sealed class Dotnet(string packagesCache)
+/// <summary>What the build baked in: where the repository is, the configuration, and where its restore put csharp-ls.</summary>
+public static class Repository
 {
-    public static string RepositoryRoot =>
-        typeof(Dotnet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+    public static string Root => Metadata("RepositoryRoot");
 
     public static string Configuration =>
-        typeof(Dotnet).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 
-    public (int Code, string Output) Run(string workingDirectory, params string[] args)
+    /// <summary>
+    /// The NuGet global packages folder of this build's own restore, which downloaded csharp-ls (a PackageDownload
+    /// of this project): a local feed the language-server test restores the tool from, so it needs no network.
+    /// </summary>
+    public static string RestoredPackages => Metadata("RestoredPackages");
+
+    /// <summary>The csharp-ls version this project downloads; the tool manifest must name the same.</summary>
+    public static string CsharpLsVersion => Metadata("CsharpLsVersion");
+
+    private static string Metadata(string key) =>
+        typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
+
+/// <summary>Runs the dotnet CLI as a user would, in an isolated home (<see cref="IsolatedDotnet"/>), with output and errors together.</summary>
+internal static class DotnetRuns
+{
+    public static (int Code, string Output) Run(this IsolatedDotnet dotnet, string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["NUGET_PACKAGES"] = packagesCache;
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(300_000), $"dotnet {string.Join(' ', args)} did not finish in five minutes");
-        return (process.ExitCode, stdout.Result + stderr);
+        var (code, stdout, stderr) = dotnet.Run(workingDirectory, TimeSpan.FromMinutes(5), args);
+        return (code, stdout + stderr);
     }
 }

@@ -13,6 +13,7 @@ internal sealed class LspClient : IDisposable
     private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonNode?>> _pending = new();
     private readonly Lock _writeLock = new();
     private readonly Thread _reader;
+    private readonly Task _exited;
     private int _nextId;
 
     public LspClient(ProcessStartInfo start)
@@ -22,6 +23,7 @@ internal sealed class LspClient : IDisposable
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
         _server = Process.Start(start)!;
+        _exited = _server.WaitForExitAsync();
         _server.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (Log) { Log.Add("stderr: " + e.Data); } } };
         _server.BeginErrorReadLine();
         _reader = new Thread(ReadLoop) { IsBackground = true };
@@ -37,8 +39,22 @@ internal sealed class LspClient : IDisposable
         var reply = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = reply;
         Send(new { jsonrpc = "2.0", id, method, @params = parameters });
-        var done = await Task.WhenAny(reply.Task, Task.Delay(timeout));
-        return done == reply.Task ? await reply.Task : throw new TimeoutException($"{method}: no reply in {timeout}; log:\n{string.Join('\n', Log.TakeLast(20))}");
+        // A server that exits (say, a tool that cannot be found) fails the request at once, not at the timeout.
+        var done = await Task.WhenAny(reply.Task, _exited, Task.Delay(timeout));
+        if (done == reply.Task)
+        {
+            return await reply.Task;
+        }
+
+        string log;
+        lock (Log)
+        {
+            log = string.Join('\n', Log.TakeLast(20));
+        }
+
+        throw done == _exited
+            ? new InvalidOperationException($"{method}: the server exited with code {_server.ExitCode}; log:\n{log}")
+            : new TimeoutException($"{method}: no reply in {timeout}; log:\n{log}");
     }
 
     public void Notify(string method, object parameters) => Send(new { jsonrpc = "2.0", method, @params = parameters });

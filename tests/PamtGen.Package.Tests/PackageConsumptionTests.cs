@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using PamtGen.Testing;
 
 namespace PamtGen.Package.Tests;
 
@@ -9,8 +10,7 @@ namespace PamtGen.Package.Tests;
 [Collection(nameof(PackedFeed))]
 public sealed class PackageConsumptionTests(PackedFeed packed)
 {
-    private readonly string _root = packed.Root;
-    private readonly Dotnet _dotnet = packed.Dotnet;
+    private readonly IsolatedDotnet _dotnet = packed.Dotnet;
     private readonly string _feed = packed.Feed;
 
     [Fact]
@@ -112,6 +112,77 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
         Assert.True(code == 0, output);
         Assert.Contains("warning PG0001", output);
         Assert.Contains("Program.cs(11,", output);
+    }
+
+    /// <summary>
+    /// No PG1xxx error can be hidden: one consumer with a declaration for each of the fifteen, every id disabled by a
+    /// #pragma and by an .editorconfig severity of none, still fails to build with every one of them.
+    /// </summary>
+    [Fact]
+    public void Declaration_errors_stay_errors_whatever_tries_to_suppress_them()
+    {
+        var ids = Enumerable.Range(1, 15).Select(n => $"PG{1000 + n}").ToList();
+        const string Valid = "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48";
+        string dir = Consumer("Suppressed", $$"""
+            #pragma warning disable {{string.Join(", ", ids)}}
+            using PamtGen;
+
+            [PageTableGeometry({{Valid}})] public partial class E1001;
+            public class E1002 { [PageTableGeometry({{Valid}})] public static partial class Inner; }
+            [PageTableGeometry(PageShift = 9, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)] public static partial class E1003;
+            [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 1024, Levels = 4, VirtualAddressBits = 48)] public static partial class E1004;
+            [PageTableGeometry(PageShift = 12, PmdShift = 22, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)] public static partial class E1005;
+            [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 6, VirtualAddressBits = 48)] public static partial class E1006;
+            [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 49)] public static partial class E1007;
+            [PageTableGeometry({{Valid}}, EntrySize = 6)] public static partial class E1008;
+            [PageTableGeometry({{Valid}})][RefcountTable(ElementSize = 3)] public static partial class E1009;
+            [RefcountTable(ElementSize = 4)] public static partial class E1010;
+            [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4)] public static partial class E1011;
+
+            public sealed partial class E1012 { [PteCallback] public int Fn(ref Pte pte, ulong addr, object data) => 0; }
+            public static partial class E1013 { [PteCallback] public static void Fn(ref Pte pte, ulong addr, object data) { } }
+            public static partial class E1014 { [PteCallback] public static int Fn(Pte pte, ulong addr, object data) => 0; }
+            public static partial class E1015 { [PteCallback] public static int Fn<T>(ref Pte pte, ulong addr, T data) => 0; }
+
+            public static class Program
+            {
+                public static void Main()
+                {
+                }
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir, ".editorconfig"), "root = true\n\n[*.cs]\n" + string.Concat(ids.Select(id => $"dotnet_diagnostic.{id}.severity = none\n")));
+        var (code, output) = _dotnet.Run(dir, "build", "-c", "Release");
+        Assert.True(code != 0, output);
+        Assert.All(ids, id => Assert.True(output.Contains($"error {id}:", StringComparison.Ordinal), $"no error {id}:\n{output}"));
+    }
+
+    /// <summary>
+    /// A global [SuppressMessage] is the one thing that takes a PG1xxx error out of the build output, and the build
+    /// still fails: the compiler writes no assembly with an error in it, suppressed or not (what the pages say).
+    /// </summary>
+    [Fact]
+    public void A_globally_suppressed_declaration_error_still_fails_the_build()
+    {
+        string dir = Consumer("GloballySuppressed", """
+            using PamtGen;
+
+            [assembly: System.Diagnostics.CodeAnalysis.SuppressMessage("PamtGen.Geometry", "PG1005")]
+
+            [PageTableGeometry(PageShift = 12, PmdShift = 22, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
+            public static partial class Wrong;
+
+            public static class Program
+            {
+                public static void Main()
+                {
+                }
+            }
+            """);
+        var (code, output) = _dotnet.Run(dir, "build", "-c", "Release");
+        Assert.True(code != 0, output);
+        Assert.DoesNotContain("Build succeeded", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(dir, "GloballySuppressed.dll", SearchOption.AllDirectories));
     }
 
     private string Consumer(string name, string program) => packed.Consumer(name, program);

@@ -4,7 +4,7 @@ public class GeometryTests
 {
     public static TheoryData<Geometry, int, int, int, int> Vectors => new()
     {
-        // DOMAIN.md section 4: geometry, PMD_SHIFT, top shift (PGDIR_SHIFT), PTRS_PER_PGD, real levels
+        // docs/KERNEL.md section 4: geometry, PMD_SHIFT, top shift (PGDIR_SHIFT), PTRS_PER_PGD, real levels
         { Geometry.X86_64FourLevel, 21, 39, 512, 4 },
         { Geometry.X86_64FiveLevel, 21, 48, 512, 5 },
         { Geometry.Arm64Granule4K, 21, 39, 512, 4 },

@@ -2,7 +2,7 @@ using static PamtGen.Pgtable;
 
 namespace PamtGen.Runtime.Tests;
 
-/// <summary>One test per rule of DOMAIN.md section 3, each on the x86-64 4-level, x86-64 5-level and arm64 64K geometries.</summary>
+/// <summary>One test per rule of docs/KERNEL.md section 3, each on the x86-64 4-level, x86-64 5-level and arm64 64K geometries.</summary>
 public class WalkerRuleTests
 {
     public static TheoryData<string> Geometries => new() { "x86-64 4-level", "x86-64 5-level", "arm64 64K" };

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PamtGen.Testing;
 using System.Text.Json;
 using System.Xml.Linq;
 
@@ -36,7 +36,8 @@ public class CliTests
     [Fact]
     public void Svg_is_well_formed_and_names_its_scale()
     {
-        string svg = Path.Combine(Path.GetTempPath(), $"pamtgen-{Guid.NewGuid():N}.svg");
+        string dir = Directory.CreateTempSubdirectory("pamtgen-svg").FullName;
+        string svg = Path.Combine(dir, "map.svg");
         try
         {
             var (code, _, stderr) = Run("report", "--memmap", ReportFigureTests.MapPath("01-laptop-lenovo-t14g3.e820"), "--svg", svg);
@@ -48,7 +49,7 @@ public class CliTests
         }
         finally
         {
-            File.Delete(svg);
+            Directory.Delete(dir, recursive: true);
         }
     }
 
@@ -171,25 +172,10 @@ public class CliTests
         Assert.Contains("/no/such/map.e820", stderr);
     }
 
+    /// <summary>Runs the CLI as a user would, in a dotnet home of the test's own.</summary>
     private static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TdxDpamt.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(120_000), "the program did not finish in two minutes");
-        return (process.ExitCode, stdout.Result, stderr);
+        using var home = new IsolatedDotnet("pamtgen-cli-run");
+        return home.Run(AppContext.BaseDirectory, TimeSpan.FromMinutes(2), ["exec", Path.Combine(AppContext.BaseDirectory, "TdxDpamt.dll"), .. args]);
     }
 }

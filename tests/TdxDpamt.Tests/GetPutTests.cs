@@ -5,7 +5,7 @@ using TdxDpamt.Kernel;
 
 namespace TdxDpamt.Tests;
 
-/// <summary>tdx_pamt_get()/tdx_pamt_put(): every transition and error path of DOMAIN.md section 1.</summary>
+/// <summary>tdx_pamt_get()/tdx_pamt_put(): every transition and error path of docs/KERNEL.md section 1.</summary>
 public class GetPutTests
 {
     /// <summary>RAM in two ranges with a hole from 256 MiB to 8 GiB: the refcount page of 4 GiB is never populated.</summary>
