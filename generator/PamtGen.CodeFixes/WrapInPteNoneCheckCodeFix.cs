@@ -28,7 +28,7 @@ public sealed class WrapInPteNoneCheckCodeFix : CodeFixProvider
         foreach (var diagnostic in context.Diagnostics)
         {
             var statement = root?.FindNode(diagnostic.Location.SourceSpan).FirstAncestorOrSelf<StatementSyntax>();
-            bool needsNone = diagnostic.Properties.TryGetValue(MissingPteNoneCheckAnalyzer.CheckProperty, out var check) && check == "None";
+            bool needsNone = diagnostic.Properties.TryGetValue(PteNoneCheckAnalyzer.CheckProperty, out var check) && check == "None";
             if (statement is null || PteCheckSyntax.PteParameter(statement) is not { } pte)
             {
                 continue;

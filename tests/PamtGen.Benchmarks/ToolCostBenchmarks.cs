@@ -20,7 +20,7 @@ public class ToolCostBenchmarks
 {
     private static readonly string[] SampleFiles = ["X86_64.cs", "Kernel/TdxKernel.cs", "Kernel/TdxModule.cs", "Dpamt/DpamtDesign.cs", "Dpamt/SeedV4.cs", "Dpamt/FixedDpamt.cs", "Report/DpamtReport.cs"];
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        [new MissingPteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new AllocationBeforeCheckAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
+        [new PteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
 
     private ImmutableArray<MetadataReference> _references;
     private SyntaxTree[] _sources = [];

@@ -12,12 +12,22 @@ namespace PamtGen.Generator.Analyzers;
 /// </summary>
 internal sealed class CallbackFacts
 {
-    private CallbackFacts(IParameterSymbol? pte) => Pte = pte;
+    private CallbackFacts(KernelApi api, IParameterSymbol? pte)
+    {
+        Api = api;
+        Pte = pte;
+    }
+
+    /// <summary>The compilation's kernel API.</summary>
+    public KernelApi Api { get; }
 
     /// <summary>The callback's PTE parameter, or null in a method that is not a PTE callback.</summary>
     public IParameterSymbol? Pte { get; }
 
     public HashSet<ILocalSymbol> EntryLocals { get; } = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Locals holding the PTE's entry changed by the pte bit helpers (pte_mkwrite(entry), set_pte_bit(entry, ...)).</summary>
+    public HashSet<ILocalSymbol> ModifiedEntryLocals { get; } = new(SymbolEqualityComparer.Default);
 
     public HashSet<ILocalSymbol> PtePageLocals { get; } = new(SymbolEqualityComparer.Default);
 
@@ -26,21 +36,43 @@ internal sealed class CallbackFacts
     /// <summary>Locals that receive an allocation, with each allocating call.</summary>
     public Dictionary<ILocalSymbol, List<IInvocationOperation>> Allocations { get; } = new(SymbolEqualityComparer.Default);
 
+    /// <summary>The method calls __free_page().</summary>
+    public bool FreesPages { get; private set; }
+
+    /// <summary>The method calls set_pte_at() or pte_clear().</summary>
+    public bool WritesPtes { get; private set; }
+
+    /// <summary>Whether a PTE rule (PG0001, PG0003) has anything to look at: a PTE written or cleared, or a page freed.</summary>
+    public bool TouchesPtes => Pte is not null && (WritesPtes || FreesPages);
+
+    /// <summary>Whether the page rule (PG0002) has anything to look at: an allocation, or a free.</summary>
+    public bool TouchesPages => Allocations.Count > 0 || FreesPages;
+
     /// <summary>Entries made from a page: mk_pte(page, prot) stored in a local.</summary>
     public Dictionary<ILocalSymbol, ILocalSymbol> EntryOfPage { get; } = new(SymbolEqualityComparer.Default);
 
-    public static CallbackFacts Scan(IEnumerable<IOperation> roots, IParameterSymbol? pte)
+    public static CallbackFacts Scan(KernelApi api, IEnumerable<IOperation> roots, IParameterSymbol? pte)
     {
-        var facts = new CallbackFacts(pte);
-        var assignments = roots.SelectMany(r => r.DescendantsAndSelf())
-            .Select(o => o switch
+        var facts = new CallbackFacts(api, pte);
+        var assignments = new List<(ILocalSymbol Local, IOperation Value)>();
+        foreach (var operation in roots.SelectMany(r => r.DescendantsAndSelf()))
+        {
+            switch (operation)
             {
-                IVariableDeclaratorOperation { Initializer.Value: { } value } d => (Local: d.Symbol, Value: value),
-                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } value } => (Local: target.Local, Value: value),
-                _ => (Local: null!, Value: null!),
-            })
-            .Where(a => a.Local is not null)
-            .ToList();
+                case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator:
+                    assignments.Add((declarator.Symbol, value));
+                    break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } value }:
+                    assignments.Add((target.Local, value));
+                    break;
+                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, api.PageAllocator) && call.TargetMethod.Name == "FreePage":
+                    facts.FreesPages = true;
+                    break;
+                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, api.Pgtable) && call.TargetMethod.Name is "SetPteAt" or "PteClear":
+                    facts.WritesPtes = true;
+                    break;
+            }
+        }
 
         // Two passes: an entry local must be known before a pte_page() of it is.
         for (int pass = 0; pass < 2; pass++)
@@ -51,6 +83,10 @@ internal sealed class CallbackFacts
                 {
                     facts.EntryLocals.Add(local);
                 }
+                else if (facts.IsModifiedEntry(value))
+                {
+                    facts.ModifiedEntryLocals.Add(local);
+                }
                 else if (facts.IsPtePage(value))
                 {
                     facts.PtePageLocals.Add(local);
@@ -59,7 +95,7 @@ internal sealed class CallbackFacts
                 {
                     facts.NoneFlagLocals.Add(local);
                 }
-                else if (KernelApi.IsAllocation(value) && pass == 0)
+                else if (api.IsAllocation(value) && pass == 0)
                 {
                     if (!facts.Allocations.TryGetValue(local, out var calls))
                     {
@@ -68,7 +104,7 @@ internal sealed class CallbackFacts
 
                     calls.Add((IInvocationOperation)KernelApi.Unwrap(value)!);
                 }
-                else if (KernelApi.IsPgtableCall(value, "MkPte", out var mkPte) && KernelApi.IsLocal(KernelApi.Argument(mkPte, "page"), out var page))
+                else if (facts.PageMappedBy(value) is { } page)
                 {
                     facts.EntryOfPage[local] = page;
                 }
@@ -81,12 +117,32 @@ internal sealed class CallbackFacts
     /// <summary>ptep_get(pte) of the callback's PTE, or a local holding it.</summary>
     public bool IsEntry(IOperation? operation) =>
         Pte is not null
-        && ((KernelApi.IsPgtableCall(operation, "PtepGet", out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
+        && ((Api.IsPgtableCall(operation, "PtepGet", out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
             || (KernelApi.IsLocal(operation, out var local) && EntryLocals.Contains(local)));
+
+    /// <summary>
+    /// The PTE's own entry changed by the pte bit helpers of Pgtable, whose first argument is the entry
+    /// (<c>PteMkwrite(entry)</c>, <c>SetPteBit(ClearPteBit(entry, a), b)</c>), or a local holding one. Writing it back is
+    /// a read-modify-write of the mapping that is there, as change_page_range() does, not a new mapping over it.
+    /// </summary>
+    public bool IsModifiedEntry(IOperation? operation)
+    {
+        operation = KernelApi.Unwrap(operation);
+        if (IsEntry(operation) || (KernelApi.IsLocal(operation, out var local) && ModifiedEntryLocals.Contains(local)))
+        {
+            return true;
+        }
+
+        return operation is IInvocationOperation { Arguments.Length: > 0 } call
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
+            && call.TargetMethod.Name != "PtepGet"
+            && IsModifiedEntry(call.Arguments[0].Value);
+    }
 
     /// <summary>pte_page() of the callback's PTE, or a local holding it.</summary>
     public bool IsPtePage(IOperation? operation) =>
-        (KernelApi.IsAllocatorCall(operation, "PtePage", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
+        (Api.IsAllocatorCall(operation, "PtePage", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
         || (KernelApi.IsLocal(operation, out var local) && PtePageLocals.Contains(local));
 
     /// <summary>True/false when <paramref name="condition"/> being true proves the PTE none / not none; null when it says nothing.</summary>
@@ -109,7 +165,7 @@ internal sealed class CallbackFacts
                 return NoneIf(((IBinaryOperation)condition).LeftOperand, true) ?? NoneIf(((IBinaryOperation)condition).RightOperand, true);
         }
 
-        if (KernelApi.IsPgtableCall(condition, "PteNone", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
+        if (Api.IsPgtableCall(condition, "PteNone", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
         {
             return outcome;
         }
@@ -121,12 +177,33 @@ internal sealed class CallbackFacts
     public ILocalSymbol? MappedPage(IOperation? value)
     {
         value = KernelApi.Unwrap(value);
-        if (KernelApi.IsPgtableCall(value, "MkPte", out var mkPte) && KernelApi.IsLocal(KernelApi.Argument(mkPte, "page"), out var page))
+        return PageMappedBy(value) ?? (KernelApi.IsLocal(value, out var entry) && EntryOfPage.TryGetValue(entry, out var mapped) ? mapped : null);
+    }
+
+    /// <summary>
+    /// The page local an entry expression maps: <c>mk_pte(page, prot)</c>, or <c>pfn_pte(page_to_pfn(page), prot)</c> as
+    /// <c>PfnPte(page.Pfn, prot)</c>, with pte bit helpers around either.
+    /// </summary>
+    private ILocalSymbol? PageMappedBy(IOperation? value)
+    {
+        value = KernelApi.Unwrap(value);
+        if (Api.IsPgtableCall(value, "MkPte", out var mkPte) && KernelApi.IsLocal(KernelApi.Argument(mkPte, "page"), out var page))
         {
             return page;
         }
 
-        return KernelApi.IsLocal(value, out var entry) && EntryOfPage.TryGetValue(entry, out var mapped) ? mapped : null;
+        if (Api.IsPgtableCall(value, "PfnPte", out var pfnPte)
+            && KernelApi.Argument(pfnPte, "pfn") is IPropertyReferenceOperation { Property.Name: "Pfn", Instance: var instance }
+            && KernelApi.IsLocal(instance, out var pfnOf))
+        {
+            return pfnOf;
+        }
+
+        return value is IInvocationOperation { Arguments.Length: > 0 } helper
+            && SymbolEqualityComparer.Default.Equals(helper.TargetMethod.ContainingType, Api.Pgtable)
+            && SymbolEqualityComparer.Default.Equals(helper.TargetMethod.ReturnType, Api.Pte)
+                ? PageMappedBy(helper.Arguments[0].Value)
+                : null;
     }
 
     /// <summary>set_pte_at()/pte_clear() of the callback's PTE.</summary>

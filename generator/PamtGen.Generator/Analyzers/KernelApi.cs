@@ -4,43 +4,104 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace PamtGen.Generator.Analyzers;
 
-/// <summary>Recognises the runtime's kernel API in operations: pte_none(), ptep_get(), set_pte_at(), alloc_page() and friends.</summary>
-internal static class KernelApi
+/// <summary>
+/// The runtime's kernel API as one compilation sees it: its types resolved once per compilation (the one place
+/// to update when the runtime's types change), and the recognisers of pte_none(), ptep_get(), set_pte_at(),
+/// alloc_page() and friends in operations. Types are compared as symbols, never by name.
+/// </summary>
+internal sealed class KernelApi
 {
-    private const string Pgtable = "PamtGen.Pgtable";
-    private const string PageAllocator = "PamtGen.PageAllocator";
+    private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol pgtable, INamedTypeSymbol pageAllocator)
+    {
+        Pte = pte;
+        Pgtable = pgtable;
+        PageAllocator = pageAllocator;
+        Mm = compilation.GetTypeByMetadataName("PamtGen.Mm");
+        PteCallbackAttribute = compilation.GetTypeByMetadataName("PamtGen.PteCallbackAttribute");
+        AllocatesPageAttribute = compilation.GetTypeByMetadataName("PamtGen.AllocatesPageAttribute");
+        TakesPageOwnershipAttribute = compilation.GetTypeByMetadataName("PamtGen.TakesPageOwnershipAttribute");
+        PageTableGeometryAttribute = compilation.GetTypeByMetadataName("PamtGen.PageTableGeometryAttribute");
+    }
+
+    /// <summary><c>PamtGen.Pte</c>, the pte_t.</summary>
+    public INamedTypeSymbol Pte { get; }
+
+    /// <summary><c>PamtGen.Pgtable</c>, the entry helpers.</summary>
+    public INamedTypeSymbol Pgtable { get; }
+
+    /// <summary><c>PamtGen.PageAllocator</c>: alloc_page(), __free_page(), pte_page().</summary>
+    public INamedTypeSymbol PageAllocator { get; }
+
+    public INamedTypeSymbol? Mm { get; }
+
+    public INamedTypeSymbol? PteCallbackAttribute { get; }
+
+    public INamedTypeSymbol? AllocatesPageAttribute { get; }
+
+    public INamedTypeSymbol? TakesPageOwnershipAttribute { get; }
+
+    public INamedTypeSymbol? PageTableGeometryAttribute { get; }
+
+    /// <summary>The API of a compilation that references the runtime; null for one that does not (then no rule runs).</summary>
+    public static KernelApi? Create(Compilation compilation) =>
+        compilation.GetTypeByMetadataName("PamtGen.Pte") is { } pte
+        && compilation.GetTypeByMetadataName("PamtGen.Pgtable") is { } pgtable
+        && compilation.GetTypeByMetadataName("PamtGen.PageAllocator") is { } allocator
+            ? new KernelApi(compilation, pte, pgtable, allocator)
+            : null;
 
     /// <summary>
     /// A PTE callback: a [PteCallback] method, or any method of the pte_fn_t shape
     /// <c>static int M(ref Pte pte, ulong addr, T data)</c>. <paramref name="pte"/> is its PTE parameter.
     /// </summary>
-    public static bool IsPteCallback(ISymbol? symbol, out IParameterSymbol pte)
+    public bool IsPteCallback(ISymbol? symbol, out IParameterSymbol pte)
     {
         pte = null!;
         if (symbol is not IMethodSymbol method || method.Parameters.Length != 3 || method.Parameters[0].RefKind != RefKind.Ref
-            || method.Parameters[0].Type.ToDisplayString() != "PamtGen.Pte")
+            || !SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, Pte))
         {
             return false;
         }
 
-        bool marked = method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PamtGen.PteCallbackAttribute");
         bool shaped = method.IsStatic && method.ReturnType.SpecialType == SpecialType.System_Int32 && method.Parameters[1].Type.SpecialType == SpecialType.System_UInt64;
         pte = method.Parameters[0];
-        return marked || shaped;
+        return shaped || HasAttribute(method, PteCallbackAttribute);
     }
 
     /// <summary>A call of <c>Pgtable.<paramref name="name"/></c>.</summary>
-    public static bool IsPgtableCall(IOperation? operation, string name, out IInvocationOperation call) =>
+    public bool IsPgtableCall(IOperation? operation, string name, out IInvocationOperation call) =>
         IsCall(operation, Pgtable, name, out call);
 
     /// <summary>A call of <c>PageAllocator.<paramref name="name"/></c>.</summary>
-    public static bool IsAllocatorCall(IOperation? operation, string name, out IInvocationOperation call) =>
+    public bool IsAllocatorCall(IOperation? operation, string name, out IInvocationOperation call) =>
         IsCall(operation, PageAllocator, name, out call);
 
     /// <summary>alloc_page() or any method marked [AllocatesPage].</summary>
-    public static bool IsAllocation(IOperation? operation) =>
-        Unwrap(operation) is IInvocationOperation call
-        && call.TargetMethod.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PamtGen.AllocatesPageAttribute");
+    public bool IsAllocation(IOperation? operation) =>
+        Unwrap(operation) is IInvocationOperation call && HasAttribute(call.TargetMethod, AllocatesPageAttribute);
+
+    /// <summary>A parameter marked [TakesPageOwnership].</summary>
+    public bool TakesOwnership(IParameterSymbol? parameter) => parameter is not null && HasAttribute(parameter, TakesPageOwnershipAttribute);
+
+    /// <summary><c>mm.PageTableLock</c>, init_mm.page_table_lock.</summary>
+    public bool IsPageTableLock(IOperation? operation) =>
+        Unwrap(operation) is IPropertyReferenceOperation { Property.Name: "PageTableLock" } property
+        && SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, Mm);
+
+    /// <summary>A constant field of a [PageTableGeometry] class (named <paramref name="name"/>, if given).</summary>
+    public bool IsGeometryConstant(IOperation operand, string? name, out INamedTypeSymbol geometry)
+    {
+        geometry = null!;
+        if (Unwrap(operand) is IFieldReferenceOperation { Field: { IsConst: true } field }
+            && (name is null || field.Name == name)
+            && HasAttribute(field.ContainingType, PageTableGeometryAttribute))
+        {
+            geometry = field.ContainingType;
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>The argument bound to the parameter named <paramref name="name"/>, conversions removed.</summary>
     public static IOperation? Argument(IInvocationOperation call, string name) =>
@@ -74,11 +135,14 @@ internal static class KernelApi
         return operation;
     }
 
-    private static bool IsCall(IOperation? operation, string type, string name, out IInvocationOperation call)
+    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute) =>
+        attribute is not null && symbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute));
+
+    private static bool IsCall(IOperation? operation, INamedTypeSymbol type, string name, out IInvocationOperation call)
     {
         call = null!;
         if (Unwrap(operation) is IInvocationOperation invocation && invocation.TargetMethod.Name == name
-            && invocation.TargetMethod.ContainingType?.ToDisplayString() == type)
+            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, type))
         {
             call = invocation;
             return true;

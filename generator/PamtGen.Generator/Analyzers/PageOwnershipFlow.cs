@@ -39,6 +39,10 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
     {
         switch (operation)
         {
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } when facts.PtePageLocals.Contains(target.Local):
+                // The page behind the PTE, read (again): not freed by this method yet.
+                return state.With(target.Local, 0);
+
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when facts.Allocations.ContainsKey(target.Local):
                 if (report && (state.Flags.GetValueOrDefault(target.Local) & Owned) != 0)
                 {
@@ -46,30 +50,30 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
                     Leaked(target.Local, "is overwritten while the page in it is neither freed, mapped with SetPteAt, stored, nor returned on some path");
                 }
 
-                return state.With(target.Local, KernelApi.IsAllocation(assignment.Value) ? Owned | MaybeNull : 0);
+                return state.With(target.Local, facts.Api.IsAllocation(assignment.Value) ? Owned | MaybeNull : 0);
 
             case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } stored:
                 return HandOn(stored.Value, state);
 
-            case IInvocationOperation call when KernelApi.IsAllocatorCall(call, "FreePage", out _):
+            case IInvocationOperation call when facts.Api.IsAllocatorCall(call, "FreePage", out _):
                 return Free(call, state, report);
 
-            case IInvocationOperation call when KernelApi.IsPgtableCall(call, "SetPteAt", out _):
+            case IInvocationOperation call when facts.Api.IsPgtableCall(call, "SetPteAt", out _):
                 state = facts.TargetsPte(call) ? state with { PteCleared = false } : state;
                 return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(mapped) ? state.With(mapped, Moved) : state;
 
-            case IInvocationOperation call when KernelApi.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call):
+            case IInvocationOperation call when facts.Api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call):
                 return state with { PteCleared = true };
 
             case IInvocationOperation call:
-                foreach (var argument in call.Arguments.Where(a => a.Parameter?.GetAttributes().Any(t => t.AttributeClass?.ToDisplayString() == "PamtGen.TakesPageOwnershipAttribute") == true))
+                foreach (var argument in call.Arguments.Where(a => facts.Api.TakesOwnership(a.Parameter)))
                 {
                     state = HandOn(argument.Value, state);
                 }
 
                 return state;
 
-            case ILocalReferenceOperation reference when report && facts.Allocations.ContainsKey(reference.Local) && (state.Flags.GetValueOrDefault(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
+            case ILocalReferenceOperation reference when report && Tracked(reference.Local) && (state.Flags.GetValueOrDefault(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
                 Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed"));
                 return state;
 
@@ -147,8 +151,22 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
             Problems.Add((call.Syntax.GetLocation(), "the page behind the PTE is freed while the PTE still maps it; PteClear the PTE first"));
         }
 
+        // The page behind the PTE, held in a local: a second free of it on some path is a double free all the same.
+        if (KernelApi.IsLocal(page, out var ptePage) && facts.PtePageLocals.Contains(ptePage))
+        {
+            if (report && (state.Flags.GetValueOrDefault(ptePage) & Freed) != 0)
+            {
+                Problems.Add((call.Syntax.GetLocation(), $"'{ptePage.Name}' may be freed twice"));
+            }
+
+            return state.With(ptePage, Freed);
+        }
+
         return state;
     }
+
+    /// <summary>A local whose page this flow follows: an allocation, or the page behind the PTE.</summary>
+    private bool Tracked(ILocalSymbol local) => facts.Allocations.ContainsKey(local) || facts.PtePageLocals.Contains(local);
 
     /// <summary>Every tracked page the value mentions is handed on.</summary>
     private State HandOn(IOperation value, State state)
@@ -166,7 +184,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
     private static bool IsWrittenOrFreed(ILocalReferenceOperation reference) =>
         reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference
-        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && KernelApi.IsAllocatorCall(call, "FreePage", out _))
+        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && call.TargetMethod.Name == "FreePage")
         || NullTest(reference.Parent) is not null;
 
     /// <summary><c>x is null</c>, <c>x == null</c>, <c>x is not null</c>, <c>x != null</c> on a local.</summary>

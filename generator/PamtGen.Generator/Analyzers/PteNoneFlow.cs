@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -9,49 +10,65 @@ namespace PamtGen.Generator.Analyzers;
 /// every path): whether the PTE is none, not none or unknown now, and whether the entry read from it was proven
 /// populated. Checks of pte_none() refine both on each branch; set_pte_at() makes the PTE not none, pte_clear()
 /// none. Freeing the page behind the entry needs the entry proven populated, which a pte_clear() before the
-/// free (the right order) does not undo.
+/// free (the right order) does not undo. Beside it, a may-fact: the pages allocated, on some path, while the PTE
+/// was not proven none (before any check), for PG0003.
 /// </summary>
 internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow.Fact>
 {
+    private static readonly ImmutableHashSet<ILocalSymbol> NoLocals = ImmutableHashSet.Create<ILocalSymbol>(SymbolEqualityComparer.Default);
+
     /// <summary>set_pte_at()/pte_clear()/__free_page(pte_page()) where the needed fact was not proven (PG0001).</summary>
     public List<(IInvocationOperation Call, bool NeedsNone)> Unchecked { get; } = [];
 
-    /// <summary>Allocated pages freed where the PTE is proven populated (PG0003).</summary>
+    /// <summary>Pages allocated before the check and freed where the PTE is proven populated (PG0003).</summary>
     public HashSet<ILocalSymbol> FreedWherePopulated { get; } = new(SymbolEqualityComparer.Default);
 
-    protected override Fact Entry => Fact.Start;
+    protected override Fact Entry { get; } = new(PteState.Unknown, EntryPopulated: false, NoLocals);
 
-    protected override Fact Meet(Fact a, Fact b) => new(a.Pte == b.Pte ? a.Pte : PteState.Unknown, a.EntryPopulated && b.EntryPopulated);
+    protected override Fact Meet(Fact a, Fact b) =>
+        new(a.Pte == b.Pte ? a.Pte : PteState.Unknown, a.EntryPopulated && b.EntryPopulated, a.AllocatedUnchecked.Union(b.AllocatedUnchecked));
 
-    protected override bool Same(Fact a, Fact b) => a == b;
+    protected override bool Same(Fact a, Fact b) =>
+        a.Pte == b.Pte && a.EntryPopulated == b.EntryPopulated && a.AllocatedUnchecked.SetEquals(b.AllocatedUnchecked);
 
     protected override Fact Transfer(IOperation operation, Fact state, bool report)
     {
+        var api = facts.Api;
+        if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment && facts.Allocations.ContainsKey(target.Local))
+        {
+            // A page allocated where the PTE is proven none was allocated after the check: the double-checked
+            // populate (check, allocate, check again under the lock, free if someone else filled it) is not PG0003.
+            bool beforeCheck = api.IsAllocation(assignment.Value) && state.Pte != PteState.None;
+            return state with { AllocatedUnchecked = beforeCheck ? state.AllocatedUnchecked.Add(target.Local) : state.AllocatedUnchecked.Remove(target.Local) };
+        }
+
         if (operation is not IInvocationOperation call)
         {
             return state;
         }
 
-        if (KernelApi.IsPgtableCall(call, "SetPteAt", out _) && facts.TargetsPte(call))
+        if (api.IsPgtableCall(call, "SetPteAt", out _) && facts.TargetsPte(call))
         {
-            Record(report, state.Pte != PteState.None, call, needsNone: true);
+            // Writing back the PTE's own entry with bits changed (change_page_range()) keeps the mapping that is there.
+            bool modifies = facts.IsModifiedEntry(KernelApi.Argument(call, "pte"));
+            Record(report, !modifies && state.Pte != PteState.None, call, needsNone: true);
             return state with { Pte = PteState.NotNone };
         }
 
-        if (KernelApi.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call))
+        if (api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call))
         {
             Record(report, state.Pte != PteState.NotNone, call, needsNone: false);
             return state with { Pte = PteState.None };
         }
 
-        if (KernelApi.IsAllocatorCall(call, "FreePage", out _))
+        if (api.IsAllocatorCall(call, "FreePage", out _))
         {
             var page = KernelApi.Argument(call, "page");
             if (facts.IsPtePage(page))
             {
                 Record(report, !state.EntryPopulated, call, needsNone: false);
             }
-            else if (report && state.Pte == PteState.NotNone && KernelApi.IsLocal(page, out var local) && facts.Allocations.ContainsKey(local))
+            else if (report && state.Pte == PteState.NotNone && KernelApi.IsLocal(page, out var local) && state.AllocatedUnchecked.Contains(local))
             {
                 FreedWherePopulated.Add(local);
             }
@@ -67,7 +84,7 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
         Fact Apply(bool? none) => none switch
         {
             true => state with { Pte = PteState.None },
-            false => new Fact(PteState.NotNone, EntryPopulated: true),
+            false => state with { Pte = PteState.NotNone, EntryPopulated = true },
             null => state,
         };
     }
@@ -88,9 +105,6 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
         NotNone,
     }
 
-    /// <summary>The PTE's state, and whether the entry read from it was proven populated.</summary>
-    internal sealed record Fact(PteState Pte, bool EntryPopulated)
-    {
-        public static readonly Fact Start = new(PteState.Unknown, EntryPopulated: false);
-    }
+    /// <summary>The PTE's state, whether the entry read from it was proven populated, and the pages allocated before a check on some path.</summary>
+    internal sealed record Fact(PteState Pte, bool EntryPopulated, ImmutableHashSet<ILocalSymbol> AllocatedUnchecked);
 }

@@ -27,19 +27,25 @@ public sealed class TruncatingSizeAnalyzer : DiagnosticAnalyzer
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterOperationAction(Analyze, OperationKind.Binary);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (KernelApi.Create(start.Compilation) is { PageTableGeometryAttribute: not null } api)
+            {
+                start.RegisterOperationAction(operation => Analyze(operation, api), OperationKind.Binary);
+            }
+        });
     }
 
-    private static void Analyze(OperationAnalysisContext context)
+    private static void Analyze(OperationAnalysisContext context, KernelApi api)
     {
         var binary = (IBinaryOperation)context.Operation;
         bool floor = binary.OperatorKind switch
         {
-            BinaryOperatorKind.Divide => IsGeometryConstant(binary.RightOperand, "PtrsPerPte", out _),
-            BinaryOperatorKind.RightShift => IsGeometryConstant(binary.RightOperand, "PfnsPerRefcountShift", out _),
+            BinaryOperatorKind.Divide => api.IsGeometryConstant(binary.RightOperand, "PtrsPerPte", out _),
+            BinaryOperatorKind.RightShift => api.IsGeometryConstant(binary.RightOperand, "PfnsPerRefcountShift", out _),
             _ => false,
         };
-        if (!floor || !IsGeometryConstant(binary.RightOperand, null, out var geometry) || !geometry.GetMembers("RefcountAreaSize").Any())
+        if (!floor || !api.IsGeometryConstant(binary.RightOperand, null, out var geometry) || !geometry.GetMembers("RefcountAreaSize").Any())
         {
             return;
         }
@@ -89,20 +95,5 @@ public sealed class TruncatingSizeAnalyzer : DiagnosticAnalyzer
             _ => null,
         };
         return name is not null && new[] { "size", "bytes", "count", "pages" }.Any(word => name.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0);
-    }
-
-    /// <summary>A constant of a [PageTableGeometry] class (named <paramref name="name"/>, if given).</summary>
-    private static bool IsGeometryConstant(IOperation operand, string? name, out INamedTypeSymbol geometry)
-    {
-        geometry = null!;
-        if (KernelApi.Unwrap(operand) is IFieldReferenceOperation { Field: { IsConst: true } field }
-            && (name is null || field.Name == name)
-            && field.ContainingType.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PamtGen.PageTableGeometryAttribute"))
-        {
-            geometry = field.ContainingType;
-            return true;
-        }
-
-        return false;
     }
 }

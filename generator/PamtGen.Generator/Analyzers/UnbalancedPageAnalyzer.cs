@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Operations;
 
 namespace PamtGen.Generator.Analyzers;
 
@@ -23,16 +22,21 @@ public sealed class UnbalancedPageAnalyzer : DiagnosticAnalyzer
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterOperationBlockAction(Analyze);
+        context.RegisterCompilationStartAction(start =>
+        {
+            // Resolved once per compilation; a compilation without the runtime has nothing to check.
+            if (KernelApi.Create(start.Compilation) is { } api)
+            {
+                start.RegisterOperationBlockAction(block => Analyze(block, api));
+            }
+        });
     }
 
-    private static void Analyze(OperationBlockAnalysisContext context)
+    private static void Analyze(OperationBlockAnalysisContext context, KernelApi api)
     {
-        KernelApi.IsPteCallback(context.OwningSymbol, out var pte);
-        var facts = CallbackFacts.Scan(context.OperationBlocks, pte);
-        bool freesPtePages = pte is not null && context.OperationBlocks.SelectMany(b => b.DescendantsAndSelf()).OfType<IInvocationOperation>()
-            .Any(c => KernelApi.IsAllocatorCall(c, "FreePage", out _));
-        if (facts.Allocations.Count == 0 && !freesPtePages)
+        api.IsPteCallback(context.OwningSymbol, out var pte);
+        var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);
+        if (!facts.TouchesPages)
         {
             return;
         }

@@ -66,4 +66,7 @@ public enum PteFlags : ulong
 
     /// <summary>_PAGE_GLOBAL.</summary>
     Global = 1UL << 8,
+
+    /// <summary>_PAGE_SPECIAL (_PAGE_BIT_SOFTW1): a mapping with no struct page behind it (vmap_pfn(), remap_pfn_range()).</summary>
+    Special = 1UL << 9,
 }

@@ -55,6 +55,40 @@ public static class Pgtable
         return new Pte(PfnEntry(page.Pfn, prot));
     }
 
+    /// <summary>set_pte_bit() (arch/arm64/include/asm/pgtable.h): <paramref name="pte"/> with the bits of <paramref name="prot"/> set.</summary>
+    public static Pte SetPteBit(Pte pte, PgProt prot) => new(pte.Value | prot.Value);
+
+    /// <summary>clear_pte_bit() (arch/arm64/include/asm/pgtable.h): <paramref name="pte"/> with the bits of <paramref name="prot"/> cleared.</summary>
+    public static Pte ClearPteBit(Pte pte, PgProt prot) => new(pte.Value & ~prot.Value);
+
+    /// <summary>pte_mkspecial(): <paramref name="pte"/> marked special (no struct page behind it).</summary>
+    public static Pte PteMkspecial(Pte pte) => new(pte.Value | (ulong)PteFlags.Special);
+
+    /// <summary>pte_wrprotect(): <paramref name="pte"/> without write permission.</summary>
+    public static Pte PteWrprotect(Pte pte) => new(pte.Value & ~(ulong)PteFlags.ReadWrite);
+
+    /// <summary>pte_mkwrite(): <paramref name="pte"/> with write permission.</summary>
+    public static Pte PteMkwrite(Pte pte) => new(pte.Value | (ulong)PteFlags.ReadWrite);
+
+    /// <summary>
+    /// pte_update() (arch/powerpc/include/asm/book3s/64/pgtable.h): atomically clears <paramref name="clr"/> and sets
+    /// <paramref name="set"/> in the entry, a read-modify-write of what is there; returns the old value.
+    /// </summary>
+    public static ulong PteUpdate(Mm mm, ulong addr, ref Pte ptep, ulong clr, ulong set)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        ref ulong slot = ref Unsafe.As<Pte, ulong>(ref ptep);
+        ulong old, updated;
+        do
+        {
+            old = Volatile.Read(ref slot);
+            updated = (old & ~clr) | set;
+        }
+        while (Interlocked.CompareExchange(ref slot, updated, old) != old);
+
+        return old;
+    }
+
     /// <summary>pfn_pte(): an entry mapping <paramref name="pfn"/> with <paramref name="prot"/>.</summary>
     public static Pte PfnPte(ulong pfn, PgProt prot) => new(PfnEntry(pfn, prot));
 

@@ -9,7 +9,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 public class FixAllInProjectTests
 {
     [Fact]
-    public Task PG0003_move_allocation_after_check() => Run<AllocationBeforeCheckAnalyzer, MoveAllocationAfterCheckCodeFix>(
+    public Task PG0003_move_allocation_after_check() => Run<PteNoneCheckAnalyzer, MoveAllocationAfterCheckCodeFix>(
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;

@@ -22,13 +22,14 @@ public class NestedFinallyTests(ITestOutputHelper output)
     [Fact]
     public void The_work_grows_with_the_states_not_with_the_paths()
     {
-        var tree = RepositorySources.Parse(AnalyzerHarness.InCallback(Body(markup: "none")), "Nested.cs");
+        var tree = RepositorySources.Parse(AnalyzerHarness.InCallback(Body()), "Nested.cs");
         var model = RepositorySources.Compile([tree]).GetSemanticModel(tree);
         var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
         var body = model.GetOperation(method)!;
-        Assert.True(KernelApi.IsPteCallback(model.GetDeclaredSymbol(method), out var pte));
+        var api = KernelApi.Create(model.Compilation)!;
+        Assert.True(api.IsPteCallback(model.GetDeclaredSymbol(method), out var pte));
         var graph = ControlFlowGraph.Create(body.Syntax, model)!;
-        var facts = CallbackFacts.Scan([body], pte);
+        var facts = CallbackFacts.Scan(api, [body], pte);
 
         var pteNone = new PteNoneFlow(facts);
         var ownership = new PageOwnershipFlow(facts);
@@ -42,19 +43,20 @@ public class NestedFinallyTests(ITestOutputHelper output)
 
     [Fact]
     public Task Every_level_is_analysed_for_pte_none_checks() =>
-        AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(Body(markup: "PG0001")));
+        AnalyzerHarness.Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(Body("PG0001", "PG0003")));
 
     [Fact]
     public Task Every_level_is_analysed_for_page_ownership() =>
-        AnalyzerHarness.Verify<UnbalancedPageAnalyzer>(AnalyzerHarness.InCallback(Body(markup: "PG0002")));
+        AnalyzerHarness.Verify<UnbalancedPageAnalyzer>(AnalyzerHarness.InCallback(Body("PG0002")));
 
     /// <summary>
-    /// Each level writes the PTE unchecked (PG0001) and leaks its page when addr equals the level (PG0002); the markup
-    /// is written for the one rule under test.
+    /// Each level writes the PTE unchecked (PG0001), leaks its page when addr equals the level (PG0002), and, as far
+    /// as the flow can tell (it does not correlate the two tests of addr), frees a page allocated before any check
+    /// where the PTE was just set (PG0003); the markup is written for the rules of the analyzer under test.
     /// </summary>
-    private static string Body(string markup)
+    private static string Body(params string[] markup)
     {
-        string Mark(string id, string code) => id == markup ? $"{{|{id}:{code}|}}" : code;
+        string Mark(string id, string code) => markup.Contains(id) ? $"{{|{id}:{code}|}}" : code;
 
         string Level(int d) => d == 0 ? "addr++;" : $$"""
             for (int i{{d}} = 0; i{{d}} < (int)addr; i{{d}}++)
@@ -62,7 +64,7 @@ public class NestedFinallyTests(ITestOutputHelper output)
                 Page? p{{d}} = null;
                 try
                 {
-                    p{{d}} = {{Mark("PG0002", "data.Allocator.AllocPage(Gfp.Zero)")}};
+                    p{{d}} = {{Mark("PG0002", Mark("PG0003", "data.Allocator.AllocPage(Gfp.Zero)"))}};
                     if (addr == {{d}}) {{Mark("PG0001", "SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))")}};
                 }
                 finally

@@ -113,9 +113,9 @@ public class PG0001Tests
         SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
         return 0;
         """,
-        // 2. The v4 populate: the write is checked (under the lock).
+        // 2. The v4 populate: the write is checked (under the lock); its allocation before the check is PG0003's.
         """
-        var page = data.Allocator.AllocPage(Gfp.Zero);
+        var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
         var entry = MkPte(page, PageKernel);
         lock (data.Mm.PageTableLock)
@@ -245,15 +245,15 @@ public class PG0001Tests
 
     [Theory]
     [MemberData(nameof(Positive))]
-    public Task Reports(string body) => AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+    public Task Reports(string body) => AnalyzerHarness.Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
 
     [Theory]
     [MemberData(nameof(Negative))]
-    public Task Does_not_report(string body) => AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+    public Task Does_not_report(string body) => AnalyzerHarness.Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
 
     [Fact]
     public Task A_method_of_the_pte_fn_shape_without_the_attribute_is_a_callback_too() =>
-        AnalyzerHarness.Verify<MissingPteNoneCheckAnalyzer>("""
+        AnalyzerHarness.Verify<PteNoneCheckAnalyzer>("""
             using PamtGen;
             using static PamtGen.Pgtable;
 
@@ -271,7 +271,7 @@ public class PG0001Tests
 
     [Fact]
     public Task Fix_wraps_a_write_in_a_none_check() =>
-        AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+        AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
             AnalyzerHarness.InCallback("""
                 var page = data.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
@@ -291,7 +291,7 @@ public class PG0001Tests
     [Fact]
     public Task Fix_all_in_document_wraps_a_clear_and_a_free_in_populated_checks()
     {
-        var test = AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
             AnalyzerHarness.InCallback("""
                 var entry = PtepGet(ref pte);
                 {|PG0001:PteClear(data.Mm, addr, ref pte)|};
@@ -331,7 +331,7 @@ public class PG0001Tests
             }
             return 0;
             """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
-        var test = AnalyzerHarness.FixTest<MissingPteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(Before("A"), After("A"));
+        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(Before("A"), After("A"));
         test.TestState.Sources.Add(Before("B"));
         test.FixedState.Sources.Add(After("B"));
         test.CodeActionEquivalenceKey = "Do it only where PteNone(PtepGet(ref pte))";

@@ -144,11 +144,11 @@ public class PG0003Tests
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
-        // 6. Allocated and mapped unconditionally.
+        // 6. Allocated and mapped unconditionally (PG0001's finding, not PG0003's).
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
         return 0;
         """,
         // 7. Freed where unknown (after a check that was merged away).
@@ -167,15 +167,15 @@ public class PG0003Tests
 
     [Theory]
     [MemberData(nameof(Positive))]
-    public Task Reports(string body) => AnalyzerHarness.Verify<AllocationBeforeCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+    public Task Reports(string body) => AnalyzerHarness.Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
 
     [Theory]
     [MemberData(nameof(Negative))]
-    public Task Does_not_report(string body) => AnalyzerHarness.Verify<AllocationBeforeCheckAnalyzer>(AnalyzerHarness.InCallback(body));
+    public Task Does_not_report(string body) => AnalyzerHarness.Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback(body));
 
     [Fact]
     public Task Fix_returns_early_where_populated_and_drops_the_free() =>
-        AnalyzerHarness.FixTest<AllocationBeforeCheckAnalyzer, MoveAllocationAfterCheckCodeFix>(
+        AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, MoveAllocationAfterCheckCodeFix>(
             AnalyzerHarness.InCallback(SeedV4Populate),
             AnalyzerHarness.InCallback("""
                 Page? page;

@@ -11,7 +11,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 internal static class RepositorySources
 {
     public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        [new MissingPteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new AllocationBeforeCheckAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
+        [new PteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
 
     public static string Root => typeof(RepositorySources).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 
