@@ -19,27 +19,13 @@ namespace PamtGen.Generator.Analyzers;
 /// sharing a KASAN shadow page: kasan_populate_vmalloc_pte()).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class LockNotNeededAnalyzer : DiagnosticAnalyzer
+public sealed class LockNotNeededAnalyzer : OperationBlockAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [DiagnosticDescriptors.LockNotNeeded];
 
     /// <inheritdoc/>
-    public override void Initialize(AnalysisContext context)
-    {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            // Resolved once per compilation; a compilation without the runtime has nothing to check.
-            if (KernelApi.Create(start.Compilation) is { } api)
-            {
-                start.RegisterOperationBlockAction(block => Analyze(block, api));
-            }
-        });
-    }
-
-    private static void Analyze(OperationBlockAnalysisContext context, KernelApi api)
+    private protected override void Analyze(OperationBlockAnalysisContext context, KernelApi api)
     {
         if (!api.IsPteCallback(context.OwningSymbol, out var pte))
         {

@@ -15,7 +15,7 @@ namespace PamtGen.Generator.Analyzers;
 /// check before doing the allocation").
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class PteNoneCheckAnalyzer : DiagnosticAnalyzer
+public sealed class PteNoneCheckAnalyzer : OperationBlockAnalyzer
 {
     /// <summary>The property the PG0001 code fix reads: "None" when the statement needs a none PTE, "NotNone" otherwise.</summary>
     public const string CheckProperty = "Check";
@@ -25,21 +25,7 @@ public sealed class PteNoneCheckAnalyzer : DiagnosticAnalyzer
         [DiagnosticDescriptors.MissingPteNoneCheck, DiagnosticDescriptors.AllocationBeforeCheck];
 
     /// <inheritdoc/>
-    public override void Initialize(AnalysisContext context)
-    {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            // Resolved once per compilation; a compilation without the runtime has nothing to check.
-            if (KernelApi.Create(start.Compilation) is { } api)
-            {
-                start.RegisterOperationBlockAction(block => Analyze(block, api));
-            }
-        });
-    }
-
-    private static void Analyze(OperationBlockAnalysisContext context, KernelApi api)
+    private protected override void Analyze(OperationBlockAnalysisContext context, KernelApi api)
     {
         if (!api.IsPteCallback(context.OwningSymbol, out var pte))
         {

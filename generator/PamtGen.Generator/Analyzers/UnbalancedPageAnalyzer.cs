@@ -12,27 +12,13 @@ namespace PamtGen.Generator.Analyzers;
 /// A null check of the allocation is understood: the null path holds no page.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class UnbalancedPageAnalyzer : DiagnosticAnalyzer
+public sealed class UnbalancedPageAnalyzer : OperationBlockAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [DiagnosticDescriptors.UnbalancedPage];
 
     /// <inheritdoc/>
-    public override void Initialize(AnalysisContext context)
-    {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            // Resolved once per compilation; a compilation without the runtime has nothing to check.
-            if (KernelApi.Create(start.Compilation) is { } api)
-            {
-                start.RegisterOperationBlockAction(block => Analyze(block, api));
-            }
-        });
-    }
-
-    private static void Analyze(OperationBlockAnalysisContext context, KernelApi api)
+    private protected override void Analyze(OperationBlockAnalysisContext context, KernelApi api)
     {
         api.IsPteCallback(context.OwningSymbol, out var pte);
         var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);

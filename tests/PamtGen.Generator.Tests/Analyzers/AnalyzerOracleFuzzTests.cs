@@ -6,13 +6,22 @@ namespace PamtGen.Generator.Tests.Analyzers;
 
 /// <summary>
 /// Callback bodies from a small grammar over the runtime API (allocate, null-check, pte_none checks, set, clear, free,
-/// free the page behind the PTE, early returns, if/else, loops, try/finally): PG0001 and PG0002 are reported on exactly the lines where a
-/// path-enumerating oracle, written here apart from the analyzers, finds a violating path. 2 000 bodies in CI,
-/// PAMTGEN_FUZZ_CASES=100000 for the long run.
+/// free the page behind the PTE directly or through a local (twice, on some paths), early returns, if/else, loops,
+/// try/finally, the page-table lock, and the double-checked populate with and without the lock): PG0001, PG0002,
+/// PG0003 and PG0005 are reported on exactly the lines a path-enumerating oracle, written here apart from the
+/// analyzers, finds. 2 000 bodies in CI, PAMTGEN_FUZZ_CASES=100000 for the long run.
 /// </summary>
+/// <remarks>
+/// PG0003's rule speaks of the state where the page is freed, merged over the paths that reach it: the oracle gathers
+/// every path's state at each free and applies the rule to the set. The analyzers run a finally block once per state
+/// that enters it, which a set over all paths does not reproduce, so PG0003 is compared on bodies without try/finally.
+/// </remarks>
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
-    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally }
+    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
+
+    /// <summary>The simple statements, then the compound ones; DoubleChecked is a macro of several statements.</summary>
+    private const int SimpleOps = (int)Op.Return + 1, AllOps = (int)Op.DoubleChecked + 1;
 
     /// <summary>The statements that leave the method, which C# does not allow in a finally block (CS0157).</summary>
     private static bool Returns(Op op) => op is Op.NullCheck or Op.ReturnIfPopulated or Op.ReturnIfNone or Op.Return;
@@ -24,13 +33,18 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     private sealed record Stmt(Op Op, int Line, List<Stmt>? Then = null, List<Stmt>? Else = null);
 
     /// <summary>One path's state: what the oracle knows on it.</summary>
-    private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page); // PteFact: 0 unknown, 1 none, 2 not none
+    /// <remarks>
+    /// PteFact: 0 unknown, 1 none, 2 not none. TakenFreed: the page taken from the PTE into 'mapped' was freed since it
+    /// was taken. AllocBeforeCheck: the allocation now in 'page' was made where the PTE was not proven none.
+    /// </remarks>
+    private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page, bool TakenFreed = false, bool AllocBeforeCheck = false);
 
     [Fact]
     public async Task Reports_match_a_path_enumerating_oracle()
     {
         var random = new Random(424242);
-        int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0;
+        int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0, doubleChecked = 0, freedTwice = 0;
+        var byRule = new Dictionary<string, int> { ["PG0001"] = 0, ["PG0002"] = 0, ["PG0003"] = 0, ["PG0005"] = 0 };
         for (int batch = 0; batch < FuzzSize.Cases / 50; batch++)
         {
             var bodies = Enumerable.Range(0, 50).Select(_ => Body(random)).ToList();
@@ -39,11 +53,24 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             Assert.Empty(exceptions);
             for (int i = 0; i < bodies.Count; i++)
             {
-                var actual = diagnostics.Where(d => d.Location.SourceTree == trees[i] && (d.Id is "PG0001" or "PG0002"))
+                bool hasTry = Any(bodies[i].Statements, s => s.Op == Op.TryFinally);
+                var actual = diagnostics.Where(d => d.Location.SourceTree == trees[i] && (d.Id is "PG0001" or "PG0002" or "PG0005" || (d.Id == "PG0003" && !hasTry)))
                     .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line}").ToHashSet();
                 var expected = Oracle(bodies[i].Statements);
+                if (hasTry)
+                {
+                    expected.RemoveWhere(f => f.StartsWith("PG0003", StringComparison.Ordinal));
+                }
+
                 Assert.True(expected.SetEquals(actual), $"oracle [{string.Join(", ", expected.Order())}] analyzers [{string.Join(", ", actual.Order())}] for\n{bodies[i].Text}");
-                withTry += Any(bodies[i].Statements, s => s.Op == Op.TryFinally) ? 1 : 0;
+                foreach (string id in new[] { "PG0001", "PG0002", "PG0003", "PG0005" })
+                {
+                    byRule[id] += expected.Any(f => f.StartsWith(id, StringComparison.Ordinal)) ? 1 : 0;
+                }
+
+                doubleChecked += bodies[i].Text.Contains(DoubleCheckedMarker, StringComparison.Ordinal) ? 1 : 0;
+                freedTwice += expected.Count > 0 && Any(bodies[i].Statements, s => s.Op == Op.FreeTaken) ? 1 : 0;
+                withTry += hasTry ? 1 : 0;
                 returningThroughFinally += Any(bodies[i].Statements, s => s.Op == Op.TryFinally && Any(s.Then!, t => Returns(t.Op))) ? 1 : 0;
                 if (expected.Count > 0)
                 {
@@ -56,12 +83,17 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{withFindings + clean} grammar bodies: {withFindings} with PG0001/PG0002 findings, {clean} clean; " +
+        output.WriteLine($"{withFindings + clean} grammar bodies: {withFindings} with findings, {clean} clean; bodies with a finding of " +
+            string.Join(", ", byRule.Select(r => $"{r.Key}: {r.Value}")) + $"; {doubleChecked} with a double-checked populate, {freedTwice} freeing the page taken from the PTE; " +
             $"{withTry} with try/finally, {returningThroughFinally} returning through a finally; analyzers and oracle agree on every line");
-        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0);
+        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0);
+        Assert.All(byRule, r => Assert.True(r.Value > 0, $"no body with a {r.Key} finding"));
     }
 
     private const int FirstLine = 14; // the line of the first body statement in Source()
+
+    /// <summary>A comment the grammar writes before each double-checked populate, so the statistics can count them.</summary>
+    private const string DoubleCheckedMarker = "// double-checked populate";
 
     private static string Source(string body, int i) => $$"""
         using PamtGen;
@@ -90,6 +122,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         // The page starts as one the callback does not own and that may be null: a null check of it can go either way.
         text.Append("        Page? page = data.Spare;\n");
         line++;
+        // The page behind the PTE, once taken: freed through this local, maybe twice.
+        text.Append("        Page? mapped = null;\n");
+        line++;
         var statements = Block(random, depth: 0, canReturn: true, indent: "        ", text, ref line);
         text.Append("        return 0;");
         return (text.ToString(), statements);
@@ -103,9 +138,15 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             Op op;
             do
             {
-                op = (Op)random.Next(depth < 2 ? 14 : 9); // the compound statements (if, for, try) nest two deep at most
+                op = (Op)random.Next(depth < 2 ? AllOps : SimpleOps); // the compound statements (if, for, try, lock) nest two deep at most
             }
-            while (!canReturn && Returns(op));
+            while (!canReturn && (Returns(op) || op == Op.DoubleChecked));
+
+            if (op == Op.DoubleChecked)
+            {
+                block.AddRange(DoubleCheckedPopulate(random, indent, text, ref line));
+                continue;
+            }
 
             string code = op switch
             {
@@ -117,6 +158,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 Op.Clear => "PteClear(data.Mm, addr, ref pte);",
                 Op.FreeMine => "data.Allocator.FreePage(page!);",
                 Op.FreeMapped => "data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(ref pte)));",
+                Op.TakeMapped => "mapped = data.Allocator.PtePage(PtepGet(ref pte));",
+                Op.FreeTaken => "data.Allocator.FreePage(mapped!);",
+                Op.Lock => "lock (data.Mm.PageTableLock)",
                 Op.Return => "return 0;",
                 Op.IfNone => "if (PteNone(PtepGet(ref pte)))",
                 Op.IfPopulated => "if (!PteNone(PtepGet(ref pte)))",
@@ -126,12 +170,12 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             };
             text.Append(indent).Append(code).Append('\n');
             int at = line++;
-            if (op is Op.Loop or Op.TryFinally or Op.IfNone or Op.IfPopulated or Op.IfUnknown)
+            if (op is Op.Loop or Op.TryFinally or Op.IfNone or Op.IfPopulated or Op.IfUnknown or Op.Lock)
             {
                 var first = Braced(random, depth, canReturn, indent, text, ref line);
                 var second = op switch
                 {
-                    Op.Loop => null,
+                    Op.Loop or Op.Lock => null,
                     Op.TryFinally => Braced(random, depth, canReturn: false, indent, text, ref line, keyword: "finally"), // no return in a finally (CS0157)
                     _ => Braced(random, depth, canReturn, indent, text, ref line, keyword: "else"),
                 };
@@ -148,6 +192,70 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         }
 
         return block;
+    }
+
+    /// <summary>
+    /// The kernel's double-checked populate (mm/kasan/shadow.c before v6.16): check, allocate, check again (under the
+    /// lock or not), free the page if the PTE was filled meanwhile, else map it. Written as grammar statements, so the
+    /// oracle knows it only as what each statement does.
+    /// </summary>
+    private static List<Stmt> DoubleCheckedPopulate(Random random, string indent, StringBuilder text, ref int line)
+    {
+        bool locked = random.Next(2) == 0;
+        text.Append(indent).Append(DoubleCheckedMarker).Append(locked ? " (locked)" : "").Append('\n');
+        line++;
+        var statements = new List<Stmt>();
+        foreach (var op in new[] { Op.ReturnIfPopulated, Op.Alloc, Op.NullCheck })
+        {
+            statements.Add(Simple(op, indent, text, ref line));
+        }
+
+        string inner = locked ? indent + "    " : indent;
+        int lockLine = line;
+        if (locked)
+        {
+            text.Append(indent).Append("lock (data.Mm.PageTableLock)\n").Append(indent).Append("{\n");
+            line += 2;
+        }
+
+        text.Append(inner).Append("if (!PteNone(PtepGet(ref pte)))\n");
+        int ifLine = line++;
+        text.Append(inner).Append("{\n");
+        line++;
+        var freed = new List<Stmt> { Simple(Op.FreeMine, inner + "    ", text, ref line), Simple(Op.Return, inner + "    ", text, ref line) };
+        text.Append(inner).Append("}\n").Append(inner).Append("else\n").Append(inner).Append("{\n");
+        line += 3;
+        var mapped = new List<Stmt> { Simple(Op.Set, inner + "    ", text, ref line) };
+        text.Append(inner).Append("}\n");
+        line++;
+        var check = new Stmt(Op.IfPopulated, ifLine, freed, mapped);
+        if (locked)
+        {
+            text.Append(indent).Append("}\n");
+            line++;
+            statements.Add(new Stmt(Op.Lock, lockLine, [check]));
+        }
+        else
+        {
+            statements.Add(check);
+        }
+
+        return statements;
+    }
+
+    private static Stmt Simple(Op op, string indent, StringBuilder text, ref int line)
+    {
+        string code = op switch
+        {
+            Op.ReturnIfPopulated => "if (!PteNone(PtepGet(ref pte))) return 0;",
+            Op.Alloc => "page = data.Allocator.AllocPage(Gfp.Zero);",
+            Op.NullCheck => "if (page is null) return -12;",
+            Op.FreeMine => "data.Allocator.FreePage(page!);",
+            Op.Set => "SetPteAt(data.Mm, addr, ref pte, MkPte(page!, PageKernel));",
+            _ => "return 0;",
+        };
+        text.Append(indent).Append(code).Append('\n');
+        return new Stmt(op, line++);
     }
 
     /// <summary>A nested block in braces, after its keyword line if it has one (else, finally).</summary>
@@ -178,14 +286,75 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var allocLines = new List<int>();
         Collect(body, allocLines);
         var exits = new List<PathState>();
-        var fallThrough = Run(body, [new PathState(0, false, false, PageState.None)], allocLines, findings, exits);
+        var atFrees = new Dictionary<int, List<PathState>>();
+        // 'mapped' is the page behind the PTE only in a body that takes it from the PTE somewhere.
+        bool takes = Any(body, s => s.Op == Op.TakeMapped);
+        var fallThrough = Run(body, [new PathState(0, false, false, PageState.None)], allocLines, takes, findings, exits, atFrees);
         exits.AddRange(fallThrough);
         if (exits.Any(s => s.Page == PageState.Owned))
         {
             allocLines.ForEach(l => findings.Add($"PG0002@{l}"));
         }
 
+        // PG0003: a free of the allocated page that every path reaches with the PTE proven populated, where on some
+        // path the page was allocated before the PTE was proven none; reported at each allocation.
+        if (atFrees.Values.Any(states => states.All(st => st.PteFact == 2) && states.Any(st => st.AllocBeforeCheck)))
+        {
+            allocLines.ForEach(l => findings.Add($"PG0003@{l}"));
+        }
+
+        LockFindings(body, findings);
         return findings;
+    }
+
+    /// <summary>
+    /// PG0005: every page-table lock, unless a condition tested inside it was tested before it outside any lock (the
+    /// double-checked locking of kernel code written for racing callers). The grammar's conditions are pte_none()
+    /// checks (all one condition, either polarity), the null check of 'page', and the test of addr.
+    /// </summary>
+    private static void LockFindings(List<Stmt> body, HashSet<string> findings)
+    {
+        var conditions = new List<(string Key, int Line, bool InLock)>();
+        var locks = new List<(int Line, List<string> Inside)>();
+        Walk(body, inLock: false);
+        foreach (var (line, inside) in locks)
+        {
+            if (!inside.Any(key => conditions.Any(c => c.Key == key && c.Line < line && !c.InLock)))
+            {
+                findings.Add($"PG0005@{line}");
+            }
+        }
+
+        List<string> Walk(List<Stmt> block, bool inLock)
+        {
+            var keys = new List<string>();
+            foreach (var s in block)
+            {
+                string? key = s.Op switch
+                {
+                    Op.ReturnIfPopulated or Op.ReturnIfNone or Op.IfNone or Op.IfPopulated => "pte_none",
+                    Op.NullCheck => "page is null",
+                    Op.IfUnknown => "addr == 0",
+                    _ => null,
+                };
+                if (key is not null)
+                {
+                    conditions.Add((key, s.Line, inLock));
+                    keys.Add(key);
+                }
+
+                var nested = Walk(s.Then ?? [], inLock || s.Op == Op.Lock);
+                nested.AddRange(Walk(s.Else ?? [], inLock || s.Op == Op.Lock));
+                if (s.Op == Op.Lock)
+                {
+                    locks.Add((s.Line, nested));
+                }
+
+                keys.AddRange(nested);
+            }
+
+            return keys;
+        }
     }
 
     private static void Collect(List<Stmt> block, List<int> allocLines)
@@ -206,7 +375,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs a block on each state; returns the states that fall through, adds returned ones to <paramref name="exits"/>.</summary>
-    private static List<PathState> Run(List<Stmt> block, List<PathState> states, List<int> allocLines, HashSet<string> findings, List<PathState> exits)
+    private static List<PathState> Run(List<Stmt> block, List<PathState> states, List<int> allocLines, bool takes, HashSet<string> findings, List<PathState> exits, Dictionary<int, List<PathState>> atFrees)
     {
         // PG0002 follows a local only if the method stores an allocated page in it somewhere; 'page' in a body
         // without an allocation only ever holds null and is not a page to own.
@@ -224,8 +393,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             allocLines.ForEach(l => findings.Add($"PG0002@{l}")); // the page it held is lost
                         }
 
-                        next.Add(st with { Page = PageState.Null });
-                        next.Add(st with { Page = PageState.Owned });
+                        next.Add(st with { Page = PageState.Null, AllocBeforeCheck = st.PteFact != 1 });
+                        next.Add(st with { Page = PageState.Owned, AllocBeforeCheck = st.PteFact != 1 });
                         break;
                     case Op.NullCheck:
                         // Like the pte_none checks, a null check refines what each branch knows and rules neither out
@@ -269,6 +438,11 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             findings.Add($"PG0002@{s.Line}");
                         }
 
+                        if (tracked)
+                        {
+                            (atFrees.TryGetValue(s.Line, out var reaching) ? reaching : atFrees[s.Line] = []).Add(st);
+                        }
+
                         next.Add(st with { Page = tracked ? PageState.Freed : st.Page });
                         break;
                     case Op.FreeMapped:
@@ -284,6 +458,29 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 
                         next.Add(st);
                         break;
+                    case Op.TakeMapped:
+                        next.Add(st with { TakenFreed = false });
+                        break;
+                    case Op.FreeTaken when !takes:
+                        next.Add(st);
+                        break;
+                    case Op.FreeTaken:
+                        // The page taken from the PTE: the same rules as a free of pte_page(), and not twice.
+                        if (!st.EntryPopulated)
+                        {
+                            findings.Add($"PG0001@{s.Line}");
+                        }
+
+                        if (!st.Cleared || st.TakenFreed)
+                        {
+                            findings.Add($"PG0002@{s.Line}");
+                        }
+
+                        next.Add(st with { TakenFreed = true });
+                        break;
+                    case Op.Lock:
+                        next.AddRange(Run(s.Then!, [st], allocLines, takes, findings, exits, atFrees));
+                        break;
                     case Op.Return:
                         exits.Add(st);
                         break;
@@ -293,7 +490,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         var frontier = new List<PathState> { st };
                         while (frontier.Count > 0)
                         {
-                            frontier = Run(s.Then!, frontier, allocLines, findings, exits).Where(seen.Add).ToList();
+                            frontier = Run(s.Then!, frontier, allocLines, takes, findings, exits, atFrees).Where(seen.Add).ToList();
                         }
 
                         next.AddRange(seen);
@@ -302,9 +499,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         // The finally runs on every way out of the try: after it falls through (then on to the next
                         // statement) and after each return in it (then out of the method).
                         var returned = new List<PathState>();
-                        var fellThrough = Run(s.Then!, [st], allocLines, findings, returned);
-                        next.AddRange(Run(s.Else!, fellThrough, allocLines, findings, exits));
-                        exits.AddRange(Run(s.Else!, returned, allocLines, findings, exits));
+                        var fellThrough = Run(s.Then!, [st], allocLines, takes, findings, returned, atFrees);
+                        next.AddRange(Run(s.Else!, fellThrough, allocLines, takes, findings, exits, atFrees));
+                        exits.AddRange(Run(s.Else!, returned, allocLines, takes, findings, exits, atFrees));
                         break;
                     default:
                         var (whenTrue, whenFalse) = s.Op switch
@@ -313,8 +510,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             Op.IfPopulated => (Populated(st), st with { PteFact = 1 }),
                             _ => (st, st),
                         };
-                        next.AddRange(Run(s.Then!, [whenTrue], allocLines, findings, exits));
-                        next.AddRange(Run(s.Else!, [whenFalse], allocLines, findings, exits));
+                        next.AddRange(Run(s.Then!, [whenTrue], allocLines, takes, findings, exits, atFrees));
+                        next.AddRange(Run(s.Else ?? [], [whenFalse], allocLines, takes, findings, exits, atFrees));
                         break;
                 }
             }
