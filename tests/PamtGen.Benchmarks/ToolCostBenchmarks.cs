@@ -56,6 +56,10 @@ public class ToolCostBenchmarks
         return output.Emit(stream).Success;
     }
 
+    /// <summary>The analyzer driver alone: an analyzer that registers what PamtGen's do and does nothing (the second baseline).</summary>
+    [Benchmark(Description = "compile with an empty analyzer (driver cost)")]
+    public int CompileWithEmptyAnalyzer() => EmitAndAnalyze(Compilation([.. _sources, .. _generated]), [new EmptyAnalyzer()]);
+
     [Benchmark(Description = "compile with all analyzers")]
     public int CompileWithAnalyzers() => EmitAndAnalyze(Compilation([.. _sources, .. _generated]));
 
@@ -70,9 +74,11 @@ public class ToolCostBenchmarks
     public int GeneratorIncremental() => _warmDriver.RunGenerators(_edited).GetRunResult().GeneratedTrees.Length;
 
     /// <summary>As csc does: the analyzers see the compilation's events while it emits, so binding is shared.</summary>
-    private static int EmitAndAnalyze(Compilation compilation)
+    private static int EmitAndAnalyze(Compilation compilation) => EmitAndAnalyze(compilation, Analyzers);
+
+    private static int EmitAndAnalyze(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers)
     {
-        var withAnalyzers = compilation.WithAnalyzers(Analyzers);
+        var withAnalyzers = compilation.WithAnalyzers(analyzers);
         using var stream = new MemoryStream();
         withAnalyzers.Compilation.Emit(stream);
         return withAnalyzers.GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult().Length;
@@ -80,4 +86,29 @@ public class ToolCostBenchmarks
 
     private CSharpCompilation Compilation(IEnumerable<SyntaxTree> trees) =>
         CSharpCompilation.Create("TdxDpamtSample", trees, _references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>
+    /// Registers what PamtGen's analyzers register (a compilation start, an operation block action on every member body,
+    /// a syntax node action on divisions and shifts) and does nothing in them: what the driver costs before any rule runs.
+    /// </summary>
+#pragma warning disable RS1036, RS1041, RS2008 // a benchmark baseline inside the benchmarks, never shipped
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    private sealed class EmptyAnalyzer : DiagnosticAnalyzer
+    {
+        private static readonly DiagnosticDescriptor Never = new("PGBENCH", "never", "never", "Benchmark", DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [Never];
+
+        public override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.RegisterCompilationStartAction(start =>
+            {
+                start.RegisterOperationBlockAction(_ => { });
+                start.RegisterSyntaxNodeAction(_ => { }, Microsoft.CodeAnalysis.CSharp.SyntaxKind.DivideExpression, Microsoft.CodeAnalysis.CSharp.SyntaxKind.RightShiftExpression);
+            });
+        }
+    }
+#pragma warning restore RS1036, RS1041, RS2008
 }

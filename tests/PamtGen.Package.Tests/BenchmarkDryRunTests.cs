@@ -22,7 +22,7 @@ public class BenchmarkDryRunTests
             "generic walker + delegate", "generated walker + struct", "flat loop over the PTE tables",
             "fixed, 1 TiB contiguous", "fixed, 16 x 64 GiB over 4 PiB", "SeedV4, 1 TiB contiguous",
             "dense (vmalloc of the whole array)", "sparse (the seed's area)", "two-level directory",
-            "compile, neither (generated code given)", "compile with the generator, cold", "compile with all analyzers",
+            "compile, neither (generated code given)", "compile with the generator, cold", "compile with an empty analyzer (driver cost)", "compile with all analyzers",
             "compile with generator and analyzers", "generator after an unrelated edit",
         })
         {

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -31,14 +33,28 @@ public sealed class TruncatingSizeAnalyzer : DiagnosticAnalyzer
         {
             if (KernelApi.Create(start.Compilation) is { PageTableGeometryAttribute: not null } api)
             {
-                start.RegisterOperationAction(operation => Analyze(operation, api), OperationKind.Binary);
+                // A syntax filter first: only a division or shift by something named PtrsPerPte or PfnsPerRefcountShift
+                // is bound to an operation, so the rule costs next to nothing on the rest of the code.
+                start.RegisterSyntaxNodeAction(node => Analyze(node, api), SyntaxKind.DivideExpression, SyntaxKind.RightShiftExpression);
             }
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, KernelApi api)
+    private static void Analyze(SyntaxNodeAnalysisContext context, KernelApi api)
     {
-        var binary = (IBinaryOperation)context.Operation;
+        var expression = (BinaryExpressionSyntax)context.Node;
+        string? divisor = expression.Right switch
+        {
+            IdentifierNameSyntax name => name.Identifier.ValueText,
+            MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+            _ => null,
+        };
+        if (divisor is not ("PtrsPerPte" or "PfnsPerRefcountShift")
+            || context.SemanticModel.GetOperation(expression, context.CancellationToken) is not IBinaryOperation binary)
+        {
+            return;
+        }
+
         bool floor = binary.OperatorKind switch
         {
             BinaryOperatorKind.Divide => api.IsGeometryConstant(binary.RightOperand, "PtrsPerPte", out _),
