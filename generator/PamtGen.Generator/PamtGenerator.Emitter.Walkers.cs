@@ -10,12 +10,35 @@ public sealed partial class PamtGenerator
     private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
     private const string Callbacks = "global::PamtGen.PageWalkCallbacks";
     private const string MmType = "global::PamtGen.Mm";
+    private const string Services = "global::PamtGen.CompilerServices.GeneratedWalkers";
     private const string PageType = "global::PamtGen.Page";
     private const string Einval = "-global::PamtGen.Errno.EINVAL";
     private const string Enomem = "-global::PamtGen.Errno.ENOMEM";
 
     /// <summary>The kernel's level names, by walk depth (0 = pgd ... 4 = pte).</summary>
-    private static readonly string[] LevelNames = ["Pgd", "P4d", "Pud", "Pmd", "Pte"];
+    private static readonly string[] LevelNames = GeometryRules.LevelNames;
+
+    /// <summary>
+    /// The geometry as the runtime sees it, and the address space typed by it: the one description a consumer
+    /// writes (the attribute) gives both, and the walkers below take only this geometry's address space, so passing
+    /// another geometry's is a compile error, whatever its numbers.
+    /// </summary>
+    private static void EmitAddressSpace(MemberWriter w, GeometrySpec s)
+    {
+        string self = s.Type.NameWithTypeParameters;
+        w.Member(
+            "This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.",
+            $"public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\");");
+        w.Member(
+            $"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type.",
+            "public sealed class AddressSpace : global::PamtGen.Mm",
+            "{",
+            "    /// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name=\"allocator\"/>; throws when that allocation fails.</summary>",
+            $"    public AddressSpace(global::PamtGen.PageAllocator allocator) : base({self}.Geometry, allocator)",
+            "    {",
+            "    }",
+            "}");
+    }
 
     /// <summary>
     /// The generated page-range walkers: apply_to_page_range(), apply_to_existing_page_range() and
@@ -26,45 +49,41 @@ public sealed partial class PamtGenerator
     /// </summary>
     private static void EmitWalkers(MemberWriter w, GeometrySpec s)
     {
-        var levels = RealLevels(s);
-        string check = LevelNames[TopCheckDepth(s)];
+        var levels = s.RealLevels;
+        string check = LevelNames[s.TopCheckDepth];
         w.Member(
             "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.",
-            $"public static int ApplyToPageRange<TFn>({MmType} mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            $"public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
             "{",
-            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
             "    ulong end = addr + size;",
             $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: true);",
             "}");
         w.Member(
             "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}\"/>, but never allocates: ranges without a table are skipped and <paramref name=\"fn\"/> is called only for PTEs that are not none.",
-            $"public static int ApplyToExistingPageRange<TFn>({MmType} mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            $"public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
             "{",
-            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
             "    ulong end = addr + size;",
             $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: false);",
             "}");
         w.Member(
             "walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.",
-            $"public static int WalkPageRange<TOps>({MmType} mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps",
+            $"public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps",
             "{",
-            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
             $"    return {InvalidRange(s, "start", "end")} ? {Einval} : WalkPgdRange(mm, start, end, ref ops);",
             "}");
 
         w.Member(
             "Like <see cref=\"ApplyToPageRange{TFn}\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.",
-            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>({MmType} mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn",
+            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn",
             "{",
-            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
             "    ulong end = addr + size;",
             $"    if ({InvalidRange(s, "addr", "end")})",
             "    {",
             $"        return {Einval};",
             "    }",
             "",
-            "    var journal = new global::PamtGen.WalkJournal(mm);",
-            "    var journaled = new global::PamtGen.JournaledPteFn<TFn>(fn, journal);",
+            "    var journal = new global::PamtGen.CompilerServices.WalkJournal(mm);",
+            "    var journaled = new global::PamtGen.CompilerServices.JournaledPteFn<TFn>(fn, journal);",
             "    int err;",
             "    try",
             "    {",
@@ -90,34 +109,33 @@ public sealed partial class PamtGenerator
             "}");
         w.Member(
             "free_pgd_range() for a kernel range: after [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.",
-            $"public static int FreeEmptyTables({MmType} mm, ulong addr, ulong size)",
+            $"public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)",
             "{",
-            $"    mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof({TypeNameOnly(s)}));",
             "    ulong end = addr + size;",
             $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmptyPgdRange(mm, addr, end);",
             "}");
 
-        for (int i = 0; i < levels.Count - 1; i++)
+        for (int i = 0; i < levels.Length - 1; i++)
         {
             EmitApplyUpper(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
         }
 
-        for (int i = 0; i < levels.Count - 1; i++)
+        for (int i = 0; i < levels.Length - 1; i++)
         {
             EmitFreeEmpty(w, levels, i, i == 0 ? check : LevelNames[levels[i]]);
         }
 
-        EmitApplyPte(w, levels[levels.Count - 2]);
-        for (int i = 0; i < levels.Count - 1; i++)
+        EmitApplyPte(w, levels[levels.Length - 2]);
+        for (int i = 0; i < levels.Length - 1; i++)
         {
             EmitWalkUpper(w, s, levels, i);
         }
 
-        EmitWalkPte(w, levels[levels.Count - 2]);
+        EmitWalkPte(w, levels[levels.Length - 2]);
     }
 
     /// <summary>apply_to_pgd_range() (the loop of __apply_to_page_range()) and apply_to_p4d/pud/pmd_range().</summary>
-    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, List<int> levels, int position, string checkName)
+    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, int[] levels, int position, string checkName)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
@@ -140,7 +158,7 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first.</summary>
-    private static void EmitFreeEmpty(MemberWriter w, List<int> levels, int position, string checkName)
+    private static void EmitFreeEmpty(MemberWriter w, int[] levels, int position, string checkName)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
@@ -158,7 +176,7 @@ public sealed partial class PamtGenerator
         }
 
         code.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
-        code.Open($"if (next - addr == {name}Size && mm.FreeTableIfEmpty(table, index))");
+        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, table, index))");
         code.Line("freed++;");
         code.Close();
         code.Close();
@@ -175,11 +193,11 @@ public sealed partial class PamtGenerator
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
         code.Open($"private static int ApplyToPteRange<TFn>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
-        code.Open($"if (create && !mm.PopulateIfNone({parent}, {parent}Index))");
+        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {parent}, {parent}Index))");
         code.Line($"return {Enomem}; // pte_alloc_kernel() failed");
         code.Close();
         code.Line();
-        code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_kernel()");
+        code.Line($"global::System.Span<ulong> entries = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_kernel()");
         code.Line("global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));");
         code.Line("TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out");
         code.Open("if (create)");
@@ -215,7 +233,7 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>walk_pgd_range() and walk_p4d/pud/pmd_range().</summary>
-    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, List<int> levels, int position)
+    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, int[] levels, int position)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
@@ -230,7 +248,7 @@ public sealed partial class PamtGenerator
 
         // The folded levels above the one that checks the top table's entries: never none, so pud_entry is
         // called for every slot (on 2 levels), and each descends only when a callback below it exists.
-        int check = position == 0 ? TopCheckDepth(s) : levels[position];
+        int check = position == 0 ? s.TopCheckDepth : levels[position];
         for (int folded = levels[position]; folded < check; folded++)
         {
             if (folded == 2)
@@ -277,7 +295,7 @@ public sealed partial class PamtGenerator
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
         code.Open($"private static int WalkPteRange<TOps>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
-        code.Line($"global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_map()");
+        code.Line($"global::System.Span<ulong> entries = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_map()");
         code.Line("TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out");
         code.Open("foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))");
         code.Line($"int err = callbacks.PteEntry(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);");
@@ -315,13 +333,13 @@ public sealed partial class PamtGenerator
         {
             if (create)
             {
-                code.Open("if (create && !mm.PopulateIfNone(parent, parentIndex))");
+                code.Open($"if (create && !{Services}.PopulateIfNone(mm, parent, parentIndex))");
                 code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
                 code.Close();
                 code.Line();
             }
 
-            code.Line($"{PageType} table = mm.TableOf(global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // {name.ToLowerInvariant()}_offset()");
+            code.Line($"{PageType} table = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // {name.ToLowerInvariant()}_offset()");
         }
 
         code.Line("global::System.Span<ulong> entries = table.TableEntries;");
@@ -353,32 +371,6 @@ public sealed partial class PamtGenerator
         s.Levels == 5
             ? "one pass over the top table."
             : $"one pass over the top table; with {s.Levels} levels the levels between it and the next table are folded, so its entries are checked as {checkName.ToLowerInvariant()}_none()/{checkName.ToLowerInvariant()}_leaf() check them.";
-
-    /// <summary>The real levels, top first, as walk depths: 2 levels are pgd, pte; 3 add pmd; 4 add pud; 5 add p4d.</summary>
-    private static List<int> RealLevels(GeometrySpec s)
-    {
-        var levels = new List<int> { 0 };
-        if (s.HasP4d)
-        {
-            levels.Add(1);
-        }
-
-        if (s.HasPud)
-        {
-            levels.Add(2);
-        }
-
-        if (s.HasPmd)
-        {
-            levels.Add(3);
-        }
-
-        levels.Add(4);
-        return levels;
-    }
-
-    /// <summary>The depth whose helpers check the top table's entries: the lowest level folded into it.</summary>
-    private static int TopCheckDepth(GeometrySpec s) => 5 - s.Levels;
 
     private static string TypeNameOnly(GeometrySpec s)
     {

@@ -49,6 +49,7 @@ public sealed partial class PamtGenerator
                 EmitRefcountHelpers(members, spec, elementSize);
             }
 
+            EmitAddressSpace(members, spec);
             EmitWalkers(members, spec);
             writer.Indent--;
             writer.WriteLine("}");

@@ -23,11 +23,12 @@ public sealed partial class PamtGenerator
         bool shapeOk = CheckShape(symbol, declaration, diagnostics);
         var geometry = new AttributeReader(context.Attributes[0], GeometryAttributeShortName, diagnostics, cancellationToken);
         int? pageShift = geometry.Int("PageShift");
-        int? pmdShift = geometry.Int("PmdShift");
-        int? ptrsPerPte = geometry.Int("PtrsPerPte");
+        // PmdShift and PtrsPerPte follow from PageShift and EntrySize: optional, and cross-checked when given.
+        int? pmdShift = geometry.Int("PmdShift", optional: true);
+        int? ptrsPerPte = geometry.Int("PtrsPerPte", optional: true);
         int? levels = geometry.Int("Levels");
         int? vaBits = geometry.Int("VirtualAddressBits");
-        int? entrySize = geometry.Int("EntrySize", defaultValue: 8);
+        int? entrySize = geometry.Int("EntrySize", defaultValue: GeometryRules.DefaultEntrySize);
 
         int? elementSize = null;
         var refcountAttribute = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == RefcountAttributeName);
@@ -39,38 +40,41 @@ public sealed partial class PamtGenerator
         }
 
         int errorsBefore = diagnostics.Count;
-        if (entrySize is not null and not (4 or 8))
+        if (entrySize is { } e && !GeometryRules.EntrySizeValid(e))
         {
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.EntrySizeInvalid, geometry.LocationOf("EntrySize"), Text(entrySize)));
         }
 
-        if (pageShift is not null and (< 10 or > 20))
+        if (pageShift is { } p && !GeometryRules.PageShiftValid(p))
         {
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.PageShiftOutOfRange, geometry.LocationOf("PageShift"), Text(pageShift)));
         }
 
         bool basicsOk = diagnostics.Count == errorsBefore && pageShift is not null && entrySize is not null;
+        bool levelsOk = levels is not { } l || GeometryRules.LevelsValid(l);
         if (basicsOk)
         {
             int pageSize = 1 << pageShift!.Value;
-            int bits = pageShift.Value - (entrySize == 8 ? 3 : 2);
-            if (ptrsPerPte is not null && ptrsPerPte != pageSize / entrySize)
+            int fill = GeometryRules.PtrsPerTable(pageShift.Value, entrySize!.Value);
+            int expectedPmdShift = GeometryRules.PmdShift(pageShift.Value, entrySize.Value);
+            if (ptrsPerPte is not null && ptrsPerPte != fill)
             {
                 diagnostics.Add(new DiagnosticInfo(
-                    DiagnosticDescriptors.PtrsPerPteMismatch, geometry.LocationOf("PtrsPerPte"), Text(ptrsPerPte), Text(pageSize), Text(pageSize / entrySize), Text(entrySize)));
+                    DiagnosticDescriptors.PtrsPerPteMismatch, geometry.LocationOf("PtrsPerPte"), Text(ptrsPerPte), Text(pageSize), Text(fill), Text(entrySize)));
             }
 
-            if (pmdShift is not null && pmdShift != pageShift + bits)
+            if (pmdShift is not null && pmdShift != expectedPmdShift)
             {
                 diagnostics.Add(new DiagnosticInfo(
-                    DiagnosticDescriptors.PmdShiftMismatch, geometry.LocationOf("PmdShift"), Text(pmdShift), Text(pageShift), Text(pageSize / entrySize), Text(pageShift + bits)));
+                    DiagnosticDescriptors.PmdShiftMismatch, geometry.LocationOf("PmdShift"), Text(pmdShift), Text(pageShift), Text(fill), Text(expectedPmdShift)));
             }
 
-            if (levels is not null and (< 2 or > 5))
+            if (!levelsOk)
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
             }
-            else if (levels is not null && vaBits is not null && VirtualAddressProblem(pageShift.Value, bits, levels.Value, vaBits.Value) is { } problem)
+            else if (levels is not null && vaBits is not null
+                && GeometryRules.VirtualAddressProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value) is { } problem)
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.VirtualAddressBitsNotCovered, geometry.LocationOf("VirtualAddressBits"), Text(vaBits), problem));
             }
@@ -80,12 +84,12 @@ public sealed partial class PamtGenerator
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ElementSizeInvalid, refcount!.LocationOf("ElementSize"), Text(elementSize), Text(pageSize)));
             }
         }
-        else if (levels is not null and (< 2 or > 5))
+        else if (!levelsOk)
         {
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
         }
 
-        bool complete = pageShift is not null && pmdShift is not null && ptrsPerPte is not null && levels is not null && vaBits is not null
+        bool complete = pageShift is not null && levels is not null && vaBits is not null
             && entrySize is not null && (refcount is null || elementSize is not null);
         GeometrySpec? spec = shapeOk && complete && diagnostics.Count == 0
             ? new GeometrySpec(TypeSpecOf(symbol, declaration), pageShift!.Value, entrySize!.Value, levels!.Value, vaBits!.Value, elementSize)
@@ -103,25 +107,6 @@ public sealed partial class PamtGenerator
 
         var location = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken));
         return new EquatableArray<DiagnosticInfo>([new DiagnosticInfo(DiagnosticDescriptors.RefcountWithoutGeometry, location, context.TargetSymbol.Name)]);
-    }
-
-    /// <summary>Why <paramref name="vaBits"/> cannot be translated by the levels, or null when it can.</summary>
-    private static string? VirtualAddressProblem(int pageShift, int bits, int levels, int vaBits)
-    {
-        int topShift = pageShift + ((levels - 1) * bits);
-        if (vaBits > 64)
-        {
-            return "an address has 64 bits";
-        }
-
-        if (vaBits <= topShift)
-        {
-            return $"the top of {levels} levels starts at bit {topShift} and would resolve no bit; use fewer levels";
-        }
-
-        return vaBits > topShift + bits
-            ? $"{levels} levels of {bits} bits over {pageShift}-bit pages translate only {topShift + bits} bits; use more levels"
-            : null;
     }
 
     /// <summary>PG1001/PG1002: the class must be static partial, and every type around it partial.</summary>
@@ -187,7 +172,11 @@ public sealed partial class PamtGenerator
         private readonly AttributeSyntax? _syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
 
         /// <summary>The constant value of <paramref name="name"/>; null (after reporting PG1011) when it is missing without a default or not a constant int.</summary>
-        public int? Int(string name, int? defaultValue = null)
+        /// <summary>
+        /// The constant int written for <paramref name="name"/>; <paramref name="defaultValue"/> when it is not written,
+        /// or null when it is optional (and not written). PG1011 when it is required and missing, or not a constant.
+        /// </summary>
+        public int? Int(string name, int? defaultValue = null, bool optional = false)
         {
             foreach (var argument in attribute.NamedArguments)
             {
@@ -204,7 +193,7 @@ public sealed partial class PamtGenerator
 
             // Not bound: either written but not a constant int (the compiler reports that too), or not written at all.
             var written = ArgumentSyntax(name);
-            if (written is null && defaultValue is not null)
+            if (written is null && (defaultValue is not null || optional))
             {
                 return defaultValue;
             }

@@ -13,14 +13,14 @@ public sealed partial class GuestStage2
     public GuestStage2(ulong hostPages)
     {
         Host = PageAllocator.Synthetic(hostPages, Stage2.PageShift, firstPfn: 0x80000);
-        Mm = new Mm(new Geometry(Stage2.PageShift, Stage2.PtrsPerPte, Stage2.EntrySize, Stage2.Levels, Stage2.VirtualAddressBits, "arm64 64K stage-2"), Host);
+        Mm = new Stage2.AddressSpace(Host);
     }
 
     /// <summary>The host's page allocator.</summary>
     public PageAllocator Host { get; }
 
     /// <summary>The stage-2 tables (the VTTBR_EL2 root and below).</summary>
-    public Mm Mm { get; }
+    public Stage2.AddressSpace Mm { get; }
 
     /// <summary>kvm_pgtable_stage2_map(): backs [ipa, ipa + size) with zeroed host pages; 0, -EINVAL or -ENOMEM.</summary>
     public int MapRam(ulong ipa, ulong size)

@@ -22,8 +22,9 @@ public class WalkBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var geometry = Geometry == "arm64 64K" ? PamtGen.Geometry.Arm64Granule64K : PamtGen.Geometry.X86_64FourLevel;
-        _mm = new Mm(geometry, PageAllocator.Synthetic(4096, geometry.PageShift));
+        var geometry = Geometry == "arm64 64K" ? Arm64Granule64K.Geometry : X86_64FourLevel.Geometry;
+        var allocator = PageAllocator.Synthetic(4096, geometry.PageShift);
+        _mm = Geometry == "arm64 64K" ? new Arm64Granule64K.AddressSpace(allocator) : new X86_64FourLevel.AddressSpace(allocator);
         _start = new VmallocSpace(_mm).VmallocStart;
         _size = (ulong)Ptes << geometry.PageShift;
         // Map every PTE to some PFN; no data page is allocated, only the tables.
@@ -41,7 +42,7 @@ public class WalkBenchmarks
         for (ulong addr = _start; addr < _start + _size; addr += geometry.Size(PageTableLevel.Pmd))
         {
             _mm.TryGetEntrySlot(PageTableLevel.Pmd, addr, out var pmd, out int index, out _);
-            tables.Add(_mm.TableOf(pmd.TableEntries[index]));
+            tables.Add(PamtGen.CompilerServices.GeneratedWalkers.TableOf(_mm, pmd.TableEntries[index]));
         }
 
         _tables = [.. tables];
@@ -65,11 +66,11 @@ public class WalkBenchmarks
         var fn = new SumFn();
         if (Geometry == "arm64 64K")
         {
-            Arm64Granule64K.ApplyToExistingPageRange(_mm, _start, _size, ref fn);
+            Arm64Granule64K.ApplyToExistingPageRange((Arm64Granule64K.AddressSpace)_mm, _start, _size, ref fn);
         }
         else
         {
-            X86_64FourLevel.ApplyToExistingPageRange(_mm, _start, _size, ref fn);
+            X86_64FourLevel.ApplyToExistingPageRange((X86_64FourLevel.AddressSpace)_mm, _start, _size, ref fn);
         }
 
         return fn.Value;

@@ -101,7 +101,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         public Outcome Run(bool useGenerated)
         {
             var allocator = PageAllocator.Synthetic(1 << 14, Geometry.PageShift);
-            var mm = new Mm(Geometry, allocator);
+            var mm = AddressSpaceOf(Name, allocator);
             var state = new CallbackState(mm, Seed);
             foreach (int p in Prior)
             {
@@ -140,10 +140,10 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             var fn = new ApplyFn(state);
             return Name switch
             {
-                "X86_64FourLevel" => create ? X86_64FourLevel.ApplyToPageRange(mm, Start, Size, ref fn) : X86_64FourLevel.ApplyToExistingPageRange(mm, Start, Size, ref fn),
-                "X86_64FiveLevel" => create ? X86_64FiveLevel.ApplyToPageRange(mm, Start, Size, ref fn) : X86_64FiveLevel.ApplyToExistingPageRange(mm, Start, Size, ref fn),
-                "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange(mm, Start, Size, ref fn) : Arm64Granule16K.ApplyToExistingPageRange(mm, Start, Size, ref fn),
-                _ => create ? Arm64Granule64K.ApplyToPageRange(mm, Start, Size, ref fn) : Arm64Granule64K.ApplyToExistingPageRange(mm, Start, Size, ref fn),
+                "X86_64FourLevel" => create ? X86_64FourLevel.ApplyToPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FourLevel.ApplyToExistingPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn),
+                "X86_64FiveLevel" => create ? X86_64FiveLevel.ApplyToPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FiveLevel.ApplyToExistingPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn),
+                "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule16K.ApplyToExistingPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn),
+                _ => create ? Arm64Granule64K.ApplyToPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule64K.ApplyToExistingPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn),
             };
         }
 
@@ -158,10 +158,10 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         private int Walk<TOps>(Mm mm, TOps ops) where TOps : struct, IPageWalkOps => Name switch
         {
-            "X86_64FourLevel" => X86_64FourLevel.WalkPageRange(mm, Start, Start + Size, ref ops),
-            "X86_64FiveLevel" => X86_64FiveLevel.WalkPageRange(mm, Start, Start + Size, ref ops),
-            "Arm64Granule16K" => Arm64Granule16K.WalkPageRange(mm, Start, Start + Size, ref ops),
-            _ => Arm64Granule64K.WalkPageRange(mm, Start, Start + Size, ref ops),
+            "X86_64FourLevel" => X86_64FourLevel.WalkPageRange((X86_64FourLevel.AddressSpace)mm, Start, Start + Size, ref ops),
+            "X86_64FiveLevel" => X86_64FiveLevel.WalkPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Start + Size, ref ops),
+            "Arm64Granule16K" => Arm64Granule16K.WalkPageRange((Arm64Granule16K.AddressSpace)mm, Start, Start + Size, ref ops),
+            _ => Arm64Granule64K.WalkPageRange((Arm64Granule64K.AddressSpace)mm, Start, Start + Size, ref ops),
         };
 
         private static int MapOne(ref Pte pte, ulong addr, CallbackState state)
@@ -176,10 +176,19 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         private static Geometry GeometryOf(string name) => name switch
         {
-            "X86_64FourLevel" => Geometry.X86_64FourLevel,
-            "X86_64FiveLevel" => Geometry.X86_64FiveLevel,
-            "Arm64Granule16K" => Geometry.Arm64Granule16K,
-            _ => Geometry.Arm64Granule64K,
+            "X86_64FourLevel" => X86_64FourLevel.Geometry,
+            "X86_64FiveLevel" => X86_64FiveLevel.Geometry,
+            "Arm64Granule16K" => Arm64Granule16K.Geometry,
+            _ => Arm64Granule64K.Geometry,
+        };
+
+        /// <summary>The generated geometry's own address space: the reference walkers take it as the Mm it is.</summary>
+        private static Mm AddressSpaceOf(string name, PageAllocator allocator) => name switch
+        {
+            "X86_64FourLevel" => new X86_64FourLevel.AddressSpace(allocator),
+            "X86_64FiveLevel" => new X86_64FiveLevel.AddressSpace(allocator),
+            "Arm64Granule16K" => new Arm64Granule16K.AddressSpace(allocator),
+            _ => new Arm64Granule64K.AddressSpace(allocator),
         };
     }
 

@@ -3,14 +3,14 @@ using PamtGen.Generator.Probe.Callbacks;
 
 namespace PamtGen.Generator.Tests;
 
-/// <summary>The generated walkers used the way a consumer uses them: [PteCallback] adapters, no allocation, geometry checked.</summary>
+/// <summary>The generated walkers used the way a consumer uses them: [PteCallback] adapters, no allocation (the geometry is checked by the compiler: <see cref="TypedAddressSpaceTests"/>).</summary>
 public class GeneratedWalkerTests
 {
     [Fact]
     public void The_seeds_populate_and_depopulate_run_through_the_generated_walkers_and_adapters()
     {
         var allocator = PageAllocator.Synthetic(4096);
-        var mm = new Mm(Geometry.X86_64FourLevel, allocator);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
         var area = new VmallocSpace(mm).GetVmArea(64 * 4096, VmFlags.Sparse)!;
         var state = new RefcountState(mm);
 
@@ -30,7 +30,7 @@ public class GeneratedWalkerTests
     public void Walks_over_existing_tables_allocate_nothing()
     {
         var allocator = PageAllocator.Synthetic(8192);
-        var mm = new Mm(Geometry.X86_64FourLevel, allocator);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
         ulong start = 0xffffc00000000000UL + (3UL << 21) - (100 * 4096);
         var state = new RefcountState(mm);
         var populate = new RefcountCallbacks.PopulateFn(state);
@@ -56,20 +56,10 @@ public class GeneratedWalkerTests
     }
 
     [Fact]
-    public void A_walker_refuses_an_mm_of_another_geometry()
-    {
-        var mm = new Mm(Geometry.Arm64Granule64K, PageAllocator.Synthetic(16, pageShift: 16));
-        var sum = new SumFn();
-        var error = Assert.Throws<ArgumentException>(() => X86_64FourLevel.ApplyToPageRange(mm, 0, 4096, ref sum));
-        Assert.Contains("X86_64FourLevel", error.Message);
-        Assert.Contains("arm64 64K", error.Message);
-    }
-
-    [Fact]
     public void A_range_across_the_non_canonical_hole_is_einval_not_a_crash()
     {
         // Regression: found by the 100 000-case differential run; the top-level index ran off the pgd.
-        var mm = new Mm(Geometry.X86_64FourLevel, PageAllocator.Synthetic(64));
+        var mm = new X86_64FourLevel.AddressSpace(PageAllocator.Synthetic(64));
         var sum = new SumFn();
         var ops = new CountOps();
         ulong start = (1UL << 48) - 8192; // the last two pages below 2^48

@@ -9,7 +9,7 @@ public class TransactionalWalkerTests
     private const ulong Base = 0xffffc00000000000UL;
     private const ulong P = 4096, Pmd = 1UL << 21;
 
-    private static Mm NewMm() => new(Geometry.X86_64FourLevel, PageAllocator.Synthetic(1 << 14));
+    private static X86_64FourLevel.AddressSpace NewMm() => new(PageAllocator.Synthetic(1 << 14));
 
     [Fact]
     public void Without_failures_it_is_apply_to_page_range_callback_for_callback()
@@ -122,7 +122,7 @@ public class TransactionalWalkerTests
         }
     }
 
-    private static void Prepopulate(Mm mm, ulong start)
+    private static void Prepopulate(X86_64FourLevel.AddressSpace mm, ulong start)
     {
         var fn = new RecordingMap(mm, []);
         Assert.Equal(0, X86_64FourLevel.ApplyToPageRange(mm, start + (3 * P), 4 * P, ref fn));

@@ -39,8 +39,8 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
             using PamtGen;
             using static PamtGen.Pgtable;
 
-            // arm64 64K granule, 48-bit VA: 3 levels, 64-entry top table. x86-64 5-level (LA57).
-            [PageTableGeometry(PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 48)]
+            // arm64 64K granule, 48-bit VA: 3 levels, 64-entry top table (PtrsPerPte and PmdShift derived). x86-64 5-level (LA57).
+            [PageTableGeometry(PageShift = 16, Levels = 3, VirtualAddressBits = 48)]
             public static partial class Arm64Granule64K;
 
             [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 5, VirtualAddressBits = 57)]
@@ -67,7 +67,7 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
             {
                 public static int Main()
                 {
-                    var mm = new Mm(Geometry.Arm64Granule64K, PageAllocator.Synthetic(64, pageShift: 16));
+                    var mm = new Arm64Granule64K.AddressSpace(PageAllocator.Synthetic(64, pageShift: 16));
                     var fn = new Callbacks.MapFn(new State(mm));
                     int err = Arm64Granule64K.ApplyToPageRange(mm, 0x40000000, 3 * Arm64Granule64K.PageSize, ref fn);
                     System.Console.WriteLine($"{Arm64Granule64K.PtrsPerPgd} {Arm64Granule64K.PmdShift} {Arm64Granule64K.PgdIndex(0xffff_0000_0000_0000)} {X86_64FiveLevel.PgdShift} {X86_64FiveLevel.P4dIndex(1UL << 39)} {X86_64FiveLevel.RefcountAreaSize((1UL << 28) + 1)} {err} {fn.Data.Mapped}");

@@ -64,9 +64,9 @@ public class GeometryTests
     [InlineData(12, 1024, 8, 4, 48, "do not fill")]
     [InlineData(12, 512, 8, 1, 21, "2 to 5")]
     [InlineData(12, 512, 8, 6, 64, "2 to 5")]
-    [InlineData(12, 512, 8, 4, 39, "nothing to resolve")]
+    [InlineData(12, 512, 8, 4, 39, "would resolve no bit")]
     [InlineData(12, 512, 8, 4, 49, "use more levels")]
-    [InlineData(16, 8192, 8, 5, 65, "64-bit")]
+    [InlineData(16, 8192, 8, 5, 65, "an address has 64 bits")]
     public void Impossible_geometries_are_rejected_with_a_reason(int pageShift, int ptrs, int entrySize, int levels, int vaBits, string reason)
     {
         var error = Assert.Throws<ArgumentException>(() => new Geometry(pageShift, ptrs, entrySize, levels, vaBits));

@@ -22,28 +22,38 @@ internal sealed class GeometrySpec(
     /// <summary>The refcount's size in bytes, when the class also has [RefcountTable].</summary>
     public int? RefcountElementSize { get; } = refcountElementSize;
 
-    /// <summary>Address bits one table resolves: log2(PAGE_SIZE / entry size).</summary>
-    public int BitsPerLevel => PageShift - (EntrySize == 8 ? 3 : 2);
+    // Every derived number from the rules file the runtime compiles too (GeometryRules.cs, linked).
 
-    public int PtrsPerPte => 1 << BitsPerLevel;
+    /// <summary>Address bits one table resolves: log2(PAGE_SIZE / entry size).</summary>
+    public int BitsPerLevel => GeometryRules.BitsPerLevel(PageShift, EntrySize);
+
+    public int PtrsPerPte => GeometryRules.PtrsPerTable(PageShift, EntrySize);
 
     /// <summary>PMD_SHIFT: one level above the PTEs (equal to PGDIR_SHIFT when the pmd is folded, as on 2 levels).</summary>
-    public int PmdShift => PageShift + BitsPerLevel;
+    public int PmdShift => Shift(GeometryRules.Pmd);
 
     /// <summary>PGDIR_SHIFT: the shift of the top table.</summary>
-    public int PgdShift => PageShift + ((Levels - 1) * BitsPerLevel);
+    public int PgdShift => Shift(GeometryRules.Pgd);
 
-    public int PtrsPerPgd => 1 << (VirtualAddressBits - PgdShift);
+    public int PtrsPerPgd => GeometryRules.PtrsPerPgd(PageShift, EntrySize, Levels, VirtualAddressBits);
 
-    public bool HasP4d => Levels >= 5;
+    public bool HasP4d => !GeometryRules.IsFolded(Levels, GeometryRules.P4d);
 
-    public bool HasPud => Levels >= 4;
+    public bool HasPud => !GeometryRules.IsFolded(Levels, GeometryRules.Pud);
 
-    public bool HasPmd => Levels >= 3;
+    public bool HasPmd => !GeometryRules.IsFolded(Levels, GeometryRules.Pmd);
 
-    public int PudShift => PmdShift + BitsPerLevel;
+    public int PudShift => Shift(GeometryRules.Pud);
 
-    public int P4dShift => PudShift + BitsPerLevel;
+    public int P4dShift => Shift(GeometryRules.P4d);
+
+    /// <summary>The depths of the levels with tables of their own, top first.</summary>
+    public int[] RealLevels => GeometryRules.RealLevels(Levels);
+
+    /// <summary>The level whose none/leaf check the top table's entries get (the lowest folded into the pgd).</summary>
+    public int TopCheckDepth => GeometryRules.TopCheckDepth(Levels);
+
+    private int Shift(int depth) => GeometryRules.Shifts(PageShift, EntrySize, Levels)[depth];
 
     public bool Equals(GeometrySpec? other) =>
         other is not null && Type.Equals(other.Type) && PageShift == other.PageShift && EntrySize == other.EntrySize

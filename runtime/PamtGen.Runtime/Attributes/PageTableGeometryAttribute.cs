@@ -2,14 +2,16 @@ namespace PamtGen;
 
 /// <summary>
 /// Declares a page-table geometry, as kernel headers do, on a <c>static partial class</c> that the
-/// PamtGen generator fills in with the constants (<c>PageShift</c>, <c>PmdSize</c>, <c>PtrsPerPgd</c>, ...)
-/// and branch-free helpers (<c>PteIndex</c>, <c>PmdAddrEnd</c>, <c>PfnUp</c>, ...). <see cref="PmdShift"/>
-/// and <see cref="PtrsPerPte"/> are stated redundantly on purpose and must agree with
-/// <see cref="PageShift"/> and <see cref="EntrySize"/>; a disagreement is a PG1xxx error.
+/// PamtGen generator fills in with the constants (<c>PageShift</c>, <c>PmdSize</c>, <c>PtrsPerPgd</c>, ...),
+/// branch-free helpers (<c>PteIndex</c>, <c>PmdAddrEnd</c>, <c>PfnUp</c>, ...), the runtime <c>Geometry</c>, the
+/// <c>AddressSpace</c> typed by it, and the walkers. The declaration is the geometry's only description.
+/// <see cref="PageShift"/>, <see cref="Levels"/> and <see cref="VirtualAddressBits"/> are required;
+/// <see cref="PtrsPerPte"/> and <see cref="PmdShift"/> follow from <see cref="PageShift"/> and
+/// <see cref="EntrySize"/> and may be left out; when given, they are checked (PG1004, PG1005).
 /// </summary>
 /// <example><code>
-/// [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
-/// static partial class X86_64 { }
+/// [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
+/// static partial class X86_64;
 /// </code></example>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class PageTableGeometryAttribute : Attribute
@@ -17,10 +19,10 @@ public sealed class PageTableGeometryAttribute : Attribute
     /// <summary>PAGE_SHIFT, 10 to 20.</summary>
     public int PageShift { get; set; }
 
-    /// <summary>PMD_SHIFT: PageShift + log2(PtrsPerPte).</summary>
+    /// <summary>PMD_SHIFT: PageShift + log2(PtrsPerPte). Optional: derived when left out, checked (PG1005) when given.</summary>
     public int PmdShift { get; set; }
 
-    /// <summary>PTRS_PER_PTE: PAGE_SIZE / EntrySize.</summary>
+    /// <summary>PTRS_PER_PTE: PAGE_SIZE / EntrySize. Optional: derived when left out, checked (PG1004) when given.</summary>
     public int PtrsPerPte { get; set; }
 
     /// <summary>CONFIG_PGTABLE_LEVELS, 2 to 5.</summary>

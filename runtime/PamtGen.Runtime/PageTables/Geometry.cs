@@ -27,18 +27,21 @@ public enum PageTableLevel
 /// the number of levels, with the kernel's folding rules (include/asm-generic/pgtable-nop4d.h,
 /// -nopud.h, -nopmd.h): 2 levels are pgd and pte; 3 add pmd; 4 add pud; 5 add p4d. A folded
 /// level has no table of its own: its offset is its parent's entry, its <c>*_addr_end</c> is
-/// <c>end</c>, and the entry is checked (none, leaf) by the lowest level folded into it.
+/// <c>end</c>, and the entry is checked (none, leaf) by the lowest level folded into it. Every rule
+/// and derived number comes from <see cref="GeometryRules"/>, the file the generator compiles too.
+/// Geometries are distinct by identity: two with the same numbers (x86-64 4-level and arm64 4K) are
+/// two geometries, and a generated geometry class has its own (<c>X86_64.Geometry</c>).
 /// </summary>
-public sealed class Geometry : IEquatable<Geometry>
+public sealed class Geometry
 {
     /// <summary>The smallest PAGE_SHIFT the model accepts (1 KiB pages).</summary>
-    public const int MinPageShift = 10;
+    public const int MinPageShift = GeometryRules.MinPageShift;
 
     /// <summary>The largest PAGE_SHIFT the model accepts (1 MiB pages).</summary>
-    public const int MaxPageShift = 20;
+    public const int MaxPageShift = GeometryRules.MaxPageShift;
 
-    private readonly int[] _shift = new int[5];
-    private readonly int[] _ptrs = new int[5];
+    private readonly int[] _shift;
+    private readonly int[] _ptrs;
 
     /// <summary>Describes a geometry; an impossible description throws <see cref="ArgumentException"/> saying why.</summary>
     /// <param name="pageShift">PAGE_SHIFT, 10 to 20.</param>
@@ -49,47 +52,32 @@ public sealed class Geometry : IEquatable<Geometry>
     /// <param name="name">A name for messages and test output.</param>
     public Geometry(int pageShift, int ptrsPerTable, int entrySize, int levels, int virtualAddressBits, string? name = null)
     {
-        if (pageShift is < MinPageShift or > MaxPageShift)
+        if (!GeometryRules.PageShiftValid(pageShift))
         {
             throw new ArgumentException($"PAGE_SHIFT {pageShift} is outside {MinPageShift}..{MaxPageShift}", nameof(pageShift));
         }
 
-        if (entrySize is not (4 or 8))
+        if (!GeometryRules.EntrySizeValid(entrySize))
         {
             throw new ArgumentException($"an entry is 4 or 8 bytes, not {entrySize}", nameof(entrySize));
         }
 
-        if (ptrsPerTable != (1 << pageShift) / entrySize)
+        int fill = GeometryRules.PtrsPerTable(pageShift, entrySize);
+        if (ptrsPerTable != fill)
         {
             throw new ArgumentException(
-                $"{ptrsPerTable} entries per table do not fill a {1 << pageShift}-byte page of {entrySize}-byte entries ({(1 << pageShift) / entrySize} do)",
+                $"{ptrsPerTable} entries per table do not fill a {1 << pageShift}-byte page of {entrySize}-byte entries ({fill} do)",
                 nameof(ptrsPerTable));
         }
 
-        if (levels is < 2 or > 5)
+        if (!GeometryRules.LevelsValid(levels))
         {
-            throw new ArgumentException($"{levels} levels: the kernel supports 2 to 5", nameof(levels));
+            throw new ArgumentException($"{levels} levels: the kernel supports {GeometryRules.MinLevels} to {GeometryRules.MaxLevels}", nameof(levels));
         }
 
-        int bits = pageShift - (entrySize == 8 ? 3 : 2);
-        int topShift = pageShift + (levels - 1) * bits;
-        if (virtualAddressBits > 64)
+        if (GeometryRules.VirtualAddressProblem(pageShift, entrySize, levels, virtualAddressBits) is { } problem)
         {
-            throw new ArgumentException($"{virtualAddressBits} virtual-address bits do not fit a 64-bit address", nameof(virtualAddressBits));
-        }
-
-        if (virtualAddressBits <= topShift)
-        {
-            throw new ArgumentException(
-                $"{virtualAddressBits} virtual-address bits leave the top level of {levels} levels nothing to resolve (it starts at bit {topShift}); use fewer levels",
-                nameof(virtualAddressBits));
-        }
-
-        if (virtualAddressBits > topShift + bits)
-        {
-            throw new ArgumentException(
-                $"{levels} levels of {bits} bits over {pageShift}-bit pages translate {topShift + bits} bits, not {virtualAddressBits}; use more levels",
-                nameof(virtualAddressBits));
+            throw new ArgumentException($"{virtualAddressBits} virtual-address bits: {problem}", nameof(virtualAddressBits));
         }
 
         PageShift = pageShift;
@@ -97,37 +85,10 @@ public sealed class Geometry : IEquatable<Geometry>
         EntrySize = entrySize;
         Levels = levels;
         VirtualAddressBits = virtualAddressBits;
-        BitsPerLevel = bits;
+        BitsPerLevel = GeometryRules.BitsPerLevel(pageShift, entrySize);
         Name = name ?? $"{1 << (pageShift - 10)}K pages, {levels} levels, {virtualAddressBits}-bit VA";
-
-        // Real levels from the bottom: pte, then pmd, pud, p4d as Levels allows; pgd on top.
-        _shift[(int)PageTableLevel.Pte] = pageShift;
-        _ptrs[(int)PageTableLevel.Pte] = ptrsPerTable;
-        int shift = pageShift;
-        for (var level = PageTableLevel.Pmd; level >= PageTableLevel.P4d; level--)
-        {
-            if (IsFolded(level))
-            {
-                continue;
-            }
-
-            shift += bits;
-            _shift[(int)level] = shift;
-            _ptrs[(int)level] = ptrsPerTable;
-        }
-
-        _shift[(int)PageTableLevel.Pgd] = topShift;
-        _ptrs[(int)PageTableLevel.Pgd] = 1 << (virtualAddressBits - topShift);
-
-        // A folded level takes the shift of the level it is folded into (P4D_SHIFT = PGDIR_SHIFT, ...).
-        for (var level = PageTableLevel.P4d; level <= PageTableLevel.Pmd; level++)
-        {
-            if (IsFolded(level))
-            {
-                _shift[(int)level] = _shift[(int)level - 1];
-                _ptrs[(int)level] = 1;
-            }
-        }
+        _shift = GeometryRules.Shifts(pageShift, entrySize, levels);
+        _ptrs = GeometryRules.PtrsPerLevel(pageShift, entrySize, levels, virtualAddressBits);
     }
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
@@ -179,19 +140,13 @@ public sealed class Geometry : IEquatable<Geometry>
     public int PmdShift => Shift(PageTableLevel.Pmd);
 
     /// <summary>True when <paramref name="level"/> is folded: it has no table of its own.</summary>
-    public bool IsFolded(PageTableLevel level) => level switch
-    {
-        PageTableLevel.P4d => Levels < 5,
-        PageTableLevel.Pud => Levels < 4,
-        PageTableLevel.Pmd => Levels < 3,
-        _ => false,
-    };
+    public bool IsFolded(PageTableLevel level) => GeometryRules.IsFolded(Levels, (int)level);
 
     /// <summary>
     /// True when <c>pXd_none</c>/<c>pXd_leaf</c> look at the entry at <paramref name="level"/>;
     /// false when the level below is folded into it, and the kernel's folded helpers say "never none".
     /// </summary>
-    public bool ChecksEntry(PageTableLevel level) => level < PageTableLevel.Pte && !IsFolded(level + 1);
+    public bool ChecksEntry(PageTableLevel level) => GeometryRules.ChecksEntry(Levels, (int)level);
 
     /// <summary>PGDIR_SHIFT, P4D_SHIFT, PUD_SHIFT, PMD_SHIFT or PAGE_SHIFT.</summary>
     public int Shift(PageTableLevel level) => _shift[(int)level];
@@ -230,17 +185,6 @@ public sealed class Geometry : IEquatable<Geometry>
     /// </summary>
     public bool InOneWindow(ulong addr, ulong end) =>
         VirtualAddressBits == 64 || (addr >> VirtualAddressBits) == ((end - 1) >> VirtualAddressBits);
-
-    /// <inheritdoc/>
-    public bool Equals(Geometry? other) =>
-        other is not null && PageShift == other.PageShift && EntrySize == other.EntrySize && Levels == other.Levels
-        && VirtualAddressBits == other.VirtualAddressBits;
-
-    /// <inheritdoc/>
-    public override bool Equals(object? obj) => Equals(obj as Geometry);
-
-    /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(PageShift, EntrySize, Levels, VirtualAddressBits);
 
     /// <inheritdoc/>
     public override string ToString() => Name;

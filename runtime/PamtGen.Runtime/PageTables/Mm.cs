@@ -6,9 +6,11 @@ namespace PamtGen;
 /// <summary>
 /// One address space (<c>struct mm_struct</c>), for the model usually the kernel's <c>init_mm</c>:
 /// a root table from the allocator, the geometry, and <c>page_table_lock</c>, which is taken only
-/// while a missing table is installed.
+/// while a missing table is installed. A generated geometry class has its own kind of address space,
+/// <c>X86_64.AddressSpace</c>, derived from this one, and its walkers take only that kind; this class is
+/// what the runtime's reference walkers and PTE callbacks use.
 /// </summary>
-public sealed class Mm
+public class Mm
 {
     /// <summary>pgd_alloc(): creates the address space and allocates its root table; throws when that allocation fails.</summary>
     public Mm(Geometry geometry, PageAllocator allocator)
@@ -39,20 +41,6 @@ public sealed class Mm
     /// <summary>mm-&gt;page_table_lock: serialises the installation of missing tables.</summary>
     public Lock PageTableLock { get; } = new();
 
-    /// <summary>
-    /// Throws when this address space's geometry is not the one a generated walker was built for
-    /// (checked once per walk, before anything is touched).
-    /// </summary>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public void RequireGeometry(int pageShift, int entrySize, int levels, int virtualAddressBits, string generatedFor)
-    {
-        if (Geometry.PageShift != pageShift || Geometry.EntrySize != entrySize || Geometry.Levels != levels || Geometry.VirtualAddressBits != virtualAddressBits)
-        {
-            throw new ArgumentException(
-                $"{generatedFor} walks {1 << (pageShift - 10)}K-page, {levels}-level, {virtualAddressBits}-bit tables of {entrySize}-byte entries; this mm has {Geometry}");
-        }
-    }
-
     /// <summary>The entry slot <paramref name="index"/> of a table page, as the raw value.</summary>
     internal static ref ulong EntryAt(Page table, int index) => ref table.Words[index];
 
@@ -60,8 +48,7 @@ public sealed class Mm
     internal static ref Pte PteAt(Page table, int index) => ref Unsafe.As<ulong, Pte>(ref table.Words[index]);
 
     /// <summary>pXd_page_vaddr(): the table an upper-level entry points to.</summary>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
+    internal Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
 
     /// <summary>
     /// __pte_alloc_kernel() and __pmd_alloc()/__pud_alloc()/__p4d_alloc(): when the entry at
@@ -69,8 +56,7 @@ public sealed class Mm
     /// install it under <see cref="PageTableLock"/>; if another thread installed one first, free ours.
     /// False when the allocation fails (the caller returns -ENOMEM).
     /// </summary>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public bool PopulateIfNone(Page table, int index)
+    internal bool PopulateIfNone(Page table, int index)
     {
         ref ulong entry = ref EntryAt(table, index);
         if (Volatile.Read(ref entry) != 0)
@@ -110,15 +96,13 @@ public sealed class Mm
     /// When set, every table this mm installs is recorded (its parent slot), so a transactional walk can free the
     /// tables it allocated. Set and cleared by that walk; not for concurrent walks of one mm.
     /// </summary>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public List<(Page Parent, int Index)>? TableJournal { get; set; }
+    internal List<(Page Parent, int Index)>? TableJournal { get; set; }
 
     /// <summary>
     /// free_pte_range()/pmd_free() and their cousins: if the table the entry at <paramref name="index"/> of
     /// <paramref name="parent"/> points to holds no entry, clear the parent entry and free the table. True when freed.
     /// </summary>
-    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public bool FreeTableIfEmpty(Page parent, int index)
+    internal bool FreeTableIfEmpty(Page parent, int index)
     {
         ref ulong entry = ref EntryAt(parent, index);
         ulong value = Volatile.Read(ref entry);

@@ -15,7 +15,7 @@ public sealed class TdxKernel
         Map = map;
         MaxPfn = map.MaxPfn;
         Allocator = new PageAllocator(map.ForEachMemPfnRange());
-        InitMm = new Mm(Geometry.X86_64FourLevel, Allocator);
+        InitMm = new X86_64.AddressSpace(Allocator);
         Vmalloc = new VmallocSpace(InitMm);
     }
 
@@ -28,8 +28,8 @@ public sealed class TdxKernel
     /// <summary>The page allocator over the machine's RAM.</summary>
     public PageAllocator Allocator { get; }
 
-    /// <summary>init_mm.</summary>
-    public Mm InitMm { get; }
+    /// <summary>init_mm, with the x86-64 4-level tables the generated <see cref="X86_64"/> declares.</summary>
+    public X86_64.AddressSpace InitMm { get; }
 
     /// <summary>The vmalloc space of init_mm.</summary>
     public VmallocSpace Vmalloc { get; }

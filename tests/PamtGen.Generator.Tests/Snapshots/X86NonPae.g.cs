@@ -125,41 +125,49 @@ namespace Snapshots
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static ulong DivRoundUp(ulong x, int shift) => (x >> shift) + (((x & ((1UL << shift) - 1)) + ((1UL << shift) - 1)) >> shift);
 
-        /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
-        public static int ApplyToPageRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
+        /// <summary>This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.</summary>
+        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "X86NonPae");
+
+        /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="X86NonPae"/> take only this type.</summary>
+        public sealed class AddressSpace : global::PamtGen.Mm
         {
-            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86NonPae));
+            /// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name="allocator"/>; throws when that allocation fails.</summary>
+            public AddressSpace(global::PamtGen.PageAllocator allocator) : base(X86NonPae.Geometry, allocator)
+            {
+            }
+        }
+
+        /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
+        public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
+        {
             ulong end = addr + size;
             return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: true);
         }
 
         /// <summary>apply_to_existing_page_range(): like <see cref="ApplyToPageRange{TFn}"/>, but never allocates: ranges without a table are skipped and <paramref name="fn"/> is called only for PTEs that are not none.</summary>
-        public static int ApplyToExistingPageRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
+        public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
         {
-            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86NonPae));
             ulong end = addr + size;
             return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: false);
         }
 
         /// <summary>walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name="TOps"/> declares them. Never allocates; -EINVAL when <paramref name="start"/> &gt;= <paramref name="end"/>.</summary>
-        public static int WalkPageRange<TOps>(global::PamtGen.Mm mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
         {
-            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86NonPae));
             return start >= end || (start >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : WalkPgdRange(mm, start, end, ref ops);
         }
 
         /// <summary>Like <see cref="ApplyToPageRange{TFn}"/>, but all or nothing: if the walk fails (an error from <paramref name="fn"/> or -ENOMEM), <paramref name="undo"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.</summary>
-        public static int ApplyToPageRangeTransactional<TFn, TUndo>(global::PamtGen.Mm mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn
+        public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn
         {
-            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86NonPae));
             ulong end = addr + size;
             if (addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits))
             {
                 return -global::PamtGen.Errno.EINVAL;
             }
 
-            var journal = new global::PamtGen.WalkJournal(mm);
-            var journaled = new global::PamtGen.JournaledPteFn<TFn>(fn, journal);
+            var journal = new global::PamtGen.CompilerServices.WalkJournal(mm);
+            var journaled = new global::PamtGen.CompilerServices.JournaledPteFn<TFn>(fn, journal);
             int err;
             try
             {
@@ -185,9 +193,8 @@ namespace Snapshots
         }
 
         /// <summary>free_pgd_range() for a kernel range: after [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.</summary>
-        public static int FreeEmptyTables(global::PamtGen.Mm mm, ulong addr, ulong size)
+        public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)
         {
-            mm.RequireGeometry(PageShift, EntrySize, Levels, VirtualAddressBits, nameof(X86NonPae));
             ulong end = addr + size;
             return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : FreeEmptyPgdRange(mm, addr, end);
         }
@@ -235,7 +242,7 @@ namespace Snapshots
                 if (global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
                 {
                     // The table below maps PgdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PgdSize && mm.FreeTableIfEmpty(table, index))
+                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, table, index))
                     {
                         freed++;
                     }
@@ -251,12 +258,12 @@ namespace Snapshots
         /// <summary>apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name="create"/>), or for those that are not none.</summary>
         private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pgd, int pgdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
-            if (create && !mm.PopulateIfNone(pgd, pgdIndex))
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, pgd, pgdIndex))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pte_alloc_kernel() failed
             }
 
-            global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pgd.TableEntries[pgdIndex])).TableEntries; // pte_offset_kernel()
+            global::System.Span<ulong> entries = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref pgd.TableEntries[pgdIndex])).TableEntries; // pte_offset_kernel()
             global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));
             TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out
             if (create)
@@ -368,7 +375,7 @@ namespace Snapshots
         /// <summary>walk_pte_range(): pte_entry for every PTE of one present table's part of the range.</summary>
         private static int WalkPteRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page pgd, int pgdIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
         {
-            global::System.Span<ulong> entries = mm.TableOf(global::System.Threading.Volatile.Read(ref pgd.TableEntries[pgdIndex])).TableEntries; // pte_offset_map()
+            global::System.Span<ulong> entries = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref pgd.TableEntries[pgdIndex])).TableEntries; // pte_offset_map()
             TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out
             foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))
             {

@@ -1,10 +1,13 @@
-namespace PamtGen;
+using System.ComponentModel;
+
+namespace PamtGen.CompilerServices;
 
 /// <summary>
 /// The record a transactional walk keeps: the PTEs it visited, in order, and the tables it installed. On failure it
 /// undoes them in reverse: the undo callback for each visited PTE, then each table it allocated (if empty again) is
 /// freed, so the page tables and the allocator's pages are as before the call.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class WalkJournal
 {
     private readonly Mm _mm;
@@ -49,6 +52,7 @@ public sealed class WalkJournal
 }
 
 /// <summary>The callback of a transactional walk: records each PTE in the journal, then calls the user's callback.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public struct JournaledPteFn<TFn>(TFn inner, WalkJournal journal) : IPteFn
     where TFn : struct, IPteFn
 {
