@@ -36,6 +36,14 @@ internal sealed class CallbackFacts
     /// <summary>Locals that receive an allocation, with each allocating call.</summary>
     public Dictionary<ILocalSymbol, List<IInvocationOperation>> Allocations { get; } = new(SymbolEqualityComparer.Default);
 
+    /// <summary>The locals whose pages the ownership flow follows: allocations, then pages taken from the PTE; a local's place is its index.</summary>
+    public List<ILocalSymbol> TrackedLocals { get; } = [];
+
+    private readonly Dictionary<ILocalSymbol, int> _trackedIndex = new(SymbolEqualityComparer.Default);
+
+    /// <summary>The index of a tracked local in <see cref="TrackedLocals"/>, or -1.</summary>
+    public int TrackedIndex(ILocalSymbol local) => _trackedIndex.TryGetValue(local, out int i) ? i : -1;
+
     /// <summary>The method calls __free_page().</summary>
     public bool FreesPages { get; private set; }
 
@@ -108,6 +116,15 @@ internal sealed class CallbackFacts
                 {
                     facts.EntryOfPage[local] = page;
                 }
+            }
+        }
+
+        foreach (var local in facts.Allocations.Keys.Concat(facts.PtePageLocals))
+        {
+            if (!facts._trackedIndex.ContainsKey(local))
+            {
+                facts._trackedIndex[local] = facts.TrackedLocals.Count;
+                facts.TrackedLocals.Add(local);
             }
         }
 

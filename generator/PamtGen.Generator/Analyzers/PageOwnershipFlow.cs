@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -19,21 +18,20 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
     /// <summary>Findings: where, and what.</summary>
     public List<(Location Location, string Problem)> Problems { get; } = [];
 
-    protected override State Entry { get; } = new(ImmutableDictionary.Create<ILocalSymbol, int>(SymbolEqualityComparer.Default), PteCleared: false);
+    protected override State Entry { get; } = new(new int[facts.TrackedLocals.Count], PteCleared: false, facts);
 
     protected override State Meet(State a, State b)
     {
-        var flags = a.Flags;
-        foreach (var pair in b.Flags)
+        var flags = (int[])a.Flags.Clone();
+        for (int i = 0; i < flags.Length; i++)
         {
-            flags = flags.SetItem(pair.Key, flags.GetValueOrDefault(pair.Key) | pair.Value);
+            flags[i] |= b.Flags[i];
         }
 
-        return new State(flags, a.PteCleared && b.PteCleared);
+        return new State(flags, a.PteCleared && b.PteCleared, facts);
     }
 
-    protected override bool Same(State a, State b) =>
-        a.PteCleared == b.PteCleared && a.Flags.Count == b.Flags.Count && a.Flags.All(p => b.Flags.TryGetValue(p.Key, out int v) && v == p.Value);
+    protected override bool Same(State a, State b) => a.PteCleared == b.PteCleared && a.Flags.SequenceEqual(b.Flags);
 
     protected override State Transfer(IOperation operation, State state, bool report)
     {
@@ -44,7 +42,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
                 return state.With(target.Local, 0);
 
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when facts.Allocations.ContainsKey(target.Local):
-                if (report && (state.Flags.GetValueOrDefault(target.Local) & Owned) != 0)
+                if (report && (state.FlagsOf(target.Local) & Owned) != 0)
                 {
                     // The page the local still holds on some path is lost: the same leak as one kept at the exit.
                     Leaked(target.Local, "is overwritten while the page in it is neither freed, mapped with SetPteAt, stored, nor returned on some path");
@@ -59,11 +57,11 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
                 return Free(call, state, report);
 
             case IInvocationOperation call when facts.Api.IsPgtableCall(call, "SetPteAt", out _):
-                state = facts.TargetsPte(call) ? state with { PteCleared = false } : state;
+                state = facts.TargetsPte(call) ? state.WithPteCleared(false) : state;
                 return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(mapped) ? state.With(mapped, Moved) : state;
 
             case IInvocationOperation call when facts.Api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call):
-                return state with { PteCleared = true };
+                return state.WithPteCleared(true);
 
             case IInvocationOperation call:
                 foreach (var argument in call.Arguments.Where(a => facts.Api.TakesOwnership(a.Parameter)))
@@ -73,7 +71,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
                 return state;
 
-            case ILocalReferenceOperation reference when report && Tracked(reference.Local) && (state.Flags.GetValueOrDefault(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
+            case ILocalReferenceOperation reference when report && Tracked(reference.Local) && (state.FlagsOf(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
                 Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed"));
                 return state;
 
@@ -106,16 +104,16 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
             return state;
         }
 
-        int flags = state.Flags.GetValueOrDefault(test.Local);
+        int flags = state.FlagsOf(test.Local);
         bool isNull = test.NullWhenTrue == outcome;
         return state.With(test.Local, isNull ? ((flags & MaybeNull) != 0 ? MaybeNull : 0) : flags & ~MaybeNull);
     }
 
     protected override void AtExit(State state)
     {
-        foreach (var pair in state.Flags.Where(p => (p.Value & Owned) != 0))
+        foreach (var local in facts.TrackedLocals.Where(local => (state.FlagsOf(local) & Owned) != 0))
         {
-            Leaked(pair.Key, "keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit");
+            Leaked(local, "keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit");
         }
     }
 
@@ -133,7 +131,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
         var page = KernelApi.Argument(call, "page");
         if (KernelApi.IsLocal(page, out var local) && facts.Allocations.ContainsKey(local))
         {
-            int flags = state.Flags.GetValueOrDefault(local);
+            int flags = state.FlagsOf(local);
             if (report && (flags & Freed) != 0)
             {
                 Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' may be freed twice"));
@@ -154,7 +152,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
         // The page behind the PTE, held in a local: a second free of it on some path is a double free all the same.
         if (KernelApi.IsLocal(page, out var ptePage) && facts.PtePageLocals.Contains(ptePage))
         {
-            if (report && (state.Flags.GetValueOrDefault(ptePage) & Freed) != 0)
+            if (report && (state.FlagsOf(ptePage) & Freed) != 0)
             {
                 Problems.Add((call.Syntax.GetLocation(), $"'{ptePage.Name}' may be freed twice"));
             }
@@ -212,9 +210,32 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
     private static bool IsNull(IOperation? operation) =>
         KernelApi.Unwrap(operation) is ILiteralOperation { ConstantValue: { HasValue: true, Value: null } } or IDefaultValueOperation;
 
-    /// <summary>The flags of every tracked local, and whether the PTE is cleared on every path.</summary>
-    internal sealed record State(ImmutableDictionary<ILocalSymbol, int> Flags, bool PteCleared)
+    /// <summary>
+    /// The flags of every tracked local (allocations and pages taken from the PTE), by the index
+    /// <see cref="CallbackFacts.TrackedLocals"/> gives it, and whether the PTE is cleared on every path. A plain array,
+    /// copied on write: the states are small, and the analyzer JIT-compiles less than with immutable collections.
+    /// </summary>
+    internal sealed class State(int[] flags, bool PteCleared, CallbackFacts facts)
     {
-        public State With(ILocalSymbol local, int flags) => this with { Flags = Flags.SetItem(local, flags) };
+        public int[] Flags { get; } = flags;
+
+        public bool PteCleared { get; } = PteCleared;
+
+        public int FlagsOf(ILocalSymbol local) => facts.TrackedIndex(local) is int i and >= 0 ? Flags[i] : 0;
+
+        public State With(ILocalSymbol local, int value)
+        {
+            int i = facts.TrackedIndex(local);
+            if (i < 0 || Flags[i] == value)
+            {
+                return this;
+            }
+
+            var copy = (int[])Flags.Clone();
+            copy[i] = value;
+            return new State(copy, PteCleared, facts);
+        }
+
+        public State WithPteCleared(bool cleared) => cleared == PteCleared ? this : new State(Flags, cleared, facts);
     }
 }

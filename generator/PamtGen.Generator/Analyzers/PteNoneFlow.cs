@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -15,21 +14,18 @@ namespace PamtGen.Generator.Analyzers;
 /// </summary>
 internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow.Fact>
 {
-    private static readonly ImmutableHashSet<ILocalSymbol> NoLocals = ImmutableHashSet.Create<ILocalSymbol>(SymbolEqualityComparer.Default);
-
     /// <summary>set_pte_at()/pte_clear()/__free_page(pte_page()) where the needed fact was not proven (PG0001).</summary>
     public List<(IInvocationOperation Call, bool NeedsNone)> Unchecked { get; } = [];
 
     /// <summary>Pages allocated before the check and freed where the PTE is proven populated (PG0003).</summary>
     public HashSet<ILocalSymbol> FreedWherePopulated { get; } = new(SymbolEqualityComparer.Default);
 
-    protected override Fact Entry { get; } = new(PteState.Unknown, EntryPopulated: false, NoLocals);
+    protected override Fact Entry { get; } = new(PteState.Unknown, EntryPopulated: false, AllocatedBeforeCheck: 0);
 
     protected override Fact Meet(Fact a, Fact b) =>
-        new(a.Pte == b.Pte ? a.Pte : PteState.Unknown, a.EntryPopulated && b.EntryPopulated, a.AllocatedUnchecked.Union(b.AllocatedUnchecked));
+        new(a.Pte == b.Pte ? a.Pte : PteState.Unknown, a.EntryPopulated && b.EntryPopulated, a.AllocatedBeforeCheck | b.AllocatedBeforeCheck);
 
-    protected override bool Same(Fact a, Fact b) =>
-        a.Pte == b.Pte && a.EntryPopulated == b.EntryPopulated && a.AllocatedUnchecked.SetEquals(b.AllocatedUnchecked);
+    protected override bool Same(Fact a, Fact b) => a == b;
 
     protected override Fact Transfer(IOperation operation, Fact state, bool report)
     {
@@ -39,7 +35,8 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
             // A page allocated where the PTE is proven none was allocated after the check: the double-checked
             // populate (check, allocate, check again under the lock, free if someone else filled it) is not PG0003.
             bool beforeCheck = api.IsAllocation(assignment.Value) && state.Pte != PteState.None;
-            return state with { AllocatedUnchecked = beforeCheck ? state.AllocatedUnchecked.Add(target.Local) : state.AllocatedUnchecked.Remove(target.Local) };
+            ulong bit = Bit(target.Local);
+            return state with { AllocatedBeforeCheck = beforeCheck ? state.AllocatedBeforeCheck | bit : state.AllocatedBeforeCheck & ~bit };
         }
 
         if (operation is not IInvocationOperation call)
@@ -68,7 +65,7 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
             {
                 Record(report, !state.EntryPopulated, call, needsNone: false);
             }
-            else if (report && state.Pte == PteState.NotNone && KernelApi.IsLocal(page, out var local) && state.AllocatedUnchecked.Contains(local))
+            else if (report && state.Pte == PteState.NotNone && KernelApi.IsLocal(page, out var local) && (state.AllocatedBeforeCheck & Bit(local)) != 0)
             {
                 FreedWherePopulated.Add(local);
             }
@@ -89,6 +86,12 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
         };
     }
 
+    /// <summary>
+    /// The bit of an allocation local in <see cref="Fact.AllocatedBeforeCheck"/> (allocations come first among the tracked
+    /// locals); a method with more than 64 allocation locals leaves the others out of PG0003.
+    /// </summary>
+    private ulong Bit(ILocalSymbol local) => facts.TrackedIndex(local) is int i and >= 0 and < 64 ? 1UL << i : 0;
+
     private void Record(bool report, bool missing, IInvocationOperation call, bool needsNone)
     {
         if (report && missing)
@@ -105,6 +108,6 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
         NotNone,
     }
 
-    /// <summary>The PTE's state, whether the entry read from it was proven populated, and the pages allocated before a check on some path.</summary>
-    internal sealed record Fact(PteState Pte, bool EntryPopulated, ImmutableHashSet<ILocalSymbol> AllocatedUnchecked);
+    /// <summary>The PTE's state, whether the entry read from it was proven populated, and (a bit per allocation local) the pages allocated before a check on some path.</summary>
+    internal sealed record Fact(PteState Pte, bool EntryPopulated, ulong AllocatedBeforeCheck);
 }
