@@ -53,8 +53,8 @@ internal sealed class CallbackFacts
     /// <summary>Whether a PTE rule (PG0001, PG0003) has anything to look at: a PTE written or cleared, or a page freed.</summary>
     public bool TouchesPtes => Pte is not null && (WritesPtes || FreesPages);
 
-    /// <summary>Whether the page rule (PG0002) has anything to look at: an allocation, or a free.</summary>
-    public bool TouchesPages => Allocations.Count > 0 || FreesPages;
+    /// <summary>Whether the page rule (PG0002) has anything to look at: an allocation, or, in a PTE callback, a free (of the page behind the PTE).</summary>
+    public bool TouchesPages => Allocations.Count > 0 || (Pte is not null && FreesPages);
 
     /// <summary>Entries made from a page: mk_pte(page, prot) stored in a local.</summary>
     public Dictionary<ILocalSymbol, ILocalSymbol> EntryOfPage { get; } = new(SymbolEqualityComparer.Default);
@@ -73,10 +73,10 @@ internal sealed class CallbackFacts
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } value }:
                     assignments.Add((target.Local, value));
                     break;
-                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, api.PageAllocator) && call.TargetMethod.Name == "FreePage":
+                case IInvocationOperation call when api.IsAllocatorCall(call, "FreePage", out _):
                     facts.FreesPages = true;
                     break;
-                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, api.Pgtable) && call.TargetMethod.Name is "SetPteAt" or "PteClear":
+                case IInvocationOperation call when api.IsPgtableCall(call, "SetPteAt", out _) || api.IsPgtableCall(call, "PteClear", out _):
                     facts.WritesPtes = true;
                     break;
             }
@@ -150,12 +150,20 @@ internal sealed class CallbackFacts
             return true;
         }
 
-        return operation is IInvocationOperation { Arguments.Length: > 0 } call
-            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
-            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
-            && call.TargetMethod.Name != "PtepGet"
-            && IsModifiedEntry(call.Arguments[0].Value);
+        return BitHelperOperand(operation) is { } entry && IsModifiedEntry(entry);
     }
+
+    /// <summary>
+    /// The entry a pte bit helper changes: the first argument of a Pgtable method that returns a <c>Pte</c> made from it
+    /// (<c>PteMkwrite(entry)</c>, <c>SetPteBit(entry, prot)</c>, ...); null for anything else, ptep_get() included.
+    /// </summary>
+    private IOperation? BitHelperOperand(IOperation? operation) =>
+        KernelApi.Unwrap(operation) is IInvocationOperation { Arguments.Length: > 0 } call
+        && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
+        && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
+        && call.TargetMethod.Name != "PtepGet"
+            ? call.Arguments[0].Value
+            : null;
 
     /// <summary>pte_page() of the callback's PTE, or a local holding it.</summary>
     public bool IsPtePage(IOperation? operation) =>
@@ -216,11 +224,7 @@ internal sealed class CallbackFacts
             return pfnOf;
         }
 
-        return value is IInvocationOperation { Arguments.Length: > 0 } helper
-            && SymbolEqualityComparer.Default.Equals(helper.TargetMethod.ContainingType, Api.Pgtable)
-            && SymbolEqualityComparer.Default.Equals(helper.TargetMethod.ReturnType, Api.Pte)
-                ? PageMappedBy(helper.Arguments[0].Value)
-                : null;
+        return BitHelperOperand(value) is { } entry ? PageMappedBy(entry) : null;
     }
 
     /// <summary>set_pte_at()/pte_clear() of the callback's PTE.</summary>

@@ -91,25 +91,18 @@ public sealed class LockNotNeededAnalyzer : OperationBlockAnalyzer
         return node;
     }
 
-    private static bool InPageTableLock(IOperation operation, KernelApi api)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is ILockOperation l && api.IsPageTableLock(l.LockedValue))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool InPageTableLock(IOperation operation, KernelApi api) =>
+        HasAncestor(operation, parent => parent is ILockOperation l && api.IsPageTableLock(l.LockedValue));
 
     /// <summary>A lambda or local function in the callback is a function of its own, not the callback's body.</summary>
-    private static bool InNestedFunction(IOperation operation)
+    private static bool InNestedFunction(IOperation operation) =>
+        HasAncestor(operation, parent => parent is IAnonymousFunctionOperation or ILocalFunctionOperation);
+
+    private static bool HasAncestor(IOperation operation, System.Func<IOperation, bool> match)
     {
         for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            if (match(parent))
             {
                 return true;
             }

@@ -71,7 +71,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
                 return state;
 
-            case ILocalReferenceOperation reference when report && Tracked(reference.Local) && (state.FlagsOf(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
+            case ILocalReferenceOperation reference when report && facts.TrackedIndex(reference.Local) >= 0 && (state.FlagsOf(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
                 Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed"));
                 return state;
 
@@ -163,9 +163,6 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
         return state;
     }
 
-    /// <summary>A local whose page this flow follows: an allocation, or the page behind the PTE.</summary>
-    private bool Tracked(ILocalSymbol local) => facts.Allocations.ContainsKey(local) || facts.PtePageLocals.Contains(local);
-
     /// <summary>Every tracked page the value mentions is handed on.</summary>
     private State HandOn(IOperation value, State state)
     {
@@ -180,9 +177,9 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
         return state;
     }
 
-    private static bool IsWrittenOrFreed(ILocalReferenceOperation reference) =>
+    private bool IsWrittenOrFreed(ILocalReferenceOperation reference) =>
         reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference
-        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && call.TargetMethod.Name == "FreePage")
+        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && facts.Api.IsAllocatorCall(call, "FreePage", out _))
         || NullTest(reference.Parent) is not null;
 
     /// <summary><c>x is null</c>, <c>x == null</c>, <c>x is not null</c>, <c>x != null</c> on a local.</summary>
