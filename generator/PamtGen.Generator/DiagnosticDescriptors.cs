@@ -91,6 +91,38 @@ internal static class DiagnosticDescriptors
         "PG1015", "PTE callback must not be generic",
         "[PteCallback] method '{0}' is generic; its adapter struct calls one method, so give the data a concrete type");
 
+    public static readonly DiagnosticDescriptor EntryFieldsOverlap = Error(
+        "PG1016", "Entry bits overlap",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor EntryBitsOutside = Error(
+        "PG1017", "Entry bits outside the entry",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor OutputAddressTooNarrow = Error(
+        "PG1018", "Output-address field cannot hold the physical addresses",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor EntryLevelInvalid = Error(
+        "PG1019", "Leaf or field at a level that cannot hold it",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor EntryRuleAmbiguous = Error(
+        "PG1020", "Entry rule cannot tell entries apart",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor RootTablesInvalid = Error(
+        "PG1021", "Concatenated root tables do not fit the geometry",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor EntryFormatMissing = Error(
+        "PG1022", "Entry format missing, doubled or incomplete",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor EntryFieldNameInvalid = Error(
+        "PG1023", "Entry field name invalid",
+        "{0}");
+
     private static DiagnosticDescriptor Rule(string id, DiagnosticSeverity severity, string title, string message) =>
         new(id, title, message, Kernel, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 

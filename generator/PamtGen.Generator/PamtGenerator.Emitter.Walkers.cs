@@ -28,7 +28,7 @@ public sealed partial class PamtGenerator
         string self = s.Type.NameWithTypeParameters;
         w.Member(
             "This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.",
-            $"public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\");");
+            $"public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\", {(s.Format.Holder is { } holder ? $"global::PamtGen.EntryFormat.Of(typeof({holder}))" : "null")}, RootTables);");
         w.Member(
             $"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type.",
             "public sealed class AddressSpace : global::PamtGen.Mm",
@@ -141,13 +141,13 @@ public sealed partial class PamtGenerator
         string child = LevelNames[levels[position + 1]];
         var code = new CodeLines();
         code.Open($"private static int ApplyTo{name}Range<TFn>({UpperParameters(position)}, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
-        EmitTableOffset(code, position, name, create: true);
+        EmitTableOffset(code, position, name, create: true, levels[position]);
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
         code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
-        code.Open($"if (!{Pgtable}.{checkName}None(new global::PamtGen.{checkName}(entry)) || create)");
-        code.Open($"if ({Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
-        code.Line($"return {Einval};");
+        code.Open("if (entry != 0 || create) // !pXd_none()");
+        code.Open($"if (entry != 0 && !new Entry(entry).IsTable({Level}.{checkName}))");
+        code.Line($"return {Einval}; // pXd_leaf(), or an entry that is not a table (pXd_bad())");
         code.Close();
         code.Line();
         code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, create);");
@@ -169,14 +169,14 @@ public sealed partial class PamtGenerator
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
         code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
-        code.Open($"if ({Pgtable}.{checkName}Present(new global::PamtGen.{checkName}(entry)) && !{Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
+        code.Open($"if (new Entry(entry).IsTable({Level}.{checkName}))");
         if (child != "Pte")
         {
             code.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next);");
         }
 
         code.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
-        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, table, index))");
+        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, {Level}.{checkName}, table, index))");
         code.Line("freed++;");
         code.Close();
         code.Close();
@@ -193,7 +193,7 @@ public sealed partial class PamtGenerator
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
         code.Open($"private static int ApplyToPteRange<TFn>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
-        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {parent}, {parent}Index))");
+        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {Level}.Pmd, {parent}, {parent}Index))");
         code.Line($"return {Enomem}; // pte_alloc_kernel() failed");
         code.Close();
         code.Line();
@@ -262,7 +262,7 @@ public sealed partial class PamtGenerator
 
         string checkName = LevelNames[check];
         code.Line("ulong entry = global::System.Threading.Volatile.Read(ref slot);");
-        code.Open($"if ({Pgtable}.{checkName}None(new global::PamtGen.{checkName}(entry)))");
+        code.Open("if (entry == 0) // pXd_none()");
         code.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
         code.Line($"int err = ops.PteHole(addr, next, {check});");
         code.ReturnIfError();
@@ -275,7 +275,7 @@ public sealed partial class PamtGenerator
         }
 
         code.Line("entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it");
-        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0 && {Pgtable}.{checkName}Present(new global::PamtGen.{checkName}(entry)) && !{Pgtable}.{checkName}Leaf(new global::PamtGen.{checkName}(entry)))");
+        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0 && new Entry(entry).IsTable({Level}.{checkName}))");
         code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops);");
         code.ReturnIfError();
         code.Close();
@@ -323,7 +323,7 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it.</summary>
-    private static void EmitTableOffset(CodeLines code, int position, string name, bool create)
+    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, int level = 0)
     {
         if (position == 0)
         {
@@ -333,7 +333,7 @@ public sealed partial class PamtGenerator
         {
             if (create)
             {
-                code.Open($"if (create && !{Services}.PopulateIfNone(mm, parent, parentIndex))");
+                code.Open($"if (create && !{Services}.PopulateIfNone(mm, {Level}.{LevelNames[level - 1]}, parent, parentIndex))");
                 code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
                 code.Close();
                 code.Line();

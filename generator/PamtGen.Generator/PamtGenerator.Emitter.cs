@@ -49,6 +49,7 @@ public sealed partial class PamtGenerator
                 EmitRefcountHelpers(members, spec, elementSize);
             }
 
+            EmitEntry(members, spec);
             EmitAddressSpace(members, spec);
             EmitWalkers(members, spec);
             writer.Indent--;
@@ -125,6 +126,7 @@ public sealed partial class PamtGenerator
         Constant(w, "PTRS_PER_PGD: entries the top table uses.", "int", "PtrsPerPgd", Number(s.PtrsPerPgd));
         Constant(w, "CONFIG_PGTABLE_LEVELS.", "int", "Levels", Number(s.Levels));
         Constant(w, "Virtual-address bits the tables translate.", "int", "VirtualAddressBits", Number(s.VirtualAddressBits));
+        Constant(w, "Tables concatenated at the root (1, or 2 to 16 for an arm64 stage-2 root), physically contiguous; PtrsPerPgd counts all their entries.", "int", "RootTables", Number(s.RootTables));
     }
 
     private static void EmitIndexHelpers(MemberWriter w, GeometrySpec s)

@@ -29,6 +29,7 @@ public sealed partial class PamtGenerator
         int? levels = geometry.Int("Levels");
         int? vaBits = geometry.Int("VirtualAddressBits");
         int? entrySize = geometry.Int("EntrySize", defaultValue: GeometryRules.DefaultEntrySize);
+        int? rootTables = geometry.Int("RootTables", defaultValue: 1);
 
         int? elementSize = null;
         var refcountAttribute = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == RefcountAttributeName);
@@ -73,8 +74,13 @@ public sealed partial class PamtGenerator
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
             }
+            else if (levels is not null && vaBits is not null && rootTables is not null
+                && EntryFormatRules.RootTablesProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value, rootTables.Value) is { } rootProblem)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.RootTablesInvalid, geometry.LocationOf("RootTables"), rootProblem));
+            }
             else if (levels is not null && vaBits is not null
-                && GeometryRules.VirtualAddressProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value) is { } problem)
+                && GeometryRules.VirtualAddressProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value, rootTables ?? 1) is { } problem)
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.VirtualAddressBitsNotCovered, geometry.LocationOf("VirtualAddressBits"), Text(vaBits), problem));
             }
@@ -89,10 +95,14 @@ public sealed partial class PamtGenerator
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
         }
 
-        bool complete = pageShift is not null && levels is not null && vaBits is not null
+        bool complete = pageShift is not null && levels is not null && vaBits is not null && rootTables is not null
             && entrySize is not null && (refcount is null || elementSize is not null);
-        GeometrySpec? spec = shapeOk && complete && diagnostics.Count == 0
-            ? new GeometrySpec(TypeSpecOf(symbol, declaration), pageShift!.Value, entrySize!.Value, levels!.Value, vaBits!.Value, elementSize)
+        // The entry format is checked against the levels, so only once the geometry itself is sound.
+        var format = complete && diagnostics.Count == 0
+            ? ParseFormat(symbol, context.Attributes[0], context.SemanticModel.Compilation, pageShift!.Value, entrySize!.Value, levels!.Value, diagnostics, cancellationToken)
+            : null;
+        GeometrySpec? spec = shapeOk && format is not null && diagnostics.Count == 0
+            ? new GeometrySpec(TypeSpecOf(symbol, declaration), pageShift!.Value, entrySize!.Value, levels!.Value, vaBits!.Value, elementSize, rootTables!.Value, format)
             : null;
         return new GeometryParseResult(spec, new EquatableArray<DiagnosticInfo>(diagnostics));
     }

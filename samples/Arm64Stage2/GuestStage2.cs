@@ -37,22 +37,30 @@ public sealed partial class GuestStage2
     }
 
     /// <summary>The host physical address behind <paramref name="ipa"/>, or null on a stage-2 fault (nothing mapped).</summary>
-    public ulong? Translate(ulong ipa)
+    public ulong? Translate(ulong ipa) =>
+        Descriptor(ipa) is { } page ? page.OutputAddress(PageTableLevel.Pte) | (ipa & (Stage2.PageSize - 1)) : null;
+
+    /// <summary>The level-3 page descriptor that maps <paramref name="ipa"/>, or null when none is valid.</summary>
+    public Stage2.Entry? Descriptor(ulong ipa)
     {
         if (!Mm.TryGetEntrySlot(PageTableLevel.Pte, ipa, out var table, out int index, out _))
         {
             return null;
         }
 
-        var pte = new Pte(table.TableEntries[index]);
-        return PtePresent(pte) ? (Host.PtePage(pte).PhysAddr | (ipa & (Stage2.PageSize - 1))) : null;
+        var entry = new Stage2.Entry(table.TableEntries[index]);
+        return entry.IsValid(PageTableLevel.Pte) ? entry : null;
     }
 
-    /// <summary>Maps a zeroed host page where the stage-2 PTE is still empty (a second map of the same IPA keeps the first page).</summary>
+    /// <summary>
+    /// Maps a zeroed host page where the stage-2 descriptor is still invalid (a second map of the same IPA keeps the first
+    /// page): Normal write-back memory (MemAttr 0b1111), read/write (S2AP 0b11), inner shareable, access flag set.
+    /// </summary>
     [PteCallback]
     private static int MapHostPage(ref Pte pte, ulong ipa, GuestStage2 guest)
     {
-        if (!PteNone(PtepGet(ref pte)))
+        Stage2.Entry entry = PtepGet(ref pte);
+        if (entry.IsValid(PageTableLevel.Pte))
         {
             return 0;
         }
@@ -63,16 +71,16 @@ public sealed partial class GuestStage2
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(guest.Mm, ipa, ref pte, MkPte(page, PageKernel));
+        SetPteAt(guest.Mm, ipa, ref pte, Stage2.Entry.Page(page.PhysAddr).WithMemAttr(0xf).WithS2AccessPermissions(3).WithShareability(3).WithAccessFlag(true));
         return 0;
     }
 
-    /// <summary>Clears a stage-2 PTE and frees the host page behind it.</summary>
+    /// <summary>Invalidates a stage-2 descriptor and frees the host page behind it.</summary>
     [PteCallback]
     private static int UnmapHostPage(ref Pte pte, ulong ipa, GuestStage2 guest)
     {
-        var entry = PtepGet(ref pte);
-        if (PteNone(entry))
+        Stage2.Entry entry = PtepGet(ref pte);
+        if (!entry.IsValid(PageTableLevel.Pte))
         {
             return 0;
         }

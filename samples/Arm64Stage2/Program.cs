@@ -27,6 +27,11 @@ root.SetAction(parse =>
     Console.WriteLine($"map {gib} GiB at IPA 0x{ramBase:x}: {(err == 0 ? "ok" : $"failed with {err}")}");
     Console.WriteLine($"  host data pages {mapped.DataPages} ({mapped.DataPages * (long)Stage2.PageSize >> 20} MiB), stage-2 table pages {mapped.PageTablePages}");
     Console.WriteLine($"  IPA 0x{ramBase:x} -> {Show(guest.Translate(ramBase))}, IPA 0x{ramBase + size - 1:x} -> {Show(guest.Translate(ramBase + size - 1))}, IPA 0x9000000 (UART) -> {Show(guest.Translate(0x9000000))}");
+    if (guest.Descriptor(ramBase) is { } first)
+    {
+        Console.WriteLine($"  level-3 descriptor of IPA 0x{ramBase:x}: 0x{first.Value:x} (MemAttr 0x{first.MemAttr:x}, S2AP {first.S2AccessPermissions}, SH {first.Shareability}, AF {(first.AccessFlag ? 1 : 0)})");
+    }
+
     guest.Unmap(ramBase, size);
     var after = guest.Host.Stats;
     Console.WriteLine($"unmap: host data pages left {after.DataPages}, stage-2 table pages {after.PageTablePages}");

@@ -39,6 +39,40 @@ public class GuestStage2Tests
     }
 
     [Fact]
+    public void The_tables_hold_real_stage2_descriptors()
+    {
+        var guest = new GuestStage2(hostPages: 64);
+        ulong ipa = 1UL << 30;
+        Assert.Equal(0, guest.MapRam(ipa, Stage2.PageSize));
+        ulong pa = guest.Translate(ipa)!.Value;
+
+        // Arm ARM D8.6: a level-3 page descriptor: bits[1:0] = 11, MemAttr[5:2] = 1111, S2AP[7:6] = 11, SH[9:8] = 11,
+        // AF[10] = 1, the output address at [47:16] for the 64K granule.
+        var page = guest.Descriptor(ipa)!.Value;
+        Assert.Equal(pa | 0x7ffUL, page.Value);
+
+        // The level-2 entry above it is a table descriptor (11) pointing at the level-3 table, no x86 bits in it.
+        Assert.True(guest.Mm.TryGetEntrySlot(PageTableLevel.Pmd, ipa, out var level2, out int index, out _));
+        var table = new Stage2.Entry(level2.TableEntries[index]);
+        Assert.Equal(0x3UL, table.Value & 0xffff);
+        Assert.True(table.IsTable(PageTableLevel.Pmd));
+        Assert.True(guest.Host.IsAllocated(table.OutputAddress(PageTableLevel.Pmd) >> Stage2.PageShift));
+    }
+
+    [Fact]
+    public void A_block_descriptor_at_level_2_stops_the_map_with_einval()
+    {
+        // A 512 MiB block at level 2 (bits[1:0] = 01), as KVM maps guest RAM in blocks: the page-range walk refuses to
+        // walk into it, as apply_to_page_range() refuses a pmd_leaf().
+        var guest = new GuestStage2(hostPages: 64);
+        ulong ipa = 1UL << 30;
+        Assert.True(guest.Mm.SetEntry(PageTableLevel.Pmd, ipa, Stage2.Entry.Block(PageTableLevel.Pmd, 0x8000_0000).WithAccessFlag(true).Value));
+        Assert.Equal(-Errno.EINVAL, guest.MapRam(ipa, Stage2.PageSize));
+        Assert.Equal(0, guest.Host.Stats.DataPages);
+        Assert.True(guest.Mm.IsMapped(ipa + 0x1234_0000)); // the block maps its whole 512 MiB
+    }
+
+    [Fact]
     public void Mapping_the_same_range_again_keeps_the_pages_it_has()
     {
         var guest = new GuestStage2(hostPages: 256);

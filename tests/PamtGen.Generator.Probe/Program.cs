@@ -10,4 +10,12 @@ foreach (var type in typeof(PamtGen.Generator.Probe.X86_64FourLevel).Assembly.Ge
         RuntimeHelpers.PrepareMethod(method.MethodHandle);
         Console.WriteLine($"{type.Name}.{method.Name}");
     }
+
+    // The entry struct of the geometry's format: every accessor, test, constructor and conversion.
+    var entry = type.GetNestedType("Entry")!;
+    foreach (var method in entry.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+    {
+        RuntimeHelpers.PrepareMethod(method.MethodHandle);
+        Console.WriteLine($"{type.Name}.Entry.{method.Name}");
+    }
 }

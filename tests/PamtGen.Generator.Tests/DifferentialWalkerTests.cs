@@ -17,7 +17,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
     private static readonly int Cases =
         int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_DIFFERENTIAL_CASES"), out int n) && n > 0 ? n : 1_000;
 
-    public static TheoryData<string> Names => new() { "X86_64FourLevel", "X86_64FiveLevel", "Arm64Granule16K", "Arm64Granule64K" };
+    public static TheoryData<string> Names => ProbeGeometries.Theory();
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -64,7 +64,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         public static Scenario Random(string name, ulong seed)
         {
             var rng = new Random((int)(seed ^ (seed >> 32)));
-            var g = GeometryOf(name);
+            var g = ProbeGeometries.GeometryOf(name);
             ulong page = g.PageSize;
             int windowPages = rng.Next(1, Math.Min(3 * g.PtrsPerTable, 2048));
 
@@ -81,7 +81,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             };
 
             var prior = Enumerable.Range(0, rng.Next(0, 24)).Select(_ => rng.Next(windowPages)).Distinct().ToArray();
-            (PageTableLevel, int)? leaf = rng.Next(8) == 0 ? (rng.Next(2) == 0 || g.Levels < 4 ? PageTableLevel.Pmd : PageTableLevel.Pud, rng.Next(windowPages)) : null;
+            (PageTableLevel, int)? leaf = rng.Next(8) == 0 ? (rng.Next(2) == 0 || g.Levels < 3 ? PageTableLevel.Pmd : PageTableLevel.Pud, rng.Next(windowPages)) : null;
             var operation = (Operation)rng.Next(3);
             ulong start = window + (ulong)rng.Next(windowPages) * page;
             ulong size = rng.Next(20) switch
@@ -101,7 +101,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         public Outcome Run(bool useGenerated)
         {
             var allocator = PageAllocator.Synthetic(1 << 14, Geometry.PageShift);
-            var mm = AddressSpaceOf(Name, allocator);
+            var mm = ProbeGeometries.AddressSpaceOf(Name, allocator);
             var state = new CallbackState(mm, Seed);
             foreach (int p in Prior)
             {
@@ -110,7 +110,10 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
             if (Leaf is { } leaf)
             {
-                mm.SetEntry(leaf.Level, Window + (ulong)leaf.Page * Geometry.PageSize, PfnPmdHuge(0x12345, PageKernel).Value);
+                // A block in the geometry's own format where it has blocks (an arm64 block descriptor on arm64), else an
+                // entry that is neither none nor valid: the walkers must stop at both as the kernel's pXd_leaf()/pXd_bad() do.
+                ulong value = Geometry.HoldsLeaves(leaf.Level) ? Geometry.MakeLeafEntry(leaf.Level, 5 * Geometry.Size(leaf.Level), 0) : 0x2;
+                mm.SetEntry(leaf.Level, Window + (ulong)leaf.Page * Geometry.PageSize, value);
             }
 
             // Failures count from the operation's first allocation, after the setup's.
@@ -142,7 +145,10 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             {
                 "X86_64FourLevel" => create ? X86_64FourLevel.ApplyToPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FourLevel.ApplyToExistingPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn),
                 "X86_64FiveLevel" => create ? X86_64FiveLevel.ApplyToPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FiveLevel.ApplyToExistingPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn),
+                "X86NonPae" => create ? X86NonPae.ApplyToPageRange((X86NonPae.AddressSpace)mm, Start, Size, ref fn) : X86NonPae.ApplyToExistingPageRange((X86NonPae.AddressSpace)mm, Start, Size, ref fn),
+                "Arm64Granule4K" => create ? Arm64Granule4K.ApplyToPageRange((Arm64Granule4K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule4K.ApplyToExistingPageRange((Arm64Granule4K.AddressSpace)mm, Start, Size, ref fn),
                 "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule16K.ApplyToExistingPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn),
+                "Arm64Stage2Ipa40" => create ? Arm64Stage2Ipa40.ApplyToPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Size, ref fn) : Arm64Stage2Ipa40.ApplyToExistingPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Size, ref fn),
                 _ => create ? Arm64Granule64K.ApplyToPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule64K.ApplyToExistingPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn),
             };
         }
@@ -160,7 +166,10 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         {
             "X86_64FourLevel" => X86_64FourLevel.WalkPageRange((X86_64FourLevel.AddressSpace)mm, Start, Start + Size, ref ops),
             "X86_64FiveLevel" => X86_64FiveLevel.WalkPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Start + Size, ref ops),
+            "X86NonPae" => X86NonPae.WalkPageRange((X86NonPae.AddressSpace)mm, Start, Start + Size, ref ops),
+            "Arm64Granule4K" => Arm64Granule4K.WalkPageRange((Arm64Granule4K.AddressSpace)mm, Start, Start + Size, ref ops),
             "Arm64Granule16K" => Arm64Granule16K.WalkPageRange((Arm64Granule16K.AddressSpace)mm, Start, Start + Size, ref ops),
+            "Arm64Stage2Ipa40" => Arm64Stage2Ipa40.WalkPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Start + Size, ref ops),
             _ => Arm64Granule64K.WalkPageRange((Arm64Granule64K.AddressSpace)mm, Start, Start + Size, ref ops),
         };
 
@@ -168,28 +177,11 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         {
             if (PteNone(PtepGet(ref pte)) && state.Mm.Allocator.AllocPage(Gfp.Zero) is { } page)
             {
-                SetPteAt(state.Mm, addr, ref pte, MkPte(page, PageKernel));
+                SetPteAt(state.Mm, addr, ref pte, CallbackState.PageEntry(state.Mm, page));
             }
 
             return 0;
         }
-
-        private static Geometry GeometryOf(string name) => name switch
-        {
-            "X86_64FourLevel" => X86_64FourLevel.Geometry,
-            "X86_64FiveLevel" => X86_64FiveLevel.Geometry,
-            "Arm64Granule16K" => Arm64Granule16K.Geometry,
-            _ => Arm64Granule64K.Geometry,
-        };
-
-        /// <summary>The generated geometry's own address space: the reference walkers take it as the Mm it is.</summary>
-        private static Mm AddressSpaceOf(string name, PageAllocator allocator) => name switch
-        {
-            "X86_64FourLevel" => new X86_64FourLevel.AddressSpace(allocator),
-            "X86_64FiveLevel" => new X86_64FiveLevel.AddressSpace(allocator),
-            "Arm64Granule16K" => new Arm64Granule16K.AddressSpace(allocator),
-            _ => new Arm64Granule64K.AddressSpace(allocator),
-        };
     }
 
     /// <summary>The callbacks' shared state: the record of calls, and a deterministic choice of what each call does.</summary>
@@ -218,16 +210,20 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
                     return -Errno.ENOMEM;
                 }
 
-                SetPteAt(state.Mm, addr, ref pte, MkPte(page, PageKernel));
+                SetPteAt(state.Mm, addr, ref pte, PageEntry(state.Mm, page));
             }
             else if (!PteNone(entry) && roll % 3 == 0)
             {
                 PteClear(state.Mm, addr, ref pte);
-                state.Mm.Allocator.FreePage(state.Mm.Allocator.PtePage(entry));
+                var geometry = state.Mm.Geometry;
+                state.Mm.Allocator.FreePage(state.Mm.Allocator.PfnToPage(geometry.LeafAddress(PageTableLevel.Pte, entry.Value) >> geometry.PageShift));
             }
 
             return 0;
         }
+
+        /// <summary>mk_pte() in the geometry's own format.</summary>
+        public static Pte PageEntry(Mm mm, Page page) => new(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0));
 
         public int PteEntry(ref Pte pte, ulong addr, ulong next) => Record('e', addr, next, pte.Value);
 

@@ -74,6 +74,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         string kind = random.Next(10) == 0 ? Pick(random, ["partial class", "static class", "partial struct"]) : "static partial class";
         string ns = Pick(random, ["global", "block", "file"]);
         bool callback = random.Next(4) == 0;
+        string format = random.Next(4) == 0 ? "[PamtGen.Formats.X86_64EntryFormat]\n" : "";
         string callbackShape = random.Next(3) != 0 ? "static int F(ref Pte pte, ulong addr, object data) => 0;" : Pick(random, ["static int F(ref Pte pte, ulong addr, object data) => 0;", "int F(ref Pte pte, ulong addr, object data) => 0;", "static void F(ref Pte pte, ulong addr, object data) { }", "static int F(Pte pte, ulong addr, object data) => 0;", "static int F<T>(ref Pte pte, ulong addr, T data) => 0;"]);
 
         // The oracle, written apart from the generator.
@@ -82,6 +83,12 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             && vaBits <= 64 && vaBits > pageShift + ((levels - 1) * bits) && vaBits <= pageShift + (levels * bits)
             && (element is null || (element > 0 && (element & (element - 1)) == 0 && element <= 1 << pageShift));
         bool shapeValid = kind == "static partial class" && container != "plain";
+
+        // The entry format: x86's by default, which needs pages of at least 4 KiB (its address fields start at bit 12);
+        // x86-64's declared explicitly also needs 8-byte entries, a pud level of its own (its 1 GiB leaves) and leaves
+        // below its 52 physical-address bits.
+        bool formatValid = pageShift >= 12
+            && (format.Length == 0 || (entrySize == 8 && levels >= 3 && pageShift + (2 * bits) < 52));
         bool callbackValid = !callback || (callbackShape.StartsWith("static int F(ref", StringComparison.Ordinal) && container != "plain");
 
         var arguments = new List<string>
@@ -101,7 +108,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             arguments.Add(Arg("EntrySize", Text(entrySize)));
         }
 
-        string attributes = $"[PageTableGeometry({string.Join(", ", arguments)})]" + (element is { } e ? $"\n[RefcountTable(ElementSize = {Text(e)})]" : "");
+        string attributes = format + $"[PageTableGeometry({string.Join(", ", arguments)})]" + (element is { } e ? $"\n[RefcountTable(ElementSize = {Text(e)})]" : "");
         string body = $"{attributes}\npublic {kind} {name} {{ {(callback ? "[PteCallback] " + callbackShape : "")} }}";
         body = container switch
         {
@@ -118,7 +125,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         };
         string source = $"using PamtGen;\nusing static PamtGen.Pgtable;\n{body}\ninternal static class Config{name} {{ }}\n";
         source = source.Replace("Config.Shift", $"Config{name}.Shift", StringComparison.Ordinal).Replace($"internal static class Config{name} {{ }}", $"internal static class Config{name} {{ public static int Shift = 12; }}", StringComparison.Ordinal);
-        return new Case(name, source, argumentsValid && shapeValid && callbackValid);
+        return new Case(name, source, argumentsValid && shapeValid && callbackValid && formatValid);
 
         static string Arg(string key, string value) => $"{key} = {value}";
     }

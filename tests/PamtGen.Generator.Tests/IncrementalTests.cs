@@ -58,6 +58,39 @@ public class IncrementalTests
         Assert.Contains("512 8-byte entries, 47-bit", result.GeneratedSources.Single(s => s.HintName.Contains("Inc.A", StringComparison.Ordinal)).SourceText.ToString());
     }
 
+    [Theory]
+    [InlineData("[PamtGen.Formats.Arm64Stage1Granule4KEntryFormat]", "arm64 stage 1, 4K granule")]
+    [InlineData("[EntryFormat(Name = \"own\", PhysicalAddressBits = 48, TableAddressLow = 12, TableAddressHigh = 47)]\n[EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 47)]\n[EntryField(\"Extra\", 9)]", "public bool Extra")]
+    public void Changing_one_classs_entry_format_regenerates_that_class_only(string format, string expected)
+    {
+        var (driver, compilation) = FirstRun();
+        var edited = Replace(compilation, 0, GeometryA.Replace("[RefcountTable", format + "\n[RefcountTable", StringComparison.Ordinal));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        var parsed = result.TrackedSteps[PamtGenerator.TrackingNames.Geometry].SelectMany(s => s.Outputs).ToList();
+        Assert.Single(parsed, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Single(parsed, o => Reused.Contains(o.Reason));
+        var emitted = result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).ToList();
+        Assert.Single(emitted, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(expected, result.GeneratedSources.Single(s => s.HintName.Contains("Inc.A", StringComparison.Ordinal)).SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rewriting_a_format_declaration_to_the_same_format_changes_nothing_downstream()
+    {
+        // The format is read into plain records: the same declaration laid out differently is the same model, so nothing is re-emitted.
+        const string Own = "[EntryFormat(PhysicalAddressBits = 48, TableAddressLow = 12, TableAddressHigh = 47)]\n[EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 47)]\n";
+        var compilation = GeneratorHarness.Compile(GeometryA.Replace("[RefcountTable", Own + "[RefcountTable", StringComparison.Ordinal), GeometryB, Unrelated);
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(
+            [new PamtGenerator().AsSourceGenerator()],
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true)).RunGenerators(compilation);
+        string relaid = Own.Replace("PhysicalAddressBits = 48, TableAddressLow = 12", "TableAddressLow = 12,   PhysicalAddressBits = 48", StringComparison.Ordinal);
+        var result = driver.RunGenerators(Replace(compilation, 0, GeometryA.Replace("[RefcountTable", relaid + "[RefcountTable", StringComparison.Ordinal))).GetRunResult().Results.Single();
+        var parsed = result.TrackedSteps[PamtGenerator.TrackingNames.Geometry].SelectMany(s => s.Outputs).ToList();
+        Assert.DoesNotContain(parsed, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), o => Assert.Contains(o.Reason, Reused));
+    }
+
     [Fact]
     public void Pipeline_models_hold_no_symbol_syntax_node_or_location()
     {

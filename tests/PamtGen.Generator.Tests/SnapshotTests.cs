@@ -10,20 +10,22 @@ namespace PamtGen.Generator.Tests;
 /// </summary>
 public class SnapshotTests
 {
-    public static TheoryData<string, string> Geometries => new()
+    public static TheoryData<string, string, string> Geometries => new()
     {
-        { "X86_64FourLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48" },
-        { "X86_64FiveLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 5, VirtualAddressBits = 57" },
-        { "Arm64Granule4K", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48" },
-        { "Arm64Granule16K", "PageShift = 14, PmdShift = 25, PtrsPerPte = 2048, Levels = 4, VirtualAddressBits = 48" },
-        { "Arm64Granule64K", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 48" },
-        { "Arm64Granule64K52Bit", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 52" },
-        { "X86NonPae", "PageShift = 12, PmdShift = 22, PtrsPerPte = 1024, Levels = 2, VirtualAddressBits = 32, EntrySize = 4" },
+        { "X86_64FourLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48", "[PamtGen.Formats.X86_64EntryFormat]" },
+        { "X86_64FiveLevel", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 5, VirtualAddressBits = 57", "[PamtGen.Formats.X86_64EntryFormat]" },
+        { "Arm64Granule4K", "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48", "[PamtGen.Formats.Arm64Stage1Granule4KEntryFormat]" },
+        { "Arm64Granule16K", "PageShift = 14, PmdShift = 25, PtrsPerPte = 2048, Levels = 4, VirtualAddressBits = 48", "[PamtGen.Formats.Arm64Stage1Granule16KEntryFormat]" },
+        { "Arm64Granule64K", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 48", "[PamtGen.Formats.Arm64Stage1Granule64KEntryFormat]" },
+        { "Arm64Granule64K52Bit", "PageShift = 16, PmdShift = 29, PtrsPerPte = 8192, Levels = 3, VirtualAddressBits = 52", "" },
+        { "Arm64Stage2Ipa40", "PageShift = 12, Levels = 3, VirtualAddressBits = 40, RootTables = 2", "[PamtGen.Formats.Arm64Stage2Granule4KEntryFormat]" },
+        { "X86NonPae", "PageShift = 12, PmdShift = 22, PtrsPerPte = 1024, Levels = 2, VirtualAddressBits = 32, EntrySize = 4", "[PamtGen.Formats.X86NonPaeEntryFormat]" },
+        { "RiscVSv39", "PageShift = 12, Levels = 3, VirtualAddressBits = 39", FormatsDocTests.RiscVSv39Format },
     };
 
     [Theory]
     [MemberData(nameof(Geometries))]
-    public async Task Generated_source_matches_the_snapshot(string name, string arguments)
+    public async Task Generated_source_matches_the_snapshot(string name, string arguments, string format)
     {
         string source = $$"""
             using PamtGen;
@@ -31,6 +33,7 @@ public class SnapshotTests
             namespace Snapshots;
 
             [PageTableGeometry({{arguments}})]
+            {{format}}
             [RefcountTable(ElementSize = 4)]
             public static partial class {{name}};
             """;

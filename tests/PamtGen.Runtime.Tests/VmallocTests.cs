@@ -109,7 +109,14 @@ public class VmallocTests
     [Fact]
     public void A_huge_leaf_maps_the_pages_below_it()
     {
-        var data = Enumerable.Range(0, 3).Select(_ => _m.Allocator.AllocPage(Gfp.Zero)!).ToArray(); // consecutive PFNs
+        // A 2 MiB leaf maps an aligned 2 MiB: allocate (ascending PFNs) up to a 512-aligned one and the two after it.
+        var first = _m.Allocator.AllocPage(Gfp.Zero)!;
+        while (first.Pfn % 512 != 0)
+        {
+            first = _m.Allocator.AllocPage(Gfp.Zero)!;
+        }
+
+        var data = new[] { first, _m.Allocator.AllocPage(Gfp.Zero)!, _m.Allocator.AllocPage(Gfp.Zero)! };
         ulong addr = _m.Base + 7 * _m.PmdSize;
         Assert.True(_m.Mm.SetEntry(PageTableLevel.Pmd, addr, PfnPmdHuge(data[0].Pfn, PageKernel).Value));
         _m.Mm.AtomicAt(addr + 2 * 4096 + 4) = 42;

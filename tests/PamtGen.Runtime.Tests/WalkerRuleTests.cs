@@ -84,7 +84,7 @@ public class WalkerRuleTests
         ulong leaf = m.Base + 3 * m.PmdSize, start = leaf - 2 * m.P;
         m.Map(start);
         m.Map(start + m.P);
-        Assert.True(m.Mm.SetEntry(PageTableLevel.Pmd, leaf, PfnPmdHuge(0x4000, PageKernel).Value));
+        Assert.True(m.Mm.SetEntry(PageTableLevel.Pmd, leaf, Block(m, PageTableLevel.Pmd)));
         foreach (bool create in new[] { true, false })
         {
             var calls = new List<(ulong Addr, ulong Value)>();
@@ -102,7 +102,7 @@ public class WalkerRuleTests
     {
         var m = new Machine(Of(name));
         ulong leaf = m.Base + m.Geometry.Size(PageTableLevel.Pud);
-        Assert.True(m.Mm.SetEntry(PageTableLevel.Pud, leaf, PfnPmdHuge(0x40000, PageKernel).Value));
+        Assert.True(m.Mm.SetEntry(PageTableLevel.Pud, leaf, Block(m, PageTableLevel.Pud)));
         var calls = new List<(ulong Addr, ulong Value)>();
         Assert.Equal(-Errno.EINVAL, ReferenceWalkers.ApplyToPageRange(m.Mm, leaf - m.P, 2 * m.P, Machine.Recorder(), calls));
         Assert.Equal([leaf - m.P], calls.Select(c => c.Addr));
@@ -198,12 +198,12 @@ public class WalkerRuleTests
         var m = new Machine(Of(name));
         ulong table = m.Base + m.PmdSize, leaf = m.Base + 2 * m.PmdSize;
         m.Map(table);
-        Assert.True(m.Mm.SetEntry(PageTableLevel.Pmd, leaf, PfnPmdHuge(0x4000, PageKernel).Value));
+        Assert.True(m.Mm.SetEntry(PageTableLevel.Pmd, leaf, Block(m, PageTableLevel.Pmd)));
         var pmds = new List<(ulong Addr, ulong Next, bool Leaf)>();
         var ptes = new List<ulong>();
         var ops = new MmWalkOps<int>
         {
-            PmdEntry = (ref Pmd pmd, ulong addr, ulong next, int _) => { pmds.Add((addr, next, PmdLeaf(pmd))); return 0; },
+            PmdEntry = (ref Pmd pmd, ulong addr, ulong next, int _) => { pmds.Add((addr, next, m.Geometry.IsLeafEntry(PageTableLevel.Pmd, pmd.Value))); return 0; },
             PteEntry = (ref Pte pte, ulong addr, ulong next, int _) => { ptes.Add(addr); return 0; },
         };
         Assert.Equal(0, ReferenceWalkers.WalkPageRange(m.Mm, m.Base, m.Base + 4 * m.PmdSize, ops, 0));
@@ -253,6 +253,9 @@ public class WalkerRuleTests
 
         Assert.Equal(end, at);
     }
+
+    /// <summary>A block (huge leaf) at <paramref name="level"/> in the geometry's own format (an arm64 block descriptor on arm64), mapping its fourth aligned block.</summary>
+    private static ulong Block(Machine m, PageTableLevel level) => m.Geometry.MakeLeafEntry(level, 4 * m.Geometry.Size(level), 0);
 
     private static ulong Mask(Machine m) => m.Geometry.VirtualAddressBits == 64 ? ulong.MaxValue : (1UL << m.Geometry.VirtualAddressBits) - 1;
 

@@ -131,11 +131,30 @@ internal sealed class CallbackFacts
         return facts;
     }
 
-    /// <summary>ptep_get(pte) of the callback's PTE, or a local holding it.</summary>
-    public bool IsEntry(IOperation? operation) =>
-        Pte is not null
-        && ((Api.IsPgtableCall(operation, "PtepGet", out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
-            || (KernelApi.IsLocal(operation, out var local) && EntryLocals.Contains(local)));
+    /// <summary>
+    /// ptep_get(pte) of the callback's PTE, or a local holding it; also that entry read through a generated entry struct:
+    /// converted (<c>Stage2.Entry e = PtepGet(ref pte)</c>, implicit or cast) or constructed from it or its Value.
+    /// </summary>
+    public bool IsEntry(IOperation? operation)
+    {
+        if (Pte is null)
+        {
+            return false;
+        }
+
+        operation = KernelApi.Unwrap(operation);
+        switch (operation)
+        {
+            case IConversionOperation conversion when Api.IsEntryType(conversion.Type):
+                return IsEntry(conversion.Operand);
+            case IObjectCreationOperation { Arguments.Length: 1 } creation when Api.IsEntryType(creation.Type):
+                var argument = KernelApi.Unwrap(creation.Arguments[0].Value);
+                return IsEntry(argument is IPropertyReferenceOperation { Property.Name: "Value" } value ? value.Instance : argument);
+        }
+
+        return (Api.IsPgtableCall(operation, "PtepGet", out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
+            || (KernelApi.IsLocal(operation, out var local) && EntryLocals.Contains(local));
+    }
 
     /// <summary>
     /// The PTE's own entry changed by the pte bit helpers of Pgtable, whose first argument is the entry
@@ -157,13 +176,27 @@ internal sealed class CallbackFacts
     /// The entry a pte bit helper changes: the first argument of a Pgtable method that returns a <c>Pte</c> made from it
     /// (<c>PteMkwrite(entry)</c>, <c>SetPteBit(entry, prot)</c>, ...); null for anything else, ptep_get() included.
     /// </summary>
-    private IOperation? BitHelperOperand(IOperation? operation) =>
-        KernelApi.Unwrap(operation) is IInvocationOperation { Arguments.Length: > 0 } call
-        && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
-        && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
-        && call.TargetMethod.Name != "PtepGet"
-            ? call.Arguments[0].Value
-            : null;
+    private IOperation? BitHelperOperand(IOperation? operation)
+    {
+        if (KernelApi.Unwrap(operation) is not IInvocationOperation call)
+        {
+            return null;
+        }
+
+        // A generated entry struct's With-ers (entry.WithAccessFlag(true)): the entry they change is the instance.
+        if (call.Instance is { } instance && Api.IsEntryType(call.TargetMethod.ContainingType)
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, call.TargetMethod.ContainingType))
+        {
+            return instance;
+        }
+
+        return call.Arguments.Length > 0
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
+            && call.TargetMethod.Name != "PtepGet"
+                ? call.Arguments[0].Value
+                : null;
+    }
 
     /// <summary>pte_page() of the callback's PTE, or a local holding it.</summary>
     public bool IsPtePage(IOperation? operation) =>
@@ -195,6 +228,18 @@ internal sealed class CallbackFacts
             return outcome;
         }
 
+        // A generated entry struct of the callback's entry: entry.IsNone is pte_none(); entry.IsValid(level) its negation
+        // (the model's pte_none() of an entry that no valid bit marks).
+        if (condition is IPropertyReferenceOperation { Property.Name: "IsNone" } isNone && Api.IsEntryType(isNone.Property.ContainingType) && IsEntry(isNone.Instance))
+        {
+            return outcome;
+        }
+
+        if (condition is IInvocationOperation { TargetMethod.Name: "IsValid" } isValid && Api.IsEntryType(isValid.TargetMethod.ContainingType) && IsEntry(isValid.Instance))
+        {
+            return !outcome;
+        }
+
         return KernelApi.IsLocal(condition, out var flag) && NoneFlagLocals.Contains(flag) ? outcome : null;
     }
 
@@ -222,6 +267,19 @@ internal sealed class CallbackFacts
             && KernelApi.IsLocal(instance, out var pfnOf))
         {
             return pfnOf;
+        }
+
+        // A generated entry struct's constructors: Stage2.Entry.Page(page.PhysAddr), Block(level, page.PhysAddr).
+        if (value is IInvocationOperation { TargetMethod.IsStatic: true } constructor && Api.IsEntryType(constructor.TargetMethod.ContainingType)
+            && KernelApi.Argument(constructor, "outputAddress") is IPropertyReferenceOperation { Property.Name: "PhysAddr", Instance: var physOf }
+            && KernelApi.IsLocal(physOf, out var mapped))
+        {
+            return mapped;
+        }
+
+        if (value is IConversionOperation conversion && Api.IsEntryType(conversion.Operand.Type))
+        {
+            return PageMappedBy(conversion.Operand);
         }
 
         return BitHelperOperand(value) is { } entry ? PageMappedBy(entry) : null;

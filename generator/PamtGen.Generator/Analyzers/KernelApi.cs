@@ -21,7 +21,15 @@ internal sealed class KernelApi
         AllocatesPageAttribute = compilation.GetTypeByMetadataName("PamtGen.AllocatesPageAttribute");
         TakesPageOwnershipAttribute = compilation.GetTypeByMetadataName("PamtGen.TakesPageOwnershipAttribute");
         PageTableGeometryAttribute = compilation.GetTypeByMetadataName("PamtGen.PageTableGeometryAttribute");
+        PageTableEntry = compilation.GetTypeByMetadataName("PamtGen.IPageTableEntry");
     }
+
+    /// <summary><c>PamtGen.IPageTableEntry</c>, what every generated entry struct (<c>Stage2.Entry</c>) is.</summary>
+    public INamedTypeSymbol? PageTableEntry { get; }
+
+    /// <summary>A generated entry struct: a type implementing <see cref="PageTableEntry"/>.</summary>
+    public bool IsEntryType(ITypeSymbol? type) =>
+        PageTableEntry is not null && type is not null && type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, PageTableEntry));
 
     /// <summary><c>PamtGen.Pte</c>, the pte_t.</summary>
     public INamedTypeSymbol Pte { get; }

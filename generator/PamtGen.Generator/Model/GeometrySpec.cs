@@ -7,7 +7,7 @@ namespace PamtGen.Generator.Model;
 /// no symbol, syntax or location, so equal declarations give equal specs and the emit step is cached.
 /// </summary>
 internal sealed class GeometrySpec(
-    TypeSpec type, int pageShift, int entrySize, int levels, int virtualAddressBits, int? refcountElementSize) : IEquatable<GeometrySpec>
+    TypeSpec type, int pageShift, int entrySize, int levels, int virtualAddressBits, int? refcountElementSize, int rootTables, FormatSpec format) : IEquatable<GeometrySpec>
 {
     public TypeSpec Type { get; } = type;
 
@@ -21,6 +21,12 @@ internal sealed class GeometrySpec(
 
     /// <summary>The refcount's size in bytes, when the class also has [RefcountTable].</summary>
     public int? RefcountElementSize { get; } = refcountElementSize;
+
+    /// <summary>Tables concatenated at the root: 1, or 2 to 16 (arm64 stage 2).</summary>
+    public int RootTables { get; } = rootTables;
+
+    /// <summary>The checked entry format.</summary>
+    public FormatSpec Format { get; } = format;
 
     // Every derived number from the rules file the runtime compiles too (GeometryRules.cs, linked).
 
@@ -57,7 +63,8 @@ internal sealed class GeometrySpec(
 
     public bool Equals(GeometrySpec? other) =>
         other is not null && Type.Equals(other.Type) && PageShift == other.PageShift && EntrySize == other.EntrySize
-        && Levels == other.Levels && VirtualAddressBits == other.VirtualAddressBits && RefcountElementSize == other.RefcountElementSize;
+        && Levels == other.Levels && VirtualAddressBits == other.VirtualAddressBits && RefcountElementSize == other.RefcountElementSize
+        && RootTables == other.RootTables && Format.Equals(other.Format);
 
     public override bool Equals(object? obj) => Equals(obj as GeometrySpec);
 

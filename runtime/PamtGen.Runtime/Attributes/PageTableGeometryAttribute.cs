@@ -7,7 +7,9 @@ namespace PamtGen;
 /// <c>AddressSpace</c> typed by it, and the walkers. The declaration is the geometry's only description.
 /// <see cref="PageShift"/>, <see cref="Levels"/> and <see cref="VirtualAddressBits"/> are required;
 /// <see cref="PtrsPerPte"/> and <see cref="PmdShift"/> follow from <see cref="PageShift"/> and
-/// <see cref="EntrySize"/> and may be left out; when given, they are checked (PG1004, PG1005).
+/// <see cref="EntrySize"/> and may be left out; when given, they are checked (PG1004, PG1005). The entries' format is
+/// declared beside it (<see cref="EntryFormatAttribute"/>, or a ready-made one such as
+/// <see cref="Formats.X86_64EntryFormatAttribute"/>); without one the geometry has x86's entries.
 /// </summary>
 /// <example><code>
 /// [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
@@ -33,6 +35,12 @@ public sealed class PageTableGeometryAttribute : Attribute
 
     /// <summary>sizeof(pte_t): 8, or 4 for 32-bit non-PAE tables.</summary>
     public int EntrySize { get; set; } = 8;
+
+    /// <summary>
+    /// Tables concatenated at the root (arm64 stage 2, VTCR_EL2.SL0 and T0SZ): 1, 2, 4, 8 or 16, allocated physically
+    /// contiguous and aligned to their total size; the top level then resolves that many tables' bits (PG1021).
+    /// </summary>
+    public int RootTables { get; set; } = 1;
 }
 
 /// <summary>

@@ -16,10 +16,10 @@ public static class GeneratedWalkers
 
     /// <summary>
     /// __pte_alloc_kernel() and __pmd_alloc()/__pud_alloc()/__p4d_alloc(): a zeroed table installed at the entry
-    /// <paramref name="index"/> of <paramref name="table"/> if it is none; false when the allocation fails (-ENOMEM).
+    /// <paramref name="index"/> of <paramref name="table"/> (a <paramref name="level"/> entry) if it is none; false when the allocation fails (-ENOMEM).
     /// </summary>
-    public static bool PopulateIfNone(Mm mm, Page table, int index) => mm.PopulateIfNone(table, index);
+    public static bool PopulateIfNone(Mm mm, PageTableLevel level, Page table, int index) => mm.PopulateIfNone(level, table, index);
 
     /// <summary>free_pte_range()/pmd_free() and their cousins: frees the table below the entry if it holds no entry.</summary>
-    public static bool FreeTableIfEmpty(Mm mm, Page parent, int index) => mm.FreeTableIfEmpty(parent, index);
+    public static bool FreeTableIfEmpty(Mm mm, PageTableLevel level, Page parent, int index) => mm.FreeTableIfEmpty(level, parent, index);
 }

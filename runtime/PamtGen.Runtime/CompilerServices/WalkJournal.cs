@@ -12,8 +12,8 @@ public sealed class WalkJournal
 {
     private readonly Mm _mm;
     private readonly List<ulong> _visited = [];
-    private readonly List<(Page Parent, int Index)> _tables = [];
-    private readonly List<(Page Parent, int Index)>? _outer;
+    private readonly List<(PageTableLevel Level, Page Parent, int Index)> _tables = [];
+    private readonly List<(PageTableLevel Level, Page Parent, int Index)>? _outer;
 
     /// <summary>Starts journaling the table installs of <paramref name="mm"/>.</summary>
     public WalkJournal(Mm mm)
@@ -46,7 +46,7 @@ public sealed class WalkJournal
 
         for (int i = _tables.Count - 1; i >= 0; i--)
         {
-            _mm.FreeTableIfEmpty(_tables[i].Parent, _tables[i].Index);
+            _mm.FreeTableIfEmpty(_tables[i].Level, _tables[i].Parent, _tables[i].Index);
         }
     }
 }

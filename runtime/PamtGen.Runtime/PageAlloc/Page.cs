@@ -13,13 +13,17 @@ public sealed class Page
 {
     private ulong[]? _words;
 
-    internal Page(PageAllocator allocator, ulong pfn, PagePurpose purpose, ulong[] words)
+    internal Page(PageAllocator allocator, ulong pfn, PagePurpose purpose, ulong[] words, int pages = 1)
     {
         Allocator = allocator;
         Pfn = pfn;
         Purpose = purpose;
         _words = words;
+        Pages = pages;
     }
+
+    /// <summary>The physically contiguous pages of the allocation: 1, or the tables of a concatenated root (from <see cref="PageAllocator.AllocPageTables"/>).</summary>
+    public int Pages { get; }
 
     /// <summary>The allocator (the model's <c>mem_map</c>) this page belongs to.</summary>
     public PageAllocator Allocator { get; }

@@ -76,6 +76,21 @@ public sealed class PageAllocator
     /// </summary>
     public Page? AllocPageTable(int entries) => Alloc(PagePurpose.PageTable, entries, zero: true);
 
+    /// <summary>
+    /// A concatenated root table (arm64 stage 2): <paramref name="tables"/> (2, 4, 8 or 16) zeroed page-table pages of
+    /// <paramref name="entriesPerTable"/> entries each, physically contiguous and aligned to their total size, as one
+    /// <see cref="Page"/> whose entries run across them; null when no such run is left. Freed as one.
+    /// </summary>
+    public Page? AllocPageTables(int tables, int entriesPerTable)
+    {
+        if (tables is not (2 or 4 or 8 or 16))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tables), tables, "a root concatenates 2, 4, 8 or 16 tables");
+        }
+
+        return Alloc(PagePurpose.PageTable, tables * entriesPerTable, zero: true, tables);
+    }
+
     /// <summary>__free_page(page): returns the page. Freeing a page twice, or one this allocator never handed out, is a kernel BUG.</summary>
     public void FreePage([TakesPageOwnership] Page page)
     {
@@ -92,8 +107,12 @@ public sealed class PageAllocator
                 throw new KernelBugException($"__free_page of pfn 0x{page.Pfn:x}, which is already free (double free)", page.Pfn);
             }
 
-            _allocated.Remove(page.Pfn);
-            _freed.Push(page.Pfn);
+            for (int i = page.Pages - 1; i >= 0; i--)
+            {
+                _allocated.Remove(page.Pfn + (ulong)i);
+                _freed.Push(page.Pfn + (ulong)i);
+            }
+
             _frees++;
             if (page.Purpose == PagePurpose.Data)
             {
@@ -101,7 +120,7 @@ public sealed class PageAllocator
             }
             else
             {
-                _tablePages--;
+                _tablePages -= page.Pages;
             }
 
             page.Release();
@@ -119,8 +138,13 @@ public sealed class PageAllocator
         }
     }
 
-    /// <summary>pte_page(pte): the page a PTE (or an upper-level entry) maps.</summary>
+    /// <summary>pte_page(pte) for an x86-64 entry (<see cref="Pgtable"/>'s encoding): the page a PTE maps.</summary>
     public Page PtePage(Pte pte) => PfnToPage(Pgtable.PtePfn(pte));
+
+    /// <summary>pte_page(pte) through a generated entry struct: the page at the output address of a PTE of any format.</summary>
+    public Page PtePage<TEntry>(TEntry pte)
+        where TEntry : struct, IPageTableEntry =>
+        PfnToPage(pte.OutputAddress(PageTableLevel.Pte) >> PageShift);
 
     /// <summary>True when <paramref name="pfn"/> is allocated now.</summary>
     public bool IsAllocated(ulong pfn)
@@ -148,7 +172,7 @@ public sealed class PageAllocator
     {
         lock (_lock)
         {
-            return _allocated.Values.OrderBy(p => p.Pfn).Select(p => new LeakedPage(p.Pfn, p.Purpose)).ToArray();
+            return _allocated.OrderBy(p => p.Key).Select(p => new LeakedPage(p.Key, p.Value.Purpose)).ToArray();
         }
     }
 
@@ -167,12 +191,12 @@ public sealed class PageAllocator
         return text.ToString();
     }
 
-    private Page? Alloc(PagePurpose purpose, int words, bool zero)
+    private Page? Alloc(PagePurpose purpose, int words, bool zero, int pages = 1)
     {
         lock (_lock)
         {
             _attempts++;
-            if (FaultInjection.ShouldFail(_attempts) || !TryTakePfn(out ulong pfn))
+            if (FaultInjection.ShouldFail(_attempts) || !(pages == 1 ? TryTakePfn(out ulong pfn) : TryTakeAligned(pages, out pfn)))
             {
                 _failures++;
                 return null;
@@ -184,20 +208,51 @@ public sealed class PageAllocator
                 Array.Fill(content, 0x0101010101010101UL * PagePoison);
             }
 
-            var page = new Page(this, pfn, purpose, content);
-            _allocated.Add(pfn, page);
+            var page = new Page(this, pfn, purpose, content, pages);
+            for (int i = 0; i < pages; i++)
+            {
+                _allocated.Add(pfn + (ulong)i, page);
+            }
+
             if (purpose == PagePurpose.Data)
             {
                 _peakData = Math.Max(_peakData, ++_dataPages);
             }
             else
             {
-                _peakTables = Math.Max(_peakTables, ++_tablePages);
+                _peakTables = Math.Max(_peakTables, _tablePages += pages);
             }
 
             _peak = Math.Max(_peak, _dataPages + _tablePages);
             return page;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="pages"/> contiguous PFNs aligned to their count, from the part of RAM never handed out (freed PFNs
+    /// are single pages in no order); the PFNs skipped to reach the alignment go to the free list, to be reused first.
+    /// </summary>
+    private bool TryTakeAligned(int pages, out ulong pfn)
+    {
+        ulong count = (ulong)pages;
+        for (; _nextRange < _ram.Length; _nextPfn = ++_nextRange < _ram.Length ? _ram[_nextRange].Start : _nextPfn)
+        {
+            ulong start = (_nextPfn + count - 1) & ~(count - 1);
+            if (start >= _nextPfn && start + count <= _ram[_nextRange].End)
+            {
+                for (ulong skipped = start; skipped > _nextPfn; skipped--)
+                {
+                    _freed.Push(skipped - 1);
+                }
+
+                pfn = start;
+                _nextPfn = start + count;
+                return true;
+            }
+        }
+
+        pfn = 0;
+        return false;
     }
 
     private bool TryTakePfn(out ulong pfn)

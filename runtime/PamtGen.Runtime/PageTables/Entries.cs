@@ -1,8 +1,8 @@
 namespace PamtGen;
 
-// The entry types of include/linux/pgtable.h as value types. Each wraps the raw entry value; the
-// model encodes an entry as (pfn << Pgtable.PfnShift) | flags, which on 4 KiB pages is the x86
-// layout (the physical address with the flag bits below it).
+// The entry types of include/linux/pgtable.h as value types. Each wraps the raw entry value, whatever the format: the
+// geometry's entry format (docs/FORMATS.md) says what the bits mean, and its generated Entry struct reads them. The
+// flags below are the x86-64 format's, for Pgtable's x86 helpers.
 
 /// <summary>pte_t: a page-table entry.</summary>
 public readonly record struct Pte(ulong Value)
@@ -42,7 +42,10 @@ public readonly record struct Pgd(ulong Value)
 /// <summary>pgprot_t: the protection bits of an entry.</summary>
 public readonly record struct PgProt(ulong Value);
 
-/// <summary>The entry flag bits the model uses (x86 positions, all below bit 10 so any page size fits).</summary>
+/// <summary>
+/// The x86-64 format's flag bits (<see cref="Formats.X86_64EntryFormatAttribute"/>: the same positions, checked by a test),
+/// for <see cref="Pgtable"/>'s x86 helpers. Other formats build entries with their generated Entry struct.
+/// </summary>
 [Flags]
 public enum PteFlags : ulong
 {

@@ -50,7 +50,9 @@ public sealed class Geometry
     /// <param name="levels">CONFIG_PGTABLE_LEVELS, 2 to 5.</param>
     /// <param name="virtualAddressBits">Virtual-address bits translated; the top table resolves at least one of them.</param>
     /// <param name="name">A name for messages and test output.</param>
-    public Geometry(int pageShift, int ptrsPerTable, int entrySize, int levels, int virtualAddressBits, string? name = null)
+    /// <param name="format">The entry format; null for x86's (x86-64 for 8-byte entries, 32-bit x86 for 4-byte ones, without leaves at folded levels or larger than the physical address space).</param>
+    /// <param name="rootTables">Tables concatenated at the root (arm64 stage 2): 1, 2, 4, 8 or 16; the top level then resolves that many tables' bits.</param>
+    public Geometry(int pageShift, int ptrsPerTable, int entrySize, int levels, int virtualAddressBits, string? name = null, EntryFormat? format = null, int rootTables = 1)
     {
         if (!GeometryRules.PageShiftValid(pageShift))
         {
@@ -75,9 +77,21 @@ public sealed class Geometry
             throw new ArgumentException($"{levels} levels: the kernel supports {GeometryRules.MinLevels} to {GeometryRules.MaxLevels}", nameof(levels));
         }
 
-        if (GeometryRules.VirtualAddressProblem(pageShift, entrySize, levels, virtualAddressBits) is { } problem)
+        if (EntryFormatRules.RootTablesProblem(pageShift, entrySize, levels, virtualAddressBits, rootTables) is { } rootProblem)
+        {
+            throw new ArgumentException(rootProblem, nameof(rootTables));
+        }
+
+        if (GeometryRules.VirtualAddressProblem(pageShift, entrySize, levels, virtualAddressBits, rootTables) is { } problem)
         {
             throw new ArgumentException($"{virtualAddressBits} virtual-address bits: {problem}", nameof(virtualAddressBits));
+        }
+
+        format ??= EntryFormat.Default(entrySize).AsDefaultFor(pageShift, entrySize, levels);
+        var formatProblems = EntryFormatRules.Check(format.Declaration, format.Leaves, format.Fields, pageShift, entrySize, levels);
+        if (formatProblems.Count > 0)
+        {
+            throw new ArgumentException($"{format} does not fit {levels} levels of {1 << pageShift}-byte pages: {string.Join("; ", formatProblems.Select(p => p.Message))}", nameof(format));
         }
 
         PageShift = pageShift;
@@ -89,28 +103,112 @@ public sealed class Geometry
         Name = name ?? $"{1 << (pageShift - 10)}K pages, {levels} levels, {virtualAddressBits}-bit VA";
         _shift = GeometryRules.Shifts(pageShift, entrySize, levels);
         _ptrs = GeometryRules.PtrsPerLevel(pageShift, entrySize, levels, virtualAddressBits);
+        Format = format;
+        RootTables = rootTables;
+        _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, levels);
     }
 
+    private readonly FormatTables _entries;
+
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
-    public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level");
+    public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);
 
     /// <summary>x86-64 with 5-level paging, LA57 (57-bit VA).</summary>
-    public static Geometry X86_64FiveLevel { get; } = new(12, 512, 8, 5, 57, "x86-64 5-level");
+    public static Geometry X86_64FiveLevel { get; } = new(12, 512, 8, 5, 57, "x86-64 5-level", EntryFormat.X86_64);
 
-    /// <summary>arm64, 4K granule, 48-bit VA.</summary>
-    public static Geometry Arm64Granule4K { get; } = new(12, 512, 8, 4, 48, "arm64 4K");
+    /// <summary>arm64 stage 1, 4K granule, 48-bit VA.</summary>
+    public static Geometry Arm64Granule4K { get; } = new(12, 512, 8, 4, 48, "arm64 4K", EntryFormat.Of(typeof(Formats.Arm64Stage1Granule4KEntryFormatAttribute)));
 
-    /// <summary>arm64, 16K granule, 48-bit VA (the top table has 2 entries).</summary>
-    public static Geometry Arm64Granule16K { get; } = new(14, 2048, 8, 4, 48, "arm64 16K");
+    /// <summary>arm64 stage 1, 16K granule, 48-bit VA (the top table has 2 entries).</summary>
+    public static Geometry Arm64Granule16K { get; } = new(14, 2048, 8, 4, 48, "arm64 16K", EntryFormat.Of(typeof(Formats.Arm64Stage1Granule16KEntryFormatAttribute)));
 
-    /// <summary>arm64, 64K granule, 48-bit VA, 3 levels (the top table has 64 entries).</summary>
-    public static Geometry Arm64Granule64K { get; } = new(16, 8192, 8, 3, 48, "arm64 64K");
+    /// <summary>arm64 stage 1, 64K granule, 48-bit VA, 3 levels (the top table has 64 entries).</summary>
+    public static Geometry Arm64Granule64K { get; } = new(16, 8192, 8, 3, 48, "arm64 64K", EntryFormat.Of(typeof(Formats.Arm64Stage1Granule64KEntryFormatAttribute)));
 
-    /// <summary>arm64, 64K granule, 52-bit VA, 3 levels (the top table has 1024 entries).</summary>
+    /// <summary>arm64, 64K granule, 52-bit VA, 3 levels (the top table has 1024 entries); x86's entries (52-bit arm64 output addresses are not shipped).</summary>
     public static Geometry Arm64Granule64K52Bit { get; } = new(16, 8192, 8, 3, 52, "arm64 64K 52-bit");
 
+    /// <summary>arm64 stage 2, 4K granule, 40-bit IPA: 3 levels starting at level 1 with 2 concatenated root tables (1024 entries, 8 KiB).</summary>
+    public static Geometry Arm64Stage2Ipa40 { get; } = new(12, 512, 8, 3, 40, "arm64 stage 2 4K 40-bit", EntryFormat.Of(typeof(Formats.Arm64Stage2Granule4KEntryFormatAttribute)), rootTables: 2);
+
     /// <summary>x86 32-bit without PAE: 2 levels of 1024 4-byte entries.</summary>
-    public static Geometry X86NonPae { get; } = new(12, 1024, 4, 2, 32, "x86 non-PAE");
+    public static Geometry X86NonPae { get; } = new(12, 1024, 4, 2, 32, "x86 non-PAE", EntryFormat.X86NonPae);
+
+    /// <summary>The entry format the tables are read and written with.</summary>
+    public EntryFormat Format { get; }
+
+    /// <summary>The tables concatenated at the root (1 unless an arm64 stage-2 root concatenates 2 to 16).</summary>
+    public int RootTables { get; }
+
+    /// <summary>True when the format lets entries at <paramref name="level"/> be leaves (every pte; blocks where declared).</summary>
+    public bool HoldsLeaves(PageTableLevel level) => _entries.CanLeaf[(int)level];
+
+    /// <summary>The entry is valid at <paramref name="level"/> (present on x86; bits[1:0] 01 or 11 above arm64's last level, 11 at it).</summary>
+    public bool IsValidEntry(PageTableLevel level, ulong entry) => (entry & _entries.ValidMask[(int)level]) == _entries.ValidValue[(int)level];
+
+    /// <summary>pXd_leaf(): the entry is a valid leaf at <paramref name="level"/> (every valid pte; a block above).</summary>
+    public bool IsLeafEntry(PageTableLevel level, ulong entry)
+    {
+        int d = (int)level;
+        return IsValidEntry(level, entry) && ((entry & _entries.LeafMask[d]) == _entries.LeafValue[d] || (entry & _entries.LeafAny[d]) != 0);
+    }
+
+    /// <summary>The entry is a valid entry pointing to a table (never at the pte level).</summary>
+    public bool IsTableEntry(PageTableLevel level, ulong entry) => _entries.TableOk[(int)level] && IsValidEntry(level, entry) && !IsLeafEntry(level, entry);
+
+    /// <summary>pXd_page_vaddr()'s physical address: the table a table entry points to.</summary>
+    public ulong TableAddress(ulong entry) =>
+        ((entry & _entries.TableAddressMask) >> _entries.Format.TableAddressLow) << _entries.Format.TableAddressShift;
+
+    /// <summary>The output address of a leaf at <paramref name="level"/> (the first byte of its page or block).</summary>
+    public ulong LeafAddress(PageTableLevel level, ulong entry) =>
+        ((entry & _entries.LeafAddressMask[(int)level]) >> _entries.LeafAddressLow[(int)level]) << _entries.LeafAddressShift[(int)level];
+
+    /// <summary>The entry the model installs for a table at <paramref name="tableAddress"/> (pmd_populate_kernel() and its cousins).</summary>
+    public ulong MakeTableEntry(ulong tableAddress) =>
+        _entries.Format.TableBits | (((tableAddress >> _entries.Format.TableAddressShift) << _entries.Format.TableAddressLow) & _entries.TableAddressMask);
+
+    /// <summary>
+    /// A leaf at <paramref name="level"/> mapping <paramref name="outputAddress"/> with the field bits <paramref name="attributes"/>;
+    /// ArgumentException when the level holds no leaves or the address is not aligned to the leaf's size.
+    /// </summary>
+    public ulong MakeLeafEntry(PageTableLevel level, ulong outputAddress, ulong attributes)
+    {
+        int d = (int)level;
+        if (!_entries.CanLeaf[d])
+        {
+            throw new ArgumentException($"{Format} has no leaf at {level}", nameof(level));
+        }
+
+        if ((outputAddress & (Size(level) - 1)) != 0 || outputAddress >> Format.PhysicalAddressBits != 0)
+        {
+            throw new ArgumentException($"0x{outputAddress:x} is not a {Size(level)}-byte aligned address below 2^{Format.PhysicalAddressBits}", nameof(outputAddress));
+        }
+
+        ulong encoded = ((outputAddress >> _entries.LeafAddressShift[d]) << _entries.LeafAddressLow[d]) & _entries.LeafAddressMask[d];
+        return _entries.ValidValue[d] | (_entries.LeafMask[d] == 0 ? 0 : _entries.LeafValue[d]) | encoded | attributes;
+    }
+
+    /// <summary>
+    /// True when replacing the valid entry <paramref name="old"/> by the valid entry <paramref name="new"/> at
+    /// <paramref name="level"/> must go through an invalid entry and a TLB invalidation: the format says so for a
+    /// change of output address or between leaf and table, and its fields for their changes. False when either is invalid.
+    /// </summary>
+    public bool NeedsBreakBeforeMake(PageTableLevel level, ulong old, ulong @new)
+    {
+        if (!IsValidEntry(level, old) || !IsValidEntry(level, @new))
+        {
+            return false;
+        }
+
+        bool oldLeaf = IsLeafEntry(level, old);
+        int slot = ((int)level * 2) + (oldLeaf ? 1 : 0);
+        bool shape = oldLeaf != IsLeafEntry(level, @new)
+            || (oldLeaf ? LeafAddress(level, old) != LeafAddress(level, @new) : TableAddress(old) != TableAddress(@new));
+        return (Format.Declaration.BreakBeforeMake && shape)
+            || ((old ^ @new) & _entries.BbmOnChange[slot]) != 0
+            || (~old & @new & _entries.BbmOnSet[slot]) != 0;
+    }
 
     /// <summary>A name for messages.</summary>
     public string Name { get; }

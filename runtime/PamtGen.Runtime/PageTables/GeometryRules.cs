@@ -58,9 +58,10 @@ internal static class GeometryRules
     /// Why <paramref name="virtualAddressBits"/> cannot be translated by the levels, or null when they can: the top
     /// level must resolve at least one bit, and no more than a table's worth.
     /// </summary>
-    public static string? VirtualAddressProblem(int pageShift, int entrySize, int levels, int virtualAddressBits)
+    public static string? VirtualAddressProblem(int pageShift, int entrySize, int levels, int virtualAddressBits, int rootTables = 1)
     {
-        int bits = BitsPerLevel(pageShift, entrySize);
+        // A root of 2^k concatenated tables (arm64 stage 2) resolves k more bits at the top.
+        int bits = BitsPerLevel(pageShift, entrySize) + (rootTables is 2 or 4 or 8 or 16 ? EntryFormatRules.Log2(rootTables) : 0);
         int topShift = TopShift(pageShift, entrySize, levels);
         if (virtualAddressBits > 64)
         {
@@ -73,7 +74,7 @@ internal static class GeometryRules
         }
 
         return virtualAddressBits > topShift + bits
-            ? $"{levels} levels of {bits} bits over {pageShift}-bit pages translate only {topShift + bits} bits; use more levels"
+            ? $"{levels} levels of {BitsPerLevel(pageShift, entrySize)} bits over {pageShift}-bit pages{(rootTables > 1 ? $" with {rootTables} root tables" : "")} translate only {topShift + bits} bits; use more levels"
             : null;
     }
 

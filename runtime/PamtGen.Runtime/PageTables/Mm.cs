@@ -25,7 +25,8 @@ public class Mm
 
         Geometry = geometry;
         Allocator = allocator;
-        Pgd = allocator.AllocPageTable(geometry.PtrsPerTable)
+        // A concatenated root (arm64 stage 2) is RootTables physically contiguous tables aligned to their total size.
+        Pgd = (geometry.RootTables == 1 ? allocator.AllocPageTable(geometry.PtrsPerTable) : allocator.AllocPageTables(geometry.RootTables, geometry.PtrsPerTable))
             ?? throw new InsufficientMemoryException("pgd_alloc: the root page table could not be allocated");
     }
 
@@ -47,16 +48,16 @@ public class Mm
     /// <summary>The entry slot <paramref name="index"/> of a PTE table, as a <see cref="Pte"/>.</summary>
     internal static ref Pte PteAt(Page table, int index) => ref Unsafe.As<ulong, Pte>(ref table.Words[index]);
 
-    /// <summary>pXd_page_vaddr(): the table an upper-level entry points to.</summary>
-    internal Page TableOf(ulong entry) => Allocator.PfnToPage(entry >> Pgtable.PfnShift);
+    /// <summary>pXd_page_vaddr(): the table an upper-level entry points to, its address read through the geometry's format.</summary>
+    internal Page TableOf(ulong entry) => Allocator.PfnToPage(Geometry.TableAddress(entry) >> Geometry.PageShift);
 
     /// <summary>
     /// __pte_alloc_kernel() and __pmd_alloc()/__pud_alloc()/__p4d_alloc(): when the entry at
     /// <paramref name="index"/> of <paramref name="table"/> is none, allocate a zeroed table and
-    /// install it under <see cref="PageTableLock"/>; if another thread installed one first, free ours.
-    /// False when the allocation fails (the caller returns -ENOMEM).
+    /// install it under <see cref="PageTableLock"/> as the format's table entry; if another thread installed one first,
+    /// free ours. False when the allocation fails (the caller returns -ENOMEM).
     /// </summary>
-    internal bool PopulateIfNone(Page table, int index)
+    internal bool PopulateIfNone(PageTableLevel level, Page table, int index)
     {
         ref ulong entry = ref EntryAt(table, index);
         if (Volatile.Read(ref entry) != 0)
@@ -76,7 +77,7 @@ public class Mm
             installed = Volatile.Read(ref entry) == 0;
             if (installed)
             {
-                Volatile.Write(ref entry, Pgtable.PfnEntry(fresh.Pfn, Pgtable.KernPgTable));
+                Volatile.Write(ref entry, Geometry.MakeTableEntry(fresh.PhysAddr));
             }
         }
 
@@ -86,7 +87,7 @@ public class Mm
         }
         else
         {
-            TableJournal?.Add((table, index));
+            TableJournal?.Add((level, table, index));
         }
 
         return true;
@@ -96,17 +97,17 @@ public class Mm
     /// When set, every table this mm installs is recorded (its parent slot), so a transactional walk can free the
     /// tables it allocated. Set and cleared by that walk; not for concurrent walks of one mm.
     /// </summary>
-    internal List<(Page Parent, int Index)>? TableJournal { get; set; }
+    internal List<(PageTableLevel Level, Page Parent, int Index)>? TableJournal { get; set; }
 
     /// <summary>
-    /// free_pte_range()/pmd_free() and their cousins: if the table the entry at <paramref name="index"/> of
-    /// <paramref name="parent"/> points to holds no entry, clear the parent entry and free the table. True when freed.
+    /// free_pte_range()/pmd_free() and their cousins: if the entry at <paramref name="index"/> of <paramref name="parent"/>,
+    /// read as a <paramref name="level"/> entry, points to a table that holds no entry, clear it and free the table. True when freed.
     /// </summary>
-    internal bool FreeTableIfEmpty(Page parent, int index)
+    internal bool FreeTableIfEmpty(PageTableLevel level, Page parent, int index)
     {
         ref ulong entry = ref EntryAt(parent, index);
         ulong value = Volatile.Read(ref entry);
-        if (value == 0 || Pgtable.EntryLeaf(value))
+        if (!Geometry.IsTableEntry(level, value))
         {
             return false;
         }
@@ -132,7 +133,7 @@ public class Mm
     /// <summary>
     /// Finds the slot of the entry at <paramref name="level"/> that translates <paramref name="addr"/>,
     /// never allocating. For a folded level it is the slot of the level it is folded into. False when an
-    /// entry above is none or a leaf; then <paramref name="blockedAt"/> is the level that stopped it.
+    /// entry above is not a table (none, a leaf, or invalid); then <paramref name="blockedAt"/> is the level that stopped it.
     /// </summary>
     public bool TryGetEntrySlot(PageTableLevel level, ulong addr, out Page table, out int index, out PageTableLevel blockedAt)
     {
@@ -147,7 +148,7 @@ public class Mm
             }
 
             ulong entry = Volatile.Read(ref EntryAt(table, index));
-            if (entry == 0 || Pgtable.EntryLeaf(entry))
+            if (!Geometry.IsTableEntry(current, entry))
             {
                 blockedAt = current;
                 return false;
@@ -163,7 +164,7 @@ public class Mm
     /// <summary>
     /// Installs <paramref name="value"/> as the entry at <paramref name="level"/> for <paramref name="addr"/>,
     /// allocating the tables above it (a test's way to plant a huge leaf entry). False when a table
-    /// allocation fails or an entry above is a leaf.
+    /// allocation fails or an entry above is there but not a table.
     /// </summary>
     public bool SetEntry(PageTableLevel level, ulong addr, ulong value)
     {
@@ -176,7 +177,8 @@ public class Mm
                 continue;
             }
 
-            if (Pgtable.EntryLeaf(EntryAt(table, index)) || !PopulateIfNone(table, index))
+            ulong above = EntryAt(table, index);
+            if ((above != 0 && !Geometry.IsTableEntry(current, above)) || !PopulateIfNone(current, table, index))
             {
                 return false;
             }
@@ -220,10 +222,10 @@ public class Mm
     {
         if (!TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
         {
-            return blockedAt != PageTableLevel.Pte && Pgtable.EntryLeaf(LeafAt(blockedAt, addr));
+            return blockedAt != PageTableLevel.Pte && Geometry.IsLeafEntry(blockedAt, LeafAt(blockedAt, addr));
         }
 
-        return Pgtable.PtePresent(new Pte(Volatile.Read(ref EntryAt(table, index))));
+        return Geometry.IsValidEntry(PageTableLevel.Pte, Volatile.Read(ref EntryAt(table, index)));
     }
 
     /// <summary>
@@ -257,7 +259,7 @@ public class Mm
 
             ulong addr = baseAddr + ((ulong)i << Geometry.Shift(level));
             entries.Add(new EntryState(checking, addr, value));
-            if (checking < PageTableLevel.Pte && !Pgtable.EntryLeaf(value))
+            if (Geometry.IsTableEntry(checking, value))
             {
                 SnapshotTable(checking + 1, TableOf(value), addr, entries);
             }
@@ -274,19 +276,20 @@ public class Mm
     {
         if (TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
         {
-            var pte = new Pte(Volatile.Read(ref EntryAt(table, index)));
-            return Pgtable.PtePresent(pte) ? Pgtable.PtePfn(pte) : throw new KernelOopsException(addr, "read or write");
+            ulong pte = Volatile.Read(ref EntryAt(table, index));
+            return Geometry.IsValidEntry(PageTableLevel.Pte, pte)
+                ? Geometry.LeafAddress(PageTableLevel.Pte, pte) >> Geometry.PageShift
+                : throw new KernelOopsException(addr, "read or write");
         }
 
         ulong leaf = blockedAt == PageTableLevel.Pte ? 0 : LeafAt(blockedAt, addr);
-        if (!Pgtable.EntryLeaf(leaf))
+        if (blockedAt == PageTableLevel.Pte || !Geometry.IsLeafEntry(blockedAt, leaf))
         {
             throw new KernelOopsException(addr, "read or write");
         }
 
         // A huge mapping: the page within it is the offset below the level's size.
-        ulong pagesBelow = (addr & (Geometry.Size(blockedAt) - 1)) >> Geometry.PageShift;
-        return (leaf >> Pgtable.PfnShift) + pagesBelow;
+        return (Geometry.LeafAddress(blockedAt, leaf) + (addr & (Geometry.Size(blockedAt) - 1))) >> Geometry.PageShift;
     }
 }
 

@@ -4,11 +4,15 @@ namespace PamtGen;
 
 /// <summary>
 /// The entry helpers of include/linux/pgtable.h and arch/x86/include/asm/pgtable.h, in C# casing.
-/// Use with <c>using static PamtGen.Pgtable;</c> so callbacks read like the kernel's.
+/// Use with <c>using static PamtGen.Pgtable;</c> so callbacks read like the kernel's. The generic ones (pte_none(),
+/// ptep_get(), set_pte_at(), pte_clear(), pte_update()) serve every format; those that build or decode entries
+/// (mk_pte(), pfn_pte(), pte_pfn(), pXd_present(), pXd_leaf(), PAGE_KERNEL) are the x86-64 format's, as the kernel's
+/// are its architecture's: with another format, use the geometry's generated <c>Entry</c> (<c>Stage2.Entry.Page(pa)</c>,
+/// <c>entry.IsValid(level)</c>).
 /// </summary>
 public static class Pgtable
 {
-    /// <summary>The bit where the PFN starts in an entry (the x86 PTE_PFN_MASK starts at bit 12).</summary>
+    /// <summary>The bit where the PFN starts in an x86-64 entry (PTE_PFN_MASK starts at bit 12; the format's TableAddressLow).</summary>
     public const int PfnShift = 12;
 
     /// <summary>The largest PFN an 8-byte entry can hold (52 physical-address bits of 4 KiB pages).</summary>

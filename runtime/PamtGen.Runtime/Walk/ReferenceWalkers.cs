@@ -83,9 +83,9 @@ public static class ReferenceWalkers
                 continue;
             }
 
-            if (checks && Pgtable.EntryLeaf(entry))
+            if (checks && entry != 0 && !geometry.IsTableEntry(level, entry))
             {
-                return -Errno.EINVAL; // WARN_ON_ONCE(pXd_leaf(*pXd))
+                return -Errno.EINVAL; // WARN_ON_ONCE(pXd_leaf(*pXd)), and an entry that is neither none nor a table (pXd_bad())
             }
 
             err = Descend(mm, level, table, index, addr, next, fn, data, create);
@@ -109,7 +109,7 @@ public static class ReferenceWalkers
             return ApplyToUpperRange(mm, child, table, index, addr, end, fn, data, create);
         }
 
-        if (create && !mm.PopulateIfNone(table, index))
+        if (create && !mm.PopulateIfNone(level, table, index))
         {
             return -Errno.ENOMEM;
         }
@@ -194,7 +194,7 @@ public static class ReferenceWalkers
                 PageTableLevel.Pud => ops.PmdEntry is not null || ops.PteEntry is not null,
                 _ => ops.PudEntry is not null || ops.PmdEntry is not null || ops.PteEntry is not null,
             };
-            if (!wanted || (checks && !IsTable(Volatile.Read(ref slot))))
+            if (!wanted || (checks && !geometry.IsTableEntry(level, Volatile.Read(ref slot))))
             {
                 continue;
             }
@@ -243,9 +243,6 @@ public static class ReferenceWalkers
 
         return err;
     }
-
-    /// <summary>Present and not a leaf: an entry that points to a table.</summary>
-    private static bool IsTable(ulong entry) => (entry & (ulong)PteFlags.Present) != 0 && !Pgtable.EntryLeaf(entry);
 
     /// <summary>The kernel's loop step <c>pXd++, addr = next, addr != end</c>.</summary>
     private static bool Advance(ref int index, ref ulong addr, ulong next, ulong end)

@@ -37,10 +37,16 @@ internal static class AnalyzerHarness
     /// <summary>The template around a callback body (indented by the template).</summary>
     public static string InCallback(string body) => Prefix + Indent(body) + Suffix;
 
-    public static Task Verify<TAnalyzer>(string source)
+    /// <summary>Runs the analyzer on <paramref name="source"/> and any <paramref name="others"/> (a geometry and what the generator made of it), expecting the source's markup.</summary>
+    public static Task Verify<TAnalyzer>(string source, params (string Name, string Text)[] others)
         where TAnalyzer : DiagnosticAnalyzer, new()
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = source, ReferenceAssemblies = new ReferenceAssemblies("net10.0") };
+        foreach (var (name, text) in others)
+        {
+            test.TestState.Sources.Add((name, text));
+        }
+
         test.TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
         return test.RunAsync();
     }

@@ -52,6 +52,9 @@ namespace Snapshots
         /// <summary>Virtual-address bits the tables translate.</summary>
         public const int VirtualAddressBits = 48;
 
+        /// <summary>Tables concatenated at the root (1, or 2 to 16 for an arm64 stage-2 root), physically contiguous; PtrsPerPgd counts all their entries.</summary>
+        public const int RootTables = 1;
+
         /// <summary>pte_index(): the entry of <paramref name="addr"/> in its PTE table.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static ulong PteIndex(ulong addr) => (addr >> PageShift) & (PtrsPerPte - 1);
@@ -161,8 +164,237 @@ namespace Snapshots
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static ulong DivRoundUp(ulong x, int shift) => (x >> shift) + (((x & ((1UL << shift) - 1)) + ((1UL << shift) - 1)) >> shift);
 
+        /// <summary>An entry of this geometry's tables in the arm64 stage 1, 16K granule format, the raw value read and built through it; branch-free. A callback's <c>ref Pte</c> converts to it implicitly, and it back to a Pte.</summary>
+        public readonly struct Entry : global::System.IEquatable<Entry>, global::PamtGen.IPageTableEntry
+        {
+            /// <summary>Wraps the raw entry <paramref name="value"/>.</summary>
+            public Entry(ulong value) => Value = value;
+
+            /// <summary>The raw entry.</summary>
+            public ulong Value { get; }
+
+            /// <summary>The entry a callback's <c>ref Pte</c> holds, read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);
+
+            /// <summary>The raw entry, to write with set_pte_at().</summary>
+            public static implicit operator global::PamtGen.Pte(Entry entry) => new global::PamtGen.Pte(entry.Value);
+
+            /// <summary>A pmd_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pmd entry) => new Entry(entry.Value);
+
+            /// <summary>A pud_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pud entry) => new Entry(entry.Value);
+
+            /// <summary>A p4d_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.P4d entry) => new Entry(entry.Value);
+
+            /// <summary>A pgd_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pgd entry) => new Entry(entry.Value);
+
+            /// <summary>pte_none(): the entry is zero.</summary>
+            public bool IsNone => Value == 0;
+
+            /// <summary>The entry is valid at <paramref name="level"/> (the format's valid bits, per level).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsValid(global::PamtGen.PageTableLevel level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];
+
+            /// <summary>pXd_leaf(): a valid leaf at <paramref name="level"/>: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsLeaf(global::PamtGen.PageTableLevel level) => IsValid(level) & LeafRule(level);
+
+            /// <summary>A valid entry pointing to a table at <paramref name="level"/> (never at the pte level).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsTable(global::PamtGen.PageTableLevel level) => IsValid(level) & !LeafRule(level) & ((TableLevels >> ((int)level & 7)) & 1) != 0;
+
+            /// <summary>The address of the table a table entry points to.</summary>
+            public ulong TableAddress => (Value & 0xffffffffc000UL);
+
+            /// <summary>The output address of a leaf at <paramref name="level"/>, or the table address of a table entry.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public ulong OutputAddress(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                ulong leaf = 0UL - (LeafRule(level) ? 1UL : 0UL);
+                return ((((Value & LeafAddressMasks[i]) >> (int)LeafAddressLows[i]) << (int)LeafAddressShifts[i]) & leaf) | (TableAddress & ~leaf);
+            }
+
+            /// <summary>The entry the model installs for a table at <paramref name="tableAddress"/> (pmd_populate_kernel()): TableBits and the address.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Table(ulong tableAddress) => new Entry(0x3UL | (tableAddress & 0xffffffffc000UL));
+
+            /// <summary>A leaf at <paramref name="level"/> mapping <paramref name="outputAddress"/> (aligned to the level's size), with no field set; none (0) at a level that holds no leaves. Add fields with the With methods.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Block(global::PamtGen.PageTableLevel level, ulong outputAddress)
+            {
+                int i = (int)level & 7;
+                return new Entry(LeafBases[i] | (((outputAddress >> (int)LeafAddressShifts[i]) << (int)LeafAddressLows[i]) & LeafAddressMasks[i]));
+            }
+
+            /// <summary>A page (a pte leaf) mapping <paramref name="outputAddress"/>, with no field set.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Page(ulong outputAddress) => Block(global::PamtGen.PageTableLevel.Pte, outputAddress);
+
+            /// <summary>True when replacing the valid entry <paramref name="old"/> by the valid <paramref name="new"/> at <paramref name="level"/> must go through an invalid entry and a TLB invalidation (break-before-make): a change of output address or between leaf and table, or a change of a field the format marks. False when either entry is invalid.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static bool NeedsBreakBeforeMake(global::PamtGen.PageTableLevel level, Entry old, Entry @new)
+            {
+                bool oldLeaf = old.IsLeaf(level);
+                int slot = ((((int)level & 7) * 2) + (oldLeaf ? 1 : 0)) & 15;
+                bool fields = ((old.Value ^ @new.Value) & BreakOnChange[slot]) != 0 | (~old.Value & @new.Value & BreakOnSet[slot]) != 0;
+                bool shape = (oldLeaf != @new.IsLeaf(level)) | (old.OutputAddress(level) != @new.OutputAddress(level));
+                return old.IsValid(level) & @new.IsValid(level) & (shape | fields);
+            }
+
+            private static global::System.ReadOnlySpan<ulong> BreakOnChange => [0x0UL, 0x31cUL, 0x0UL, 0x31cUL, 0x0UL, 0x31cUL, 0x0UL, 0x31cUL, 0x0UL, 0x31cUL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+
+            private static global::System.ReadOnlySpan<ulong> BreakOnSet => [0x0UL, 0x800UL, 0x0UL, 0x800UL, 0x0UL, 0x800UL, 0x0UL, 0x800UL, 0x0UL, 0x800UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+
+            /// <summary>AttrIndx (bits [4:2]).</summary>
+            public ulong AttrIndx => (Value & 0x1cUL) >> 2;
+
+            /// <summary>This entry with AttrIndx (bits [4:2]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithAttrIndx(ulong value) => new Entry((Value & ~0x1cUL) | ((value << 2) & 0x1cUL));
+
+            /// <summary>NonSecure (bit 5).</summary>
+            public bool NonSecure => (Value & 0x20UL) != 0;
+
+            /// <summary>This entry with NonSecure (bit 5) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithNonSecure(bool value) => new Entry((Value & ~0x20UL) | ((value ? 1UL : 0UL) << 5));
+
+            /// <summary>AccessPermissions (bits [7:6]).</summary>
+            public ulong AccessPermissions => (Value & 0xc0UL) >> 6;
+
+            /// <summary>This entry with AccessPermissions (bits [7:6]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithAccessPermissions(ulong value) => new Entry((Value & ~0xc0UL) | ((value << 6) & 0xc0UL));
+
+            /// <summary>Shareability (bits [9:8]).</summary>
+            public ulong Shareability => (Value & 0x300UL) >> 8;
+
+            /// <summary>This entry with Shareability (bits [9:8]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithShareability(ulong value) => new Entry((Value & ~0x300UL) | ((value << 8) & 0x300UL));
+
+            /// <summary>AccessFlag (bit 10).</summary>
+            public bool AccessFlag => (Value & 0x400UL) != 0;
+
+            /// <summary>This entry with AccessFlag (bit 10) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithAccessFlag(bool value) => new Entry((Value & ~0x400UL) | ((value ? 1UL : 0UL) << 10));
+
+            /// <summary>NotGlobal (bit 11).</summary>
+            public bool NotGlobal => (Value & 0x800UL) != 0;
+
+            /// <summary>This entry with NotGlobal (bit 11) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithNotGlobal(bool value) => new Entry((Value & ~0x800UL) | ((value ? 1UL : 0UL) << 11));
+
+            /// <summary>DirtyBitModifier (bit 51).</summary>
+            public bool DirtyBitModifier => (Value & 0x8000000000000UL) != 0;
+
+            /// <summary>This entry with DirtyBitModifier (bit 51) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithDirtyBitModifier(bool value) => new Entry((Value & ~0x8000000000000UL) | ((value ? 1UL : 0UL) << 51));
+
+            /// <summary>Contiguous (bit 52).</summary>
+            public bool Contiguous => (Value & 0x10000000000000UL) != 0;
+
+            /// <summary>This entry with Contiguous (bit 52) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithContiguous(bool value) => new Entry((Value & ~0x10000000000000UL) | ((value ? 1UL : 0UL) << 52));
+
+            /// <summary>PrivilegedExecuteNever (bit 53).</summary>
+            public bool PrivilegedExecuteNever => (Value & 0x20000000000000UL) != 0;
+
+            /// <summary>This entry with PrivilegedExecuteNever (bit 53) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithPrivilegedExecuteNever(bool value) => new Entry((Value & ~0x20000000000000UL) | ((value ? 1UL : 0UL) << 53));
+
+            /// <summary>UnprivilegedExecuteNever (bit 54).</summary>
+            public bool UnprivilegedExecuteNever => (Value & 0x40000000000000UL) != 0;
+
+            /// <summary>This entry with UnprivilegedExecuteNever (bit 54) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithUnprivilegedExecuteNever(bool value) => new Entry((Value & ~0x40000000000000UL) | ((value ? 1UL : 0UL) << 54));
+
+            /// <summary>Software (bits [58:55]).</summary>
+            public ulong Software => (Value & 0x780000000000000UL) >> 55;
+
+            /// <summary>This entry with Software (bits [58:55]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithSoftware(ulong value) => new Entry((Value & ~0x780000000000000UL) | ((value << 55) & 0x780000000000000UL));
+
+            /// <summary>PxnTable (bit 59).</summary>
+            public bool PxnTable => (Value & 0x800000000000000UL) != 0;
+
+            /// <summary>This entry with PxnTable (bit 59) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithPxnTable(bool value) => new Entry((Value & ~0x800000000000000UL) | ((value ? 1UL : 0UL) << 59));
+
+            /// <summary>UxnTable (bit 60).</summary>
+            public bool UxnTable => (Value & 0x1000000000000000UL) != 0;
+
+            /// <summary>This entry with UxnTable (bit 60) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithUxnTable(bool value) => new Entry((Value & ~0x1000000000000000UL) | ((value ? 1UL : 0UL) << 60));
+
+            /// <summary>ApTable (bits [62:61]).</summary>
+            public ulong ApTable => (Value & 0x6000000000000000UL) >> 61;
+
+            /// <summary>This entry with ApTable (bits [62:61]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithApTable(ulong value) => new Entry((Value & ~0x6000000000000000UL) | ((value << 61) & 0x6000000000000000UL));
+
+            /// <summary>NsTable (bit 63).</summary>
+            public bool NsTable => (Value & 0x8000000000000000UL) != 0;
+
+            /// <summary>This entry with NsTable (bit 63) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithNsTable(bool value) => new Entry((Value & ~0x8000000000000000UL) | ((value ? 1UL : 0UL) << 63));
+
+            /// <summary>Equal raw entries.</summary>
+            public bool Equals(Entry other) => Value == other.Value;
+
+            /// <summary>Equal raw entries.</summary>
+            public override bool Equals(object? obj) => obj is Entry other && Equals(other);
+
+            /// <summary>The raw entry's hash.</summary>
+            public override int GetHashCode() => Value.GetHashCode();
+
+            /// <summary>Equal raw entries.</summary>
+            public static bool operator ==(Entry left, Entry right) => left.Value == right.Value;
+
+            /// <summary>Different raw entries.</summary>
+            public static bool operator !=(Entry left, Entry right) => left.Value != right.Value;
+
+            /// <summary>The raw entry in hex.</summary>
+            public override string ToString() => "entry 0x" + Value.ToString("x", global::System.Globalization.CultureInfo.InvariantCulture);
+
+            /// <summary>The leaf rule alone (valid bits not looked at): the leaf match, or any of the any-set bits.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private bool LeafRule(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                return ((Value & LeafMasks[i]) == LeafValues[i]) | ((Value & LeafAnyMasks[i]) != 0);
+            }
+
+            private const ulong TableLevels = 0xfUL;
+
+            private static global::System.ReadOnlySpan<ulong> ValidMasks => [0x3UL, 0x3UL, 0x3UL, 0x1UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> ValidValues => [0x3UL, 0x3UL, 0x3UL, 0x1UL, 0x3UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> LeafMasks => [0x0UL, 0x0UL, 0x0UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafValues => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x0UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> LeafAnyMasks => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafBases => [0x0UL, 0x0UL, 0x0UL, 0x1UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafAddressMasks => [0x0UL, 0x0UL, 0x0UL, 0xfffffe000000UL, 0xffffffffc000UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<byte> LeafAddressLows => [0, 0, 0, 25, 14, 0, 0, 0];
+            private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [0, 0, 0, 25, 14, 0, 0, 0];
+        }
+
         /// <summary>This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.</summary>
-        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "Arm64Granule16K");
+        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "Arm64Granule16K", global::PamtGen.EntryFormat.Of(typeof(global::PamtGen.Formats.Arm64Stage1Granule16KEntryFormatAttribute)), RootTables);
 
         /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="Arm64Granule16K"/> take only this type.</summary>
         public sealed class AddressSpace : global::PamtGen.Mm
@@ -244,11 +476,11 @@ namespace Snapshots
             {
                 ulong next = PgdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (!global::PamtGen.Pgtable.P4dNone(new global::PamtGen.P4d(entry)) || create)
+                if (entry != 0 || create) // !pXd_none()
                 {
-                    if (global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
                     {
-                        return -global::PamtGen.Errno.EINVAL;
+                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
                     }
 
                     int err = ApplyToPudRange(mm, table, index, addr, next, ref fn, create);
@@ -268,7 +500,7 @@ namespace Snapshots
         /// <summary>apply_to_pud_range(): one pass over a pud table, allocating it first when <paramref name="create"/>.</summary>
         private static int ApplyToPudRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, parent, parentIndex))
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.P4d, parent, parentIndex))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pud_alloc() failed
             }
@@ -279,11 +511,11 @@ namespace Snapshots
             {
                 ulong next = PudAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (!global::PamtGen.Pgtable.PudNone(new global::PamtGen.Pud(entry)) || create)
+                if (entry != 0 || create) // !pXd_none()
                 {
-                    if (global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
                     {
-                        return -global::PamtGen.Errno.EINVAL;
+                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
                     }
 
                     int err = ApplyToPmdRange(mm, table, index, addr, next, ref fn, create);
@@ -303,7 +535,7 @@ namespace Snapshots
         /// <summary>apply_to_pmd_range(): one pass over a pmd table, allocating it first when <paramref name="create"/>.</summary>
         private static int ApplyToPmdRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, parent, parentIndex))
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pud, parent, parentIndex))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pmd_alloc() failed
             }
@@ -314,11 +546,11 @@ namespace Snapshots
             {
                 ulong next = PmdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (!global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)) || create)
+                if (entry != 0 || create) // !pXd_none()
                 {
-                    if (global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                     {
-                        return -global::PamtGen.Errno.EINVAL;
+                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
                     }
 
                     int err = ApplyToPteRange(mm, table, index, addr, next, ref fn, create);
@@ -345,11 +577,11 @@ namespace Snapshots
             {
                 ulong next = PgdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (global::PamtGen.Pgtable.P4dPresent(new global::PamtGen.P4d(entry)) && !global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
                 {
                     freed += FreeEmptyPudRange(mm, table, index, addr, next);
                     // The table below maps PgdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, table, index))
+                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.P4d, table, index))
                     {
                         freed++;
                     }
@@ -372,11 +604,11 @@ namespace Snapshots
             {
                 ulong next = PudAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (global::PamtGen.Pgtable.PudPresent(new global::PamtGen.Pud(entry)) && !global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
                 {
                     freed += FreeEmptyPmdRange(mm, table, index, addr, next);
                     // The table below maps PudSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PudSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, table, index))
+                    if (next - addr == PudSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pud, table, index))
                     {
                         freed++;
                     }
@@ -399,10 +631,10 @@ namespace Snapshots
             {
                 ulong next = PmdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                 {
                     // The table below maps PmdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PmdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, table, index))
+                    if (next - addr == PmdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pmd, table, index))
                     {
                         freed++;
                     }
@@ -418,7 +650,7 @@ namespace Snapshots
         /// <summary>apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name="create"/>), or for those that are not none.</summary>
         private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, pmd, pmdIndex))
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pmd, pmd, pmdIndex))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pte_alloc_kernel() failed
             }
@@ -476,7 +708,7 @@ namespace Snapshots
                 if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0)
                 {
                     ulong entry = global::System.Threading.Volatile.Read(ref slot);
-                    if (global::PamtGen.Pgtable.P4dNone(new global::PamtGen.P4d(entry)))
+                    if (entry == 0) // pXd_none()
                     {
                         if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
                         {
@@ -490,7 +722,7 @@ namespace Snapshots
                     else
                     {
                         entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                        if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.P4dPresent(new global::PamtGen.P4d(entry)) && !global::PamtGen.Pgtable.P4dLeaf(new global::PamtGen.P4d(entry)))
+                        if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
                         {
                             int err = WalkPudRange(mm, table, index, addr, next, ref ops);
                             if (err != 0)
@@ -519,7 +751,7 @@ namespace Snapshots
                 ulong next = PudAddrEnd(addr, end);
                 ref ulong slot = ref entries[index];
                 ulong entry = global::System.Threading.Volatile.Read(ref slot);
-                if (global::PamtGen.Pgtable.PudNone(new global::PamtGen.Pud(entry)))
+                if (entry == 0) // pXd_none()
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
                     {
@@ -542,7 +774,7 @@ namespace Snapshots
                     }
 
                     entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.PudPresent(new global::PamtGen.Pud(entry)) && !global::PamtGen.Pgtable.PudLeaf(new global::PamtGen.Pud(entry)))
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
                     {
                         int err = WalkPmdRange(mm, table, index, addr, next, ref ops);
                         if (err != 0)
@@ -570,7 +802,7 @@ namespace Snapshots
                 ulong next = PmdAddrEnd(addr, end);
                 ref ulong slot = ref entries[index];
                 ulong entry = global::System.Threading.Volatile.Read(ref slot);
-                if (global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)))
+                if (entry == 0) // pXd_none()
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
                     {
@@ -593,7 +825,7 @@ namespace Snapshots
                     }
 
                     entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                     {
                         int err = WalkPteRange(mm, table, index, addr, next, ref ops);
                         if (err != 0)

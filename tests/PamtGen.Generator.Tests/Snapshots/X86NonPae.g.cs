@@ -40,6 +40,9 @@ namespace Snapshots
         /// <summary>Virtual-address bits the tables translate.</summary>
         public const int VirtualAddressBits = 32;
 
+        /// <summary>Tables concatenated at the root (1, or 2 to 16 for an arm64 stage-2 root), physically contiguous; PtrsPerPgd counts all their entries.</summary>
+        public const int RootTables = 1;
+
         /// <summary>pte_index(): the entry of <paramref name="addr"/> in its PTE table.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static ulong PteIndex(ulong addr) => (addr >> PageShift) & (PtrsPerPte - 1);
@@ -125,8 +128,196 @@ namespace Snapshots
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static ulong DivRoundUp(ulong x, int shift) => (x >> shift) + (((x & ((1UL << shift) - 1)) + ((1UL << shift) - 1)) >> shift);
 
+        /// <summary>An entry of this geometry's tables in the x86 32-bit format, the raw value read and built through it; branch-free. A callback's <c>ref Pte</c> converts to it implicitly, and it back to a Pte.</summary>
+        public readonly struct Entry : global::System.IEquatable<Entry>, global::PamtGen.IPageTableEntry
+        {
+            /// <summary>Wraps the raw entry <paramref name="value"/>.</summary>
+            public Entry(ulong value) => Value = value;
+
+            /// <summary>The raw entry.</summary>
+            public ulong Value { get; }
+
+            /// <summary>The entry a callback's <c>ref Pte</c> holds, read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);
+
+            /// <summary>The raw entry, to write with set_pte_at().</summary>
+            public static implicit operator global::PamtGen.Pte(Entry entry) => new global::PamtGen.Pte(entry.Value);
+
+            /// <summary>A pmd_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pmd entry) => new Entry(entry.Value);
+
+            /// <summary>A pud_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pud entry) => new Entry(entry.Value);
+
+            /// <summary>A p4d_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.P4d entry) => new Entry(entry.Value);
+
+            /// <summary>A pgd_t read through this format.</summary>
+            public static implicit operator Entry(global::PamtGen.Pgd entry) => new Entry(entry.Value);
+
+            /// <summary>pte_none(): the entry is zero.</summary>
+            public bool IsNone => Value == 0;
+
+            /// <summary>The entry is valid at <paramref name="level"/> (the format's valid bits, per level).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsValid(global::PamtGen.PageTableLevel level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];
+
+            /// <summary>pXd_leaf(): a valid leaf at <paramref name="level"/>: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsLeaf(global::PamtGen.PageTableLevel level) => IsValid(level) & LeafRule(level);
+
+            /// <summary>A valid entry pointing to a table at <paramref name="level"/> (never at the pte level).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool IsTable(global::PamtGen.PageTableLevel level) => IsValid(level) & !LeafRule(level) & ((TableLevels >> ((int)level & 7)) & 1) != 0;
+
+            /// <summary>The address of the table a table entry points to.</summary>
+            public ulong TableAddress => (Value & 0xfffff000UL);
+
+            /// <summary>The output address of a leaf at <paramref name="level"/>, or the table address of a table entry.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public ulong OutputAddress(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                ulong leaf = 0UL - (LeafRule(level) ? 1UL : 0UL);
+                return ((((Value & LeafAddressMasks[i]) >> (int)LeafAddressLows[i]) << (int)LeafAddressShifts[i]) & leaf) | (TableAddress & ~leaf);
+            }
+
+            /// <summary>The entry the model installs for a table at <paramref name="tableAddress"/> (pmd_populate_kernel()): TableBits and the address.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Table(ulong tableAddress) => new Entry(0x63UL | (tableAddress & 0xfffff000UL));
+
+            /// <summary>A leaf at <paramref name="level"/> mapping <paramref name="outputAddress"/> (aligned to the level's size), with no field set; none (0) at a level that holds no leaves. Add fields with the With methods.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Block(global::PamtGen.PageTableLevel level, ulong outputAddress)
+            {
+                int i = (int)level & 7;
+                return new Entry(LeafBases[i] | (((outputAddress >> (int)LeafAddressShifts[i]) << (int)LeafAddressLows[i]) & LeafAddressMasks[i]));
+            }
+
+            /// <summary>A page (a pte leaf) mapping <paramref name="outputAddress"/>, with no field set.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry Page(ulong outputAddress) => Block(global::PamtGen.PageTableLevel.Pte, outputAddress);
+
+            /// <summary>True when replacing the valid entry <paramref name="old"/> by the valid <paramref name="new"/> at <paramref name="level"/> must go through an invalid entry and a TLB invalidation (break-before-make): never in this format.</summary>
+            public static bool NeedsBreakBeforeMake(global::PamtGen.PageTableLevel level, Entry old, Entry @new) => false;
+
+            /// <summary>Writable (bit 1).</summary>
+            public bool Writable => (Value & 0x2UL) != 0;
+
+            /// <summary>This entry with Writable (bit 1) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithWritable(bool value) => new Entry((Value & ~0x2UL) | ((value ? 1UL : 0UL) << 1));
+
+            /// <summary>User (bit 2).</summary>
+            public bool User => (Value & 0x4UL) != 0;
+
+            /// <summary>This entry with User (bit 2) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithUser(bool value) => new Entry((Value & ~0x4UL) | ((value ? 1UL : 0UL) << 2));
+
+            /// <summary>WriteThrough (bit 3).</summary>
+            public bool WriteThrough => (Value & 0x8UL) != 0;
+
+            /// <summary>This entry with WriteThrough (bit 3) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithWriteThrough(bool value) => new Entry((Value & ~0x8UL) | ((value ? 1UL : 0UL) << 3));
+
+            /// <summary>CacheDisable (bit 4).</summary>
+            public bool CacheDisable => (Value & 0x10UL) != 0;
+
+            /// <summary>This entry with CacheDisable (bit 4) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithCacheDisable(bool value) => new Entry((Value & ~0x10UL) | ((value ? 1UL : 0UL) << 4));
+
+            /// <summary>Accessed (bit 5).</summary>
+            public bool Accessed => (Value & 0x20UL) != 0;
+
+            /// <summary>This entry with Accessed (bit 5) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithAccessed(bool value) => new Entry((Value & ~0x20UL) | ((value ? 1UL : 0UL) << 5));
+
+            /// <summary>Dirty (bit 6).</summary>
+            public bool Dirty => (Value & 0x40UL) != 0;
+
+            /// <summary>This entry with Dirty (bit 6) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithDirty(bool value) => new Entry((Value & ~0x40UL) | ((value ? 1UL : 0UL) << 6));
+
+            /// <summary>Pat ([7:7], [12:12] by level and kind) of this entry read as a <paramref name="level"/> entry; 0 where the level has no such field.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public ulong Pat(global::PamtGen.PageTableLevel level)
+            {
+                int slot = ((((int)level & 7) * 2) + (IsLeaf(level) ? 1 : 0)) & 15;
+                return (Value & PatMasks[slot]) >> (int)PatLows[slot];
+            }
+
+            /// <summary>This entry with Pat set to <paramref name="value"/> where a <paramref name="level"/> entry of its kind keeps it; unchanged where there is none.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithPat(global::PamtGen.PageTableLevel level, ulong value)
+            {
+                int slot = ((((int)level & 7) * 2) + (IsLeaf(level) ? 1 : 0)) & 15;
+                return new Entry((Value & ~PatMasks[slot]) | ((value << (int)PatLows[slot]) & PatMasks[slot]));
+            }
+
+            private static global::System.ReadOnlySpan<ulong> PatMasks => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x1000UL, 0x80UL, 0x80UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+
+            private static global::System.ReadOnlySpan<byte> PatLows => [0, 0, 0, 0, 0, 0, 0, 12, 7, 7, 0, 0, 0, 0, 0, 0];
+
+            /// <summary>Global (bit 8).</summary>
+            public bool Global => (Value & 0x100UL) != 0;
+
+            /// <summary>This entry with Global (bit 8) set to <paramref name="value"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithGlobal(bool value) => new Entry((Value & ~0x100UL) | ((value ? 1UL : 0UL) << 8));
+
+            /// <summary>Software (bits [11:9]).</summary>
+            public ulong Software => (Value & 0xe00UL) >> 9;
+
+            /// <summary>This entry with Software (bits [11:9]) set to <paramref name="value"/> (bits beyond the field dropped).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Entry WithSoftware(ulong value) => new Entry((Value & ~0xe00UL) | ((value << 9) & 0xe00UL));
+
+            /// <summary>Equal raw entries.</summary>
+            public bool Equals(Entry other) => Value == other.Value;
+
+            /// <summary>Equal raw entries.</summary>
+            public override bool Equals(object? obj) => obj is Entry other && Equals(other);
+
+            /// <summary>The raw entry's hash.</summary>
+            public override int GetHashCode() => Value.GetHashCode();
+
+            /// <summary>Equal raw entries.</summary>
+            public static bool operator ==(Entry left, Entry right) => left.Value == right.Value;
+
+            /// <summary>Different raw entries.</summary>
+            public static bool operator !=(Entry left, Entry right) => left.Value != right.Value;
+
+            /// <summary>The raw entry in hex.</summary>
+            public override string ToString() => "entry 0x" + Value.ToString("x", global::System.Globalization.CultureInfo.InvariantCulture);
+
+            /// <summary>The leaf rule alone (valid bits not looked at): the leaf match, or any of the any-set bits.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private bool LeafRule(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                return ((Value & LeafMasks[i]) == LeafValues[i]) | ((Value & LeafAnyMasks[i]) != 0);
+            }
+
+            private const ulong TableLevels = 0xfUL;
+
+            private static global::System.ReadOnlySpan<ulong> ValidMasks => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> ValidValues => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> LeafMasks => [0x80UL, 0x80UL, 0x80UL, 0x80UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafValues => [0x80UL, 0x80UL, 0x80UL, 0x80UL, 0x0UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> LeafAnyMasks => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafBases => [0x81UL, 0x81UL, 0x81UL, 0x81UL, 0x1UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> LeafAddressMasks => [0xffc00000UL, 0xffc00000UL, 0xffc00000UL, 0xffc00000UL, 0xfffff000UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<byte> LeafAddressLows => [22, 22, 22, 22, 12, 0, 0, 0];
+            private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [22, 22, 22, 22, 12, 0, 0, 0];
+        }
+
         /// <summary>This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.</summary>
-        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "X86NonPae");
+        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "X86NonPae", global::PamtGen.EntryFormat.Of(typeof(global::PamtGen.Formats.X86NonPaeEntryFormatAttribute)), RootTables);
 
         /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="X86NonPae"/> take only this type.</summary>
         public sealed class AddressSpace : global::PamtGen.Mm
@@ -208,11 +399,11 @@ namespace Snapshots
             {
                 ulong next = PgdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (!global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)) || create)
+                if (entry != 0 || create) // !pXd_none()
                 {
-                    if (global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                     {
-                        return -global::PamtGen.Errno.EINVAL;
+                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
                     }
 
                     int err = ApplyToPteRange(mm, table, index, addr, next, ref fn, create);
@@ -239,10 +430,10 @@ namespace Snapshots
             {
                 ulong next = PgdAddrEnd(addr, end);
                 ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                 {
                     // The table below maps PgdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, table, index))
+                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pmd, table, index))
                     {
                         freed++;
                     }
@@ -258,7 +449,7 @@ namespace Snapshots
         /// <summary>apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name="create"/>), or for those that are not none.</summary>
         private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pgd, int pgdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, pgd, pgdIndex))
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pmd, pgd, pgdIndex))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pte_alloc_kernel() failed
             }
@@ -329,7 +520,7 @@ namespace Snapshots
                         if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0)
                         {
                             ulong entry = global::System.Threading.Volatile.Read(ref slot);
-                            if (global::PamtGen.Pgtable.PmdNone(new global::PamtGen.Pmd(entry)))
+                            if (entry == 0) // pXd_none()
                             {
                                 if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
                                 {
@@ -352,7 +543,7 @@ namespace Snapshots
                                 }
 
                                 entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                                if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && global::PamtGen.Pgtable.PmdPresent(new global::PamtGen.Pmd(entry)) && !global::PamtGen.Pgtable.PmdLeaf(new global::PamtGen.Pmd(entry)))
+                                if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
                                 {
                                     int err = WalkPteRange(mm, table, index, addr, next, ref ops);
                                     if (err != 0)

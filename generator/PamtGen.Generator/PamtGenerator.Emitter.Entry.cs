@@ -1,0 +1,239 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using PamtGen.Generator.Model;
+
+namespace PamtGen.Generator;
+
+public sealed partial class PamtGenerator
+{
+    private const string Level = "global::PamtGen.PageTableLevel";
+
+    /// <summary>
+    /// The typed entry struct of the geometry's format, as seL4's bitfield generator writes accessors from a bitfield
+    /// specification: validity, leaf and table tests per level, the output address, constructors, break-before-make and
+    /// a getter and With-er per field. Every per-level number is a constant in a table of 8 (16 by level and kind)
+    /// indexed with the level masked to the table's size, so the JIT drops the bounds check and nothing branches.
+    /// </summary>
+    private static void EmitEntry(MemberWriter w, GeometrySpec s)
+    {
+        var t = s.Format.Resolve(s.Levels);
+        var f = s.Format.Format;
+        var lines = new List<string>
+        {
+            "public readonly struct Entry : global::System.IEquatable<Entry>, global::PamtGen.IPageTableEntry",
+            "{",
+        };
+
+        void Member(string summary, params string[] body)
+        {
+            lines.Add($"    /// <summary>{summary}</summary>");
+            lines.AddRange(body.Select(b => b.Length == 0 ? "" : "    " + b));
+            lines.Add("");
+        }
+
+        string Table(string name, IEnumerable<ulong> values) =>
+            $"private static global::System.ReadOnlySpan<ulong> {name} => [{string.Join(", ", values.Select(Hex))}];";
+        ulong[] Pad(ulong[] values, int size) => values.Concat(Enumerable.Repeat(0UL, size - values.Length)).ToArray();
+
+        ulong[] leafBase = Enumerable.Range(0, 5).Select(d => t.CanLeaf[d] ? t.ValidValue[d] | (t.LeafMask[d] == 0 ? 0 : t.LeafValue[d]) : 0).ToArray();
+        ulong tableLevels = 0;
+        for (int d = 0; d < 5; d++)
+        {
+            tableLevels |= t.TableOk[d] ? 1UL << d : 0;
+        }
+
+        Member("Wraps the raw entry <paramref name=\"value\"/>.", "public Entry(ulong value) => Value = value;");
+        Member("The raw entry.", "public ulong Value { get; }");
+        Member("The entry a callback's <c>ref Pte</c> holds, read through this format.", "public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);");
+        Member("The raw entry, to write with set_pte_at().", "public static implicit operator global::PamtGen.Pte(Entry entry) => new global::PamtGen.Pte(entry.Value);");
+        foreach (string kind in new[] { "Pmd", "Pud", "P4d", "Pgd" })
+        {
+            Member($"A {kind.ToLowerInvariant()}_t read through this format.", $"public static implicit operator Entry(global::PamtGen.{kind} entry) => new Entry(entry.Value);");
+        }
+
+        Member("pte_none(): the entry is zero.", "public bool IsNone => Value == 0;");
+        Member(
+            $"The entry is valid at <paramref name=\"level\"/> (the format's valid bits, per level).",
+            AggressiveInlining,
+            $"public bool IsValid({Level} level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];");
+        Member(
+            "pXd_leaf(): a valid leaf at <paramref name=\"level\"/>: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).",
+            AggressiveInlining,
+            $"public bool IsLeaf({Level} level) => IsValid(level) & LeafRule(level);");
+        Member(
+            "A valid entry pointing to a table at <paramref name=\"level\"/> (never at the pte level).",
+            AggressiveInlining,
+            $"public bool IsTable({Level} level) => IsValid(level) & !LeafRule(level) & ((TableLevels >> ((int)level & 7)) & 1) != 0;");
+        Member(
+            "The address of the table a table entry points to.",
+            "public ulong TableAddress => " + Decode("Value", Hex(t.TableAddressMask), Number(f.TableAddressLow), Number(f.TableAddressShift)) + ";");
+        Member(
+            "The output address of a leaf at <paramref name=\"level\"/>, or the table address of a table entry.",
+            AggressiveInlining,
+            $"public ulong OutputAddress({Level} level)",
+            "{",
+            "    int i = (int)level & 7;",
+            "    ulong leaf = 0UL - (LeafRule(level) ? 1UL : 0UL);",
+            "    return (" + Decode("Value", "LeafAddressMasks[i]", "(int)LeafAddressLows[i]", "(int)LeafAddressShifts[i]") + " & leaf) | (TableAddress & ~leaf);",
+            "}");
+        Member(
+            "The entry the model installs for a table at <paramref name=\"tableAddress\"/> (pmd_populate_kernel()): TableBits and the address.",
+            AggressiveInlining,
+            $"public static Entry Table(ulong tableAddress) => new Entry({Hex(f.TableBits)} | ({Encode("tableAddress", Number(f.TableAddressShift), Number(f.TableAddressLow))} & {Hex(t.TableAddressMask)}));");
+        Member(
+            "A leaf at <paramref name=\"level\"/> mapping <paramref name=\"outputAddress\"/> (aligned to the level's size), with no field set; none (0) at a level that holds no leaves. Add fields with the With methods.",
+            AggressiveInlining,
+            $"public static Entry Block({Level} level, ulong outputAddress)",
+            "{",
+            "    int i = (int)level & 7;",
+            "    return new Entry(LeafBases[i] | (" + Encode("outputAddress", "(int)LeafAddressShifts[i]", "(int)LeafAddressLows[i]") + " & LeafAddressMasks[i]));",
+            "}");
+        Member(
+            "A page (a pte leaf) mapping <paramref name=\"outputAddress\"/>, with no field set.",
+            AggressiveInlining,
+            $"public static Entry Page(ulong outputAddress) => Block({Level}.Pte, outputAddress);");
+        EmitBreakBeforeMake(Member, t, f);
+        EmitFields(Member, s.Format.Fields);
+        Member("Equal raw entries.", "public bool Equals(Entry other) => Value == other.Value;");
+        Member("Equal raw entries.", "public override bool Equals(object? obj) => obj is Entry other && Equals(other);");
+        Member("The raw entry's hash.", "public override int GetHashCode() => Value.GetHashCode();");
+        Member("Equal raw entries.", "public static bool operator ==(Entry left, Entry right) => left.Value == right.Value;");
+        Member("Different raw entries.", "public static bool operator !=(Entry left, Entry right) => left.Value != right.Value;");
+        Member("The raw entry in hex.", "public override string ToString() => \"entry 0x\" + Value.ToString(\"x\", global::System.Globalization.CultureInfo.InvariantCulture);");
+        Member(
+            "The leaf rule alone (valid bits not looked at): the leaf match, or any of the any-set bits.",
+            AggressiveInlining,
+            $"private bool LeafRule({Level} level)",
+            "{",
+            "    int i = (int)level & 7;",
+            "    return ((Value & LeafMasks[i]) == LeafValues[i]) | ((Value & LeafAnyMasks[i]) != 0);",
+            "}");
+        lines.Add($"    private const ulong TableLevels = {Hex(tableLevels)};");
+        lines.Add("");
+        lines.Add("    " + Table("ValidMasks", Pad(t.ValidMask, 8)));
+        lines.Add("    " + Table("ValidValues", Pad(t.ValidValue, 8).Select((v, d) => d >= 5 ? 1UL : v))); // no level 5-7: never valid
+        lines.Add("    " + Table("LeafMasks", Pad(t.LeafMask, 8)));
+        lines.Add("    " + Table("LeafValues", Pad(t.LeafValue, 8).Select((v, d) => d >= 5 ? 1UL : v)));
+        lines.Add("    " + Table("LeafAnyMasks", Pad(t.LeafAny, 8)));
+        lines.Add("    " + Table("LeafBases", Pad(leafBase, 8)));
+        lines.Add("    " + Table("LeafAddressMasks", Pad(t.LeafAddressMask, 8)));
+        lines.Add($"    private static global::System.ReadOnlySpan<byte> LeafAddressLows => [{string.Join(", ", Pad(t.LeafAddressLow.Select(v => (ulong)v).ToArray(), 8))}];");
+        lines.Add($"    private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [{string.Join(", ", Pad(t.LeafAddressShift.Select(v => (ulong)v).ToArray(), 8))}];");
+        lines.Add("}");
+        w.Member(
+            $"An entry of this geometry's tables in the {Escape(f.Name ?? "declared")} format, the raw value read and built through it; branch-free. A callback's <c>ref Pte</c> converts to it implicitly, and it back to a Pte.",
+            lines.ToArray());
+    }
+
+    private static void EmitBreakBeforeMake(System.Action<string, string[]> member, FormatTables t, FormatDecl f)
+    {
+        bool any = f.BreakBeforeMake || t.BbmOnChange.Any(m => m != 0) || t.BbmOnSet.Any(m => m != 0);
+        string summary = "True when replacing the valid entry <paramref name=\"old\"/> by the valid <paramref name=\"new\"/> at <paramref name=\"level\"/> must go through an invalid entry and a TLB invalidation (break-before-make)";
+        if (!any)
+        {
+            member(summary + ": never in this format.", [$"public static bool NeedsBreakBeforeMake({Level} level, Entry old, Entry @new) => false;"]);
+            return;
+        }
+
+        var body = new List<string>
+        {
+            AggressiveInlining,
+            $"public static bool NeedsBreakBeforeMake({Level} level, Entry old, Entry @new)",
+            "{",
+            "    bool oldLeaf = old.IsLeaf(level);",
+            "    int slot = ((((int)level & 7) * 2) + (oldLeaf ? 1 : 0)) & 15;",
+            "    bool fields = ((old.Value ^ @new.Value) & BreakOnChange[slot]) != 0 | (~old.Value & @new.Value & BreakOnSet[slot]) != 0;",
+        };
+        body.Add(f.BreakBeforeMake
+            ? "    bool shape = (oldLeaf != @new.IsLeaf(level)) | (old.OutputAddress(level) != @new.OutputAddress(level));"
+            : "    const bool shape = false;");
+        body.Add("    return old.IsValid(level) & @new.IsValid(level) & (shape | fields);");
+        body.Add("}");
+        body.Add("");
+        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnChange => [{string.Join(", ", t.BbmOnChange.Concat(new ulong[6]).Select(Hex))}];");
+        body.Add("");
+        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnSet => [{string.Join(", ", t.BbmOnSet.Concat(new ulong[6]).Select(Hex))}];");
+        member(
+            summary + (f.BreakBeforeMake ? ": a change of output address or between leaf and table, " : ": ") + "or a change of a field the format marks. False when either entry is invalid.",
+            body.ToArray());
+    }
+
+    /// <summary>A getter and a With-er per field: level-free where every declaration of the name has one bit range, by level (and the entry's kind) where they differ (x86 PAT).</summary>
+    private static void EmitFields(System.Action<string, string[]> member, EquatableArray<FieldDecl> fields)
+    {
+        foreach (var group in fields.GroupBy(field => field.Name))
+        {
+            var declarations = group.ToList();
+            var first = declarations[0];
+            string name = first.Name;
+            if (declarations.All(d => d.Low == first.Low && d.High == first.High))
+            {
+                ulong mask = EntryFormatRules.Mask(first.Low, first.High);
+                string bits = first.Low == first.High ? $"bit {first.Low}" : $"bits [{first.High}:{first.Low}]";
+                if (first.Low == first.High)
+                {
+                    member($"{name} ({bits}).", [$"public bool {name} => (Value & {Hex(mask)}) != 0;"]);
+                    member($"This entry with {name} ({bits}) set to <paramref name=\"value\"/>.", [AggressiveInlining, $"public Entry With{name}(bool value) => new Entry((Value & ~{Hex(mask)}) | ((value ? 1UL : 0UL) << {first.Low}));"]);
+                }
+                else
+                {
+                    member($"{name} ({bits}).", [$"public ulong {name} => (Value & {Hex(mask)}) >> {first.Low};"]);
+                    member($"This entry with {name} ({bits}) set to <paramref name=\"value\"/> (bits beyond the field dropped).", [AggressiveInlining, $"public Entry With{name}(ulong value) => new Entry((Value & ~{Hex(mask)}) | ((value << {first.Low}) & {Hex(mask)}));"]);
+                }
+
+                continue;
+            }
+
+            // By level and kind: slot = level * 2 + (leaf ? 1 : 0); a slot without the field has mask 0 (reads 0, writes nothing).
+            var masks = new ulong[16];
+            var lows = new ulong[16];
+            foreach (var d in declarations)
+            {
+                for (int level = 0; level < 5; level++)
+                {
+                    for (int kind = EntryFormatRules.KindTable; kind <= EntryFormatRules.KindLeaf; kind++)
+                    {
+                        if ((d.Levels & (1 << level)) != 0 && (d.Kinds & kind) != 0)
+                        {
+                            masks[(level * 2) + kind - 1] = EntryFormatRules.Mask(d.Low, d.High);
+                            lows[(level * 2) + kind - 1] = (ulong)d.Low;
+                        }
+                    }
+                }
+            }
+
+            string where = string.Join(", ", declarations.Select(d => $"[{d.High}:{d.Low}]"));
+            member(
+                $"{name} ({where} by level and kind) of this entry read as a <paramref name=\"level\"/> entry; 0 where the level has no such field.",
+                [AggressiveInlining,
+                $"public ulong {name}({Level} level)",
+                "{",
+                "    int slot = ((((int)level & 7) * 2) + (IsLeaf(level) ? 1 : 0)) & 15;",
+                $"    return (Value & {name}Masks[slot]) >> (int){name}Lows[slot];",
+                "}"]);
+            member(
+                $"This entry with {name} set to <paramref name=\"value\"/> where a <paramref name=\"level\"/> entry of its kind keeps it; unchanged where there is none.",
+                [AggressiveInlining,
+                $"public Entry With{name}({Level} level, ulong value)",
+                "{",
+                "    int slot = ((((int)level & 7) * 2) + (IsLeaf(level) ? 1 : 0)) & 15;",
+                $"    return new Entry((Value & ~{name}Masks[slot]) | ((value << (int){name}Lows[slot]) & {name}Masks[slot]));",
+                "}",
+                "",
+                $"private static global::System.ReadOnlySpan<ulong> {name}Masks => [{string.Join(", ", masks.Select(Hex))}];",
+                "",
+                $"private static global::System.ReadOnlySpan<byte> {name}Lows => [{string.Join(", ", lows)}];"]);
+        }
+    }
+
+    private static string Decode(string value, string mask, string low, string shift) =>
+        low == shift ? $"({value} & {mask})" : $"((({value} & {mask}) >> {low}) << {shift})";
+
+    private static string Encode(string address, string shift, string low) =>
+        shift == low ? address : $"(({address} >> {shift}) << {low})";
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture) + "UL";
+
+    private static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+}

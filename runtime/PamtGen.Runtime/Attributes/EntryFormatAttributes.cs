@@ -1,0 +1,167 @@
+namespace PamtGen;
+
+/// <summary>
+/// Declares the entry format of a <see cref="PageTableGeometryAttribute"/> class: what makes an entry valid, the table
+/// entry the model installs and where its table address lies, and the physical-address bits. With it go one
+/// <see cref="EntryLeafAttribute"/> per level that holds leaves (the pte level always does) and the
+/// <see cref="EntryFieldAttribute"/>s. The same attributes on an attribute class make a ready-made format that a
+/// geometry takes by applying that attribute (<see cref="Formats.X86_64EntryFormatAttribute"/> and the others in
+/// <see cref="Formats"/>). A geometry with neither has x86's entries. Numbers are checked at compile time (PG1016-PG1023).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class EntryFormatAttribute : Attribute
+{
+    /// <summary>A name for messages and documentation.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The physical-address bits an output address may have (MAXPHYADDR on x86, the output-address size on arm64).</summary>
+    public int PhysicalAddressBits { get; set; }
+
+    /// <summary>The bits that say whether an entry is valid (x86 P = 0x1; arm64 bit 0). Default 0x1.</summary>
+    public ulong ValidMask { get; set; } = 1;
+
+    /// <summary>What <see cref="ValidMask"/>'s bits hold in a valid entry. Default: <see cref="ValidMask"/>.</summary>
+    public ulong ValidValue { get; set; }
+
+    /// <summary>The lowest bit of the address field of an entry that points to a table.</summary>
+    public int TableAddressLow { get; set; }
+
+    /// <summary>The highest bit of the address field of an entry that points to a table.</summary>
+    public int TableAddressHigh { get; set; }
+
+    /// <summary>The physical-address bit that <see cref="TableAddressLow"/> holds. Default: <see cref="TableAddressLow"/> (the address in place).</summary>
+    public int TableAddressShift { get; set; }
+
+    /// <summary>The bits the model writes beside the address when it installs a table (x86 _KERNPG_TABLE 0x63; arm64 0x3). Default: <see cref="ValidValue"/>.</summary>
+    public ulong TableBits { get; set; }
+
+    /// <summary>
+    /// True when a change of a valid entry's output address, or between a leaf and a table, must go through an invalid
+    /// entry and a TLB invalidation (arm64); false when the architecture has no such rule (x86).
+    /// </summary>
+    public bool BreakBeforeMake { get; set; }
+}
+
+/// <summary>
+/// A level whose entries may be leaves, how a leaf is told from a table there, and where a leaf keeps its output address.
+/// Levels are named as the kernel's checks name them: on 4 levels the top table's entries are p4d entries, on 3 pud
+/// entries, on 2 pmd entries.
+/// </summary>
+/// <param name="level">The level; <see cref="PageTableLevel.Pte"/> for the pages.</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EntryLeafAttribute(PageTableLevel level) : Attribute
+{
+    /// <summary>The level.</summary>
+    public PageTableLevel Level { get; } = level;
+
+    /// <summary>The valid rule at this level, when it differs from the format's (arm64 level 3: 0x3).</summary>
+    public ulong ValidMask { get; set; }
+
+    /// <summary>What <see cref="ValidMask"/>'s bits hold in a valid entry at this level. Default: <see cref="ValidMask"/>.</summary>
+    public ulong ValidValue { get; set; }
+
+    /// <summary>A leaf is a valid entry whose bits under this mask equal <see cref="LeafValue"/> (x86 PS: 0x80; arm64 type: 0x3).</summary>
+    public ulong LeafMask { get; set; }
+
+    /// <summary>What <see cref="LeafMask"/>'s bits hold in a leaf (arm64 block: 0x1). Default: <see cref="LeafMask"/>.</summary>
+    public ulong LeafValue { get; set; }
+
+    /// <summary>Instead of <see cref="LeafMask"/>: a valid entry with any of these bits set is a leaf (RISC-V R, W, X).</summary>
+    public ulong LeafIfAnySet { get; set; }
+
+    /// <summary>The lowest bit of a leaf's output-address field.</summary>
+    public int AddressLow { get; set; }
+
+    /// <summary>The highest bit of a leaf's output-address field.</summary>
+    public int AddressHigh { get; set; }
+
+    /// <summary>The physical-address bit <see cref="AddressLow"/> holds. Default: <see cref="AddressLow"/> (the address in place).</summary>
+    public int AddressShift { get; set; }
+}
+
+/// <summary>A named bit range of an entry (a permission, the accessed or dirty flag, a memory type, software bits).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EntryFieldAttribute : Attribute
+{
+    /// <summary>A one-bit field.</summary>
+    public EntryFieldAttribute(string name, int bit)
+        : this(name, bit, bit)
+    {
+    }
+
+    /// <summary>The field [<paramref name="high"/>:<paramref name="low"/>].</summary>
+    public EntryFieldAttribute(string name, int low, int high)
+    {
+        Name = name;
+        Low = low;
+        High = high;
+    }
+
+    /// <summary>The field's name, a member of the generated entry struct.</summary>
+    public string Name { get; }
+
+    /// <summary>The lowest bit.</summary>
+    public int Low { get; }
+
+    /// <summary>The highest bit.</summary>
+    public int High { get; }
+
+    /// <summary>The levels whose entries have the field. Default: all.</summary>
+    public EntryLevels Levels { get; set; } = EntryLevels.All;
+
+    /// <summary>The kinds of entry that have the field. Default: tables and leaves.</summary>
+    public EntryKinds Kinds { get; set; } = EntryKinds.Table | EntryKinds.Leaf;
+
+    /// <summary>Which changes of the field in a valid entry need break-before-make.</summary>
+    public BreakBeforeMakeRule BreakBeforeMake { get; set; }
+}
+
+/// <summary>Levels, as flags, for <see cref="EntryFieldAttribute.Levels"/>.</summary>
+[Flags]
+public enum EntryLevels
+{
+    /// <summary>No level.</summary>
+    None = 0,
+
+    /// <summary>pgd entries.</summary>
+    Pgd = 1 << (int)PageTableLevel.Pgd,
+
+    /// <summary>p4d entries.</summary>
+    P4d = 1 << (int)PageTableLevel.P4d,
+
+    /// <summary>pud entries.</summary>
+    Pud = 1 << (int)PageTableLevel.Pud,
+
+    /// <summary>pmd entries.</summary>
+    Pmd = 1 << (int)PageTableLevel.Pmd,
+
+    /// <summary>pte entries.</summary>
+    Pte = 1 << (int)PageTableLevel.Pte,
+
+    /// <summary>Every level.</summary>
+    All = Pgd | P4d | Pud | Pmd | Pte,
+}
+
+/// <summary>Kinds of valid entry, as flags, for <see cref="EntryFieldAttribute.Kinds"/>.</summary>
+[Flags]
+public enum EntryKinds
+{
+    /// <summary>An entry that points to a table.</summary>
+    Table = 1,
+
+    /// <summary>A leaf: a page, or a block above the last level.</summary>
+    Leaf = 2,
+}
+
+/// <summary>Which changes of a field in a valid entry must go through an invalid entry and a TLB invalidation.</summary>
+public enum BreakBeforeMakeRule
+{
+    /// <summary>None (permissions, the access flag).</summary>
+    None = 0,
+
+    /// <summary>Any change (arm64 memory type and shareability: AttrIndx, MemAttr, SH).</summary>
+    OnChange = 1,
+
+    /// <summary>A change from 0 to 1 (arm64 nG).</summary>
+    OnSet = 2,
+}

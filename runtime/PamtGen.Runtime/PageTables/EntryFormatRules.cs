@@ -1,0 +1,593 @@
+// One file of entry-format rules, compiled into the runtime and, linked, into the generator, as GeometryRules.cs is:
+// how the format attributes' written arguments are read (the generator reads them from symbols, the runtime by
+// reflection, both through ReadFormat/ReadLeaf/ReadField), every check of a format against its geometry, and the
+// per-level tables the generated entry struct and the runtime's Geometry both encode entries with.
+// It targets netstandard2.0 too: no API newer than that.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace PamtGen;
+
+/// <summary>[EntryFormat] as read: the valid rule, the table entry and the physical-address bits.</summary>
+internal sealed record FormatDecl(
+    string? Name, int PhysicalAddressBits, ulong ValidMask, ulong ValidValue,
+    int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake);
+
+/// <summary>[EntryLeaf] as read: which level holds leaves, how they are told from tables there, and their output address.</summary>
+internal sealed record LeafDecl(
+    int Level, ulong? ValidMask, ulong? ValidValue, ulong LeafMask, ulong LeafValue, ulong LeafIfAnySet,
+    int AddressLow, int AddressHigh, int AddressShift);
+
+/// <summary>[EntryField] as read: a named bit range, the levels (a bit per depth) and kinds (1 table, 2 leaf) it belongs to.</summary>
+internal sealed record FieldDecl(string Name, int Low, int High, int Levels, int Kinds, int BreakBeforeMake);
+
+/// <summary>
+/// What is wrong with a format: which rule (the PG1016.. diagnostic), which attribute (-1 the [EntryFormat] or the
+/// geometry, 0.. the leaves in order, <see cref="EntryFormatRules.FieldBase"/> + i the fields), which argument, and why.
+/// </summary>
+internal sealed record FormatProblem(FormatProblemKind Kind, int Attribute, string Argument, string Message);
+
+internal enum FormatProblemKind
+{
+    FieldsOverlap,
+    OutsideEntry,
+    AddressTooNarrow,
+    LevelInvalid,
+    RuleAmbiguous,
+    RootTablesInvalid,
+    FormatMissing,
+    FieldName,
+}
+
+/// <summary>
+/// The entry-format rules. Levels are the depths whose checks read an entry (the kernel's pXd_none()/pXd_leaf(): on
+/// 4 levels the top table's entries are p4d entries, on 3 levels pud entries, on 2 levels pmd entries), and the pte.
+/// </summary>
+internal static class EntryFormatRules
+{
+    public const int KindTable = 1, KindLeaf = 2;
+    public const int BbmNone = 0, BbmOnChange = 1, BbmOnSet = 2;
+    public const int AllLevels = 31;
+    public const int FieldBase = 1000;
+
+    /// <summary>The members the generated entry struct has; a field cannot take one of these names.</summary>
+    public static readonly string[] ReservedNames =
+    [
+        "Value", "IsNone", "IsValid", "IsTable", "IsLeaf", "OutputAddress", "TableAddress", "Table", "Block", "Page",
+        "NeedsBreakBeforeMake", "Equals", "GetHashCode", "ToString", "Format", "Entry", "GetType", "Pfn",
+    ];
+
+    /// <summary>Reads [EntryFormat]'s written named arguments; null after a problem when a required one is missing.</summary>
+    public static FormatDecl? ReadFormat(Func<string, object?> named, List<FormatProblem> problems)
+    {
+        int? pa = Int(named("PhysicalAddressBits"));
+        int? low = Int(named("TableAddressLow"));
+        int? high = Int(named("TableAddressHigh"));
+        Require(pa, -1, "PhysicalAddressBits", problems);
+        Require(low, -1, "TableAddressLow", problems);
+        Require(high, -1, "TableAddressHigh", problems);
+        ulong validMask = ULong(named("ValidMask")) ?? 1;
+        ulong validValue = ULong(named("ValidValue")) ?? validMask;
+        if (pa is null || low is null || high is null)
+        {
+            return null;
+        }
+
+        return new FormatDecl(
+            named("Name") as string, pa.Value, validMask, validValue, low.Value, high.Value, Int(named("TableAddressShift")) ?? low.Value,
+            ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true);
+    }
+
+    /// <summary>Reads one [EntryLeaf] (its level is the constructor argument).</summary>
+    public static LeafDecl? ReadLeaf(int index, int level, Func<string, object?> named, List<FormatProblem> problems)
+    {
+        int? low = Int(named("AddressLow"));
+        int? high = Int(named("AddressHigh"));
+        Require(low, index, "AddressLow", problems);
+        Require(high, index, "AddressHigh", problems);
+        if (low is null || high is null)
+        {
+            return null;
+        }
+
+        ulong? validMask = ULong(named("ValidMask"));
+        ulong leafMask = ULong(named("LeafMask")) ?? 0;
+        return new LeafDecl(
+            level, validMask, ULong(named("ValidValue")) ?? validMask, leafMask, ULong(named("LeafValue")) ?? leafMask,
+            ULong(named("LeafIfAnySet")) ?? 0, low.Value, high.Value, Int(named("AddressShift")) ?? low.Value);
+    }
+
+    /// <summary>Reads one [EntryField] (name, low and high bit are constructor arguments; high defaults to low).</summary>
+    public static FieldDecl ReadField(string name, int low, int high, Func<string, object?> named) =>
+        new(name, low, high, Int(named("Levels")) ?? AllLevels, Int(named("Kinds")) ?? (KindTable | KindLeaf), Int(named("BreakBeforeMake")) ?? BbmNone);
+
+    /// <summary>
+    /// Every problem of a format on a geometry (given as the rules of <see cref="GeometryRules"/> see it), in
+    /// declaration order.
+    /// </summary>
+    public static List<FormatProblem> Check(
+        FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int pageShift, int entrySize, int levels)
+    {
+        var problems = new List<FormatProblem>();
+        int bits = entrySize * 8;
+        int[] shifts = GeometryRules.Shifts(pageShift, entrySize, levels);
+        CheckValidRule(format.ValidMask, format.ValidValue, -1, "ValidMask", bits, problems);
+        if (format.PhysicalAddressBits <= pageShift || format.PhysicalAddressBits > 64)
+        {
+            problems.Add(new(FormatProblemKind.AddressTooNarrow, -1, "PhysicalAddressBits", $"{format.PhysicalAddressBits} physical-address bits: a page of 2^{pageShift} bytes needs more than {pageShift}, and an address has at most 64"));
+        }
+
+        bool tableFieldOk = CheckAddressField(format.TableAddressLow, format.TableAddressHigh, format.TableAddressShift, pageShift, "a table (page-aligned)", format.PhysicalAddressBits, -1, "TableAddress", bits, problems);
+        ulong tableAddressMask = tableFieldOk ? Mask(format.TableAddressLow, format.TableAddressHigh) : 0;
+        if (!Fits(format.TableBits, bits))
+        {
+            problems.Add(new(FormatProblemKind.OutsideEntry, -1, "TableBits", $"TableBits 0x{format.TableBits:x} has bits above the {bits}-bit entry"));
+        }
+        else if ((format.TableBits & tableAddressMask) != 0)
+        {
+            problems.Add(new(FormatProblemKind.FieldsOverlap, -1, "TableBits", $"TableBits 0x{format.TableBits:x} overlap the table address field [{format.TableAddressHigh}:{format.TableAddressLow}]"));
+        }
+
+        if ((format.TableBits & format.ValidMask) != format.ValidValue)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "TableBits", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is not valid by the format's rule (entry & 0x{format.ValidMask:x}) == 0x{format.ValidValue:x}"));
+        }
+
+        var seen = new bool[GeometryRules.Pte + 1];
+        for (int i = 0; i < leaves.Count; i++)
+        {
+            var leaf = leaves[i];
+            if (!IsEntryLevel(levels, leaf.Level))
+            {
+                problems.Add(new(FormatProblemKind.LevelInvalid, i, "level", LevelProblem(levels, leaf.Level)));
+                continue;
+            }
+
+            if (seen[leaf.Level])
+            {
+                problems.Add(new(FormatProblemKind.LevelInvalid, i, "level", $"{Name(leaf.Level)} has two [EntryLeaf] declarations"));
+                continue;
+            }
+
+            seen[leaf.Level] = true;
+            CheckLeaf(format, leaf, i, shifts[leaf.Level], bits, tableAddressMask, problems);
+        }
+
+        if (!seen[GeometryRules.Pte])
+        {
+            problems.Add(new(FormatProblemKind.LevelInvalid, -1, "", "no [EntryLeaf(PageTableLevel.Pte, ...)]: the last level holds the pages, so it needs its output-address field"));
+        }
+
+        CheckFields(format, leaves, fields, levels, bits, tableAddressMask, problems);
+        return problems;
+    }
+
+    /// <summary>The per-level encoding of a format that passed <see cref="Check"/>, for the runtime and the emitter.</summary>
+    public static FormatTables Resolve(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int levels)
+    {
+        var t = new FormatTables(format, levels);
+        for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+        {
+            t.ValidMask[depth] = format.ValidMask;
+            t.ValidValue[depth] = format.ValidValue;
+            t.LeafMask[depth] = 0;
+            t.LeafValue[depth] = 1; // (v & 0) == 1 never holds: no leaf at this level
+            t.TableOk[depth] = depth < GeometryRules.Pte;
+        }
+
+        foreach (var leaf in leaves)
+        {
+            int d = leaf.Level;
+            t.ValidMask[d] = leaf.ValidMask ?? format.ValidMask;
+            t.ValidValue[d] = leaf.ValidValue ?? format.ValidValue;
+            t.LeafMask[d] = leaf.LeafMask;
+            t.LeafValue[d] = leaf.Level == GeometryRules.Pte ? 0 : leaf.LeafIfAnySet != 0 && leaf.LeafMask == 0 ? 1UL : leaf.LeafValue;
+            t.LeafAny[d] = leaf.LeafIfAnySet;
+            t.LeafAddressMask[d] = Mask(leaf.AddressLow, leaf.AddressHigh);
+            t.LeafAddressLow[d] = leaf.AddressLow;
+            t.LeafAddressShift[d] = leaf.AddressShift;
+            t.CanLeaf[d] = true;
+        }
+
+        foreach (var field in fields)
+        {
+            ulong mask = Mask(field.Low, field.High);
+            for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+            {
+                if ((field.Levels & (1 << depth)) == 0)
+                {
+                    continue;
+                }
+
+                for (int kind = KindTable; kind <= KindLeaf; kind++)
+                {
+                    if ((field.Kinds & kind) != 0)
+                    {
+                        int slot = (depth * 2) + (kind - 1);
+                        if (field.BreakBeforeMake == BbmOnChange)
+                        {
+                            t.BbmOnChange[slot] |= mask;
+                        }
+                        else if (field.BreakBeforeMake == BbmOnSet)
+                        {
+                            t.BbmOnSet[slot] |= mask;
+                        }
+                    }
+                }
+            }
+        }
+
+        // A level whose entries are checked by a level folded into it (the pgd on 4 levels: p4d_none() reads its entries)
+        // takes that level's rules, so a lookup by either depth reads the same entry the same way.
+        for (int depth = GeometryRules.Pte - 1; depth >= 0; depth--)
+        {
+            if (!IsEntryLevel(levels, depth))
+            {
+                t.CopyLevel(depth + 1, depth);
+            }
+        }
+
+        return t;
+    }
+
+    /// <summary>
+    /// Whether the default format (x86's, for a geometry that declares none) keeps <paramref name="leaf"/>: only at a level
+    /// whose entries the geometry checks, and whose leaves fit the physical address space.
+    /// </summary>
+    public static bool DefaultKeeps(LeafDecl leaf, FormatDecl format, int pageShift, int entrySize, int levels) =>
+        IsEntryLevel(levels, leaf.Level) && GeometryRules.Shifts(pageShift, entrySize, levels)[leaf.Level] < format.PhysicalAddressBits;
+
+    /// <summary>True when <paramref name="field"/> belongs to some entry of the geometry: a table entry at an entry level above the pte, or a leaf at a level with <paramref name="leaves"/>.</summary>
+    public static bool FieldApplies(FieldDecl field, IEnumerable<LeafDecl> leaves, int levels)
+    {
+        for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+        {
+            if ((field.Levels & (1 << depth)) == 0 || !IsEntryLevel(levels, depth))
+            {
+                continue;
+            }
+
+            if ((field.Kinds & KindTable) != 0 && depth < GeometryRules.Pte)
+            {
+                return true;
+            }
+
+            foreach (var leaf in leaves)
+            {
+                if ((field.Kinds & KindLeaf) != 0 && leaf.Level == depth)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the entries at <paramref name="depth"/> are read by that level's own checks (or it is the pte).</summary>
+    public static bool IsEntryLevel(int levels, int depth) =>
+        depth == GeometryRules.Pte || (depth >= 0 && depth < GeometryRules.Pte && GeometryRules.ChecksEntry(levels, depth));
+
+    /// <summary>Why <paramref name="concatenated"/> root tables do not fit the geometry, or null when they do.</summary>
+    public static string? RootTablesProblem(int pageShift, int entrySize, int levels, int virtualAddressBits, int concatenated)
+    {
+        if (concatenated is not (1 or 2 or 4 or 8 or 16))
+        {
+            return $"{concatenated} root tables: a root concatenates 2, 4, 8 or 16 tables, or is one";
+        }
+
+        int bits = GeometryRules.BitsPerLevel(pageShift, entrySize);
+        int topBits = virtualAddressBits - GeometryRules.TopShift(pageShift, entrySize, levels);
+        int wanted = bits + Log2(concatenated);
+        return concatenated > 1 && topBits != wanted
+            ? $"{concatenated} concatenated root tables of {1 << bits} entries resolve {wanted} bits, but {virtualAddressBits} virtual-address bits leave {topBits} for the top level"
+            : null;
+    }
+
+    public static ulong Mask(int low, int high) =>
+        high - low >= 63 ? ulong.MaxValue : ((1UL << (high - low + 1)) - 1) << low;
+
+    public static string Name(int depth) => depth >= 0 && depth <= GeometryRules.Pte ? GeometryRules.LevelNames[depth] : depth.ToString(CultureInfo.InvariantCulture);
+
+    public static int Log2(int value)
+    {
+        int log = 0;
+        while ((1 << log) < value)
+        {
+            log++;
+        }
+
+        return log;
+    }
+
+    private static void CheckLeaf(FormatDecl format, LeafDecl leaf, int i, int levelShift, int bits, ulong tableAddressMask, List<FormatProblem> problems)
+    {
+        ulong validMask = leaf.ValidMask ?? format.ValidMask;
+        ulong validValue = leaf.ValidValue ?? format.ValidValue;
+        if (leaf.ValidMask is not null)
+        {
+            CheckValidRule(validMask, validValue, i, "ValidMask", bits, problems);
+        }
+
+        string where = Name(leaf.Level);
+        bool last = leaf.Level == GeometryRules.Pte;
+        if (levelShift >= format.PhysicalAddressBits)
+        {
+            problems.Add(new(FormatProblemKind.LevelInvalid, i, "level", $"a {where} leaf maps 2^{levelShift} bytes, more than the 2^{format.PhysicalAddressBits}-byte physical address space"));
+        }
+
+        ulong ruleBits = leaf.LeafMask | leaf.LeafIfAnySet;
+        if (last && ruleBits != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, leaf.LeafMask != 0 ? "LeafMask" : "LeafIfAnySet", "at the last level every valid entry is a page; a leaf rule there has nothing to tell apart"));
+        }
+        else if (!last && ruleBits == 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, "level", $"no LeafMask or LeafIfAnySet: nothing tells a {where} leaf from a table"));
+        }
+        else if (!last && leaf.LeafMask != 0 && leaf.LeafIfAnySet != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, "LeafIfAnySet", "give LeafMask/LeafValue or LeafIfAnySet, not both"));
+        }
+        else if (!last && (leaf.LeafValue & ~leaf.LeafMask) != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, "LeafValue", $"LeafValue 0x{leaf.LeafValue:x} has bits outside LeafMask 0x{leaf.LeafMask:x}, so no entry is a leaf"));
+        }
+        else if (!last && !Fits(ruleBits, bits))
+        {
+            problems.Add(new(FormatProblemKind.OutsideEntry, i, leaf.LeafMask != 0 ? "LeafMask" : "LeafIfAnySet", $"the leaf rule 0x{ruleBits:x} has bits above the {bits}-bit entry"));
+        }
+        else if (!last && (ruleBits & tableAddressMask) != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, leaf.LeafMask != 0 ? "LeafMask" : "LeafIfAnySet", $"the leaf rule 0x{ruleBits:x} lies in the table address field, so a table's address would decide whether it is a leaf"));
+        }
+        else if (!last && (leaf.LeafMask != 0 ? (format.TableBits & leaf.LeafMask) == leaf.LeafValue : (format.TableBits & leaf.LeafIfAnySet) != 0))
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, leaf.LeafMask != 0 ? "LeafValue" : "LeafIfAnySet", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is a leaf by this rule"));
+        }
+        else if (!last && (format.TableBits & validMask) != validValue)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, i, "ValidMask", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is not valid at {where}"));
+        }
+
+        if (CheckAddressField(leaf.AddressLow, leaf.AddressHigh, leaf.AddressShift, levelShift, $"a {where} leaf", format.PhysicalAddressBits, i, "Address", bits, problems))
+        {
+            ulong address = Mask(leaf.AddressLow, leaf.AddressHigh);
+            ulong typeBits = validMask | leaf.LeafMask;
+            if ((address & typeBits) != 0)
+            {
+                problems.Add(new(FormatProblemKind.FieldsOverlap, i, "AddressLow", $"the {where} leaf address field [{leaf.AddressHigh}:{leaf.AddressLow}] overlaps the valid or leaf bits 0x{typeBits:x}"));
+            }
+        }
+    }
+
+    private static void CheckFields(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int levels, int bits, ulong tableAddressMask, List<FormatProblem> problems)
+    {
+        var leafAt = new LeafDecl?[GeometryRules.Pte + 1];
+        foreach (var leaf in leaves)
+        {
+            if (IsEntryLevel(levels, leaf.Level) && leafAt[leaf.Level] is null)
+            {
+                leafAt[leaf.Level] = leaf;
+            }
+        }
+
+        for (int i = 0; i < fields.Count; i++)
+        {
+            var field = fields[i];
+            int index = FieldBase + i;
+            if (!IsIdentifier(field.Name) || Array.IndexOf(ReservedNames, field.Name) >= 0)
+            {
+                problems.Add(new(FormatProblemKind.FieldName, index, "name", $"'{field.Name}' cannot name a field: it must be an identifier that the entry struct does not already use ({string.Join(", ", ReservedNames)})"));
+                continue;
+            }
+
+            if (field.Low < 0 || field.High < field.Low || field.High >= bits)
+            {
+                problems.Add(new(FormatProblemKind.OutsideEntry, index, "high", $"field {field.Name} [{field.High}:{field.Low}] is not a bit range of the {bits}-bit entry"));
+                continue;
+            }
+
+            ulong mask = Mask(field.Low, field.High);
+            if (!FieldApplies(field, leaves, levels))
+            {
+                problems.Add(new(FormatProblemKind.LevelInvalid, index, "Levels", $"field {field.Name} belongs to no entry of this geometry: its levels are folded, or hold no {(field.Kinds == KindLeaf ? "leaves" : "entries of that kind")}"));
+                continue;
+            }
+
+            for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+            {
+                if ((field.Levels & (1 << depth)) == 0 || !IsEntryLevel(levels, depth))
+                {
+                    continue;
+                }
+
+                for (int kind = KindTable; kind <= KindLeaf; kind++)
+                {
+                    bool exists = kind == KindTable ? depth < GeometryRules.Pte : leafAt[depth] is not null;
+                    if ((field.Kinds & kind) == 0 || !exists)
+                    {
+                        continue;
+                    }
+
+                    string entry = $"a {Name(depth)} {(kind == KindTable ? "table entry" : "leaf")}";
+                    var leaf = kind == KindLeaf ? leafAt[depth] : null;
+                    ulong address = leaf is null ? tableAddressMask : Mask(leaf.AddressLow, leaf.AddressHigh);
+                    ulong typeBits = (leaf?.ValidMask ?? leafAt[depth]?.ValidMask ?? format.ValidMask) | (leafAt[depth]?.LeafMask ?? 0);
+                    if ((mask & address) != 0)
+                    {
+                        problems.Add(new(FormatProblemKind.FieldsOverlap, index, "low", $"field {field.Name} [{field.High}:{field.Low}] overlaps the output-address field of {entry}"));
+                        goto next;
+                    }
+
+                    if ((mask & typeBits) != 0)
+                    {
+                        problems.Add(new(FormatProblemKind.FieldsOverlap, index, "low", $"field {field.Name} [{field.High}:{field.Low}] overlaps the valid or leaf bits 0x{typeBits:x} of {entry}"));
+                        goto next;
+                    }
+
+                    for (int j = 0; j < i; j++)
+                    {
+                        var other = fields[j];
+                        if ((other.Levels & (1 << depth)) != 0 && (other.Kinds & kind) != 0 && other.Low <= other.High && other.High < bits
+                            && (Mask(other.Low, other.High) & mask) != 0)
+                        {
+                            problems.Add(new(FormatProblemKind.FieldsOverlap, index, "low", $"field {field.Name} [{field.High}:{field.Low}] overlaps field {other.Name} [{other.High}:{other.Low}] in {entry}"));
+                            goto next;
+                        }
+                    }
+                }
+            }
+
+        next:;
+        }
+    }
+
+    private static void CheckValidRule(ulong mask, ulong value, int attribute, string argument, int bits, List<FormatProblem> problems)
+    {
+        if (mask == 0 || value == 0 || (value & ~mask) != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, attribute, argument, $"valid rule (entry & 0x{mask:x}) == 0x{value:x}: it must look at some bit, an entry of 0 (none) must be invalid, and the value must lie in the mask"));
+        }
+        else if (!Fits(mask, bits))
+        {
+            problems.Add(new(FormatProblemKind.OutsideEntry, attribute, argument, $"ValidMask 0x{mask:x} has bits above the {bits}-bit entry"));
+        }
+    }
+
+    /// <summary>Checks an output-address field; true when it is a bit range of the entry (so its mask may be used).</summary>
+    private static bool CheckAddressField(int low, int high, int shift, int alignment, string what, int physicalAddressBits, int attribute, string argument, int bits, List<FormatProblem> problems)
+    {
+        if (low < 0 || high < low || high >= bits)
+        {
+            problems.Add(new(FormatProblemKind.OutsideEntry, attribute, argument + "High", $"the address field of {what} [{high}:{low}] is not a bit range of the {bits}-bit entry"));
+            return false;
+        }
+
+        if (shift > alignment)
+        {
+            problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + (argument == "Address" ? "Shift" : "Shift"), $"the address field of {what} starts at address bit {shift}, but {what} is aligned only to 2^{alignment} bytes"));
+        }
+        else if (shift + (high - low + 1) < physicalAddressBits)
+        {
+            problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + "High", $"the address field of {what} [{high}:{low}] holds address bits {shift} to {shift + high - low}, not all {physicalAddressBits} physical-address bits"));
+        }
+
+        return true;
+    }
+
+    private static void Require(object? value, int attribute, string argument, List<FormatProblem> problems)
+    {
+        if (value is null)
+        {
+            problems.Add(new(FormatProblemKind.FormatMissing, attribute, argument, $"'{argument}' is required"));
+        }
+    }
+
+    private static string LevelProblem(int levels, int depth) =>
+        depth < 0 || depth > GeometryRules.Pte
+            ? $"{depth} is not a page-table level"
+            : $"{levels} levels fold {Name(depth)} into the table above it, whose entries are checked as {Name(TopOrSame(levels, depth))} entries";
+
+    private static int TopOrSame(int levels, int depth)
+    {
+        while (!IsEntryLevel(levels, depth))
+        {
+            depth++;
+        }
+
+        return depth;
+    }
+
+    private static bool Fits(ulong value, int bits) => bits >= 64 || value >> bits == 0;
+
+    private static bool IsIdentifier(string name)
+    {
+        if (string.IsNullOrEmpty(name) || !(char.IsLetter(name[0]) || name[0] == '_'))
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (!(char.IsLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int? Int(object? value) => value switch
+    {
+        int i => i,
+        null => null,
+        _ => unchecked((int)Convert.ToInt64(value, CultureInfo.InvariantCulture)),
+    };
+
+    private static ulong? ULong(object? value) => value switch
+    {
+        ulong u => u,
+        long l => unchecked((ulong)l),
+        int i => unchecked((ulong)i),
+        uint u => u,
+        null => null,
+        _ => Convert.ToUInt64(value, CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>A format resolved per level (by depth, folded levels carrying their table's rules), and per level and kind for break-before-make.</summary>
+internal sealed class FormatTables(FormatDecl format, int levels)
+{
+    public FormatDecl Format { get; } = format;
+
+    public int Levels { get; } = levels;
+
+    public ulong[] ValidMask { get; } = new ulong[5];
+
+    public ulong[] ValidValue { get; } = new ulong[5];
+
+    public ulong[] LeafMask { get; } = new ulong[5];
+
+    public ulong[] LeafValue { get; } = new ulong[5];
+
+    public ulong[] LeafAny { get; } = new ulong[5];
+
+    public ulong[] LeafAddressMask { get; } = new ulong[5];
+
+    public int[] LeafAddressLow { get; } = new int[5];
+
+    public int[] LeafAddressShift { get; } = new int[5];
+
+    public bool[] CanLeaf { get; } = new bool[5];
+
+    public bool[] TableOk { get; } = new bool[5];
+
+    /// <summary>By depth * 2 + (0 table, 1 leaf): the bits whose change needs break-before-make.</summary>
+    public ulong[] BbmOnChange { get; } = new ulong[10];
+
+    /// <summary>By depth * 2 + (0 table, 1 leaf): the bits whose setting (0 to 1) needs break-before-make.</summary>
+    public ulong[] BbmOnSet { get; } = new ulong[10];
+
+    public ulong TableAddressMask => EntryFormatRules.Mask(Format.TableAddressLow, Format.TableAddressHigh);
+
+    public void CopyLevel(int from, int to)
+    {
+        ValidMask[to] = ValidMask[from];
+        ValidValue[to] = ValidValue[from];
+        LeafMask[to] = LeafMask[from];
+        LeafValue[to] = LeafValue[from];
+        LeafAny[to] = LeafAny[from];
+        LeafAddressMask[to] = LeafAddressMask[from];
+        LeafAddressLow[to] = LeafAddressLow[from];
+        LeafAddressShift[to] = LeafAddressShift[from];
+        CanLeaf[to] = CanLeaf[from];
+        TableOk[to] = TableOk[from];
+        BbmOnChange[to * 2] = BbmOnChange[from * 2];
+        BbmOnChange[(to * 2) + 1] = BbmOnChange[(from * 2) + 1];
+        BbmOnSet[to * 2] = BbmOnSet[from * 2];
+        BbmOnSet[(to * 2) + 1] = BbmOnSet[(from * 2) + 1];
+    }
+}

@@ -1,0 +1,46 @@
+using PamtGen.Generator.Probe;
+
+namespace PamtGen.Generator.Tests;
+
+/// <summary>The generated geometries of the probe project that carry a shipped entry format, by name: one place for the tests that run over all of them.</summary>
+internal static class ProbeGeometries
+{
+    /// <summary>Every shipped format: x86-64 (4- and 5-level), 32-bit x86, arm64 stage 1 (4K, 16K, 64K) and stage 2 (4K, 2 concatenated root tables).</summary>
+    public static readonly string[] Names = ["X86_64FourLevel", "X86_64FiveLevel", "X86NonPae", "Arm64Granule4K", "Arm64Granule16K", "Arm64Granule64K", "Arm64Stage2Ipa40"];
+
+    public static Geometry GeometryOf(string name) => name switch
+    {
+        "X86_64FourLevel" => X86_64FourLevel.Geometry,
+        "X86_64FiveLevel" => X86_64FiveLevel.Geometry,
+        "X86NonPae" => X86NonPae.Geometry,
+        "Arm64Granule4K" => Arm64Granule4K.Geometry,
+        "Arm64Granule16K" => Arm64Granule16K.Geometry,
+        "Arm64Granule64K" => Arm64Granule64K.Geometry,
+        "Arm64Stage2Ipa40" => Arm64Stage2Ipa40.Geometry,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
+    };
+
+    /// <summary>The generated geometry's own address space: the reference walkers take it as the Mm it is.</summary>
+    public static Mm AddressSpaceOf(string name, PageAllocator allocator) => name switch
+    {
+        "X86_64FourLevel" => new X86_64FourLevel.AddressSpace(allocator),
+        "X86_64FiveLevel" => new X86_64FiveLevel.AddressSpace(allocator),
+        "X86NonPae" => new X86NonPae.AddressSpace(allocator),
+        "Arm64Granule4K" => new Arm64Granule4K.AddressSpace(allocator),
+        "Arm64Granule16K" => new Arm64Granule16K.AddressSpace(allocator),
+        "Arm64Granule64K" => new Arm64Granule64K.AddressSpace(allocator),
+        "Arm64Stage2Ipa40" => new Arm64Stage2Ipa40.AddressSpace(allocator),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
+    };
+
+    public static TheoryData<string> Theory()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in Names)
+        {
+            data.Add(name);
+        }
+
+        return data;
+    }
+}
