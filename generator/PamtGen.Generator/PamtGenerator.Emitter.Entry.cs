@@ -93,6 +93,10 @@ public sealed partial class PamtGenerator
             "A page (a pte leaf) mapping <paramref name=\"outputAddress\"/>, with no field set.",
             AggressiveInlining,
             $"public static Entry Page(ulong outputAddress) => Block({Level}.Pte, outputAddress);");
+        Member(
+            "mk_pte(page, PAGE_KERNEL): a page mapping <paramref name=\"outputAddress\"/> with the bits the model maps its own pages with (PageBits).",
+            AggressiveInlining,
+            $"public static Entry KernelPage(ulong outputAddress) => new Entry(Page(outputAddress).Value | {Hex(f.PageBits)});");
         EmitBreakBeforeMake(Member, t, f);
         EmitFields(Member, s.Format.Fields);
         Member("Equal raw entries.", "public bool Equals(Entry other) => Value == other.Value;");

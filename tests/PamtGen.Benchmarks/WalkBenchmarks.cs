@@ -30,7 +30,8 @@ public class WalkBenchmarks
         // Map every PTE to some PFN; no data page is allocated, only the tables.
         int err = ReferenceWalkers.ApplyToPageRange(_mm, _start, _size, static (ref Pte pte, ulong addr, Mm mm) =>
         {
-            Pgtable.SetPteAt(mm, addr, ref pte, Pgtable.PfnPte((addr >> mm.Geometry.PageShift) & 0xfffff, Pgtable.PageKernel));
+            ulong pa = ((addr >> mm.Geometry.PageShift) & 0xfffff) << mm.Geometry.PageShift;
+            Pgtable.SetPteAt(mm, addr, ref pte, new Pte(mm.Geometry.MakeKernelPageEntry(pa))); // in the geometry's own format
             return 0;
         }, _mm);
         if (err != 0)

@@ -156,7 +156,7 @@ public class FormatDiagnosticTests
     [Fact]
     public Task PG1023_a_field_named_as_a_member_of_the_struct() =>
         Verify(X86Format + "[EntryField({|#0:\"Value\"|}, 9, 11)]\n" + Geometry,
-            Expect("PG1023", "'Value' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn)"));
+            Expect("PG1023", "'Value' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
 
     private static DiagnosticResult Expect(string id, string message) =>
         new DiagnosticResult(id, DiagnosticSeverity.Error).WithLocation(0).WithArguments(message);

@@ -22,6 +22,7 @@ public class EntryFormatRuntimeTests
         Assert.Equal((ulong)PteFlags.Global, 1UL << fields["Global"][0]);
         Assert.Equal((ulong)PteFlags.Special, 1UL << x86.Fields.Single(f => f.Name == "Software").Low); // _PAGE_SPECIAL is software bit 1 (bit 9)
         Assert.Equal(x86.Declaration.TableBits, KernPgTable.Value);
+        Assert.Equal(x86.Declaration.PageBits, PageKernel.Value);
         Assert.Equal(PfnShift, x86.Declaration.TableAddressLow);
 
         var g = Geometry.X86_64FourLevel;
@@ -31,6 +32,26 @@ public class EntryFormatRuntimeTests
         Assert.Equal(page.PhysAddr, g.LeafAddress(PageTableLevel.Pte, MkPte(page, PageKernel).Value));
         Assert.True(g.IsLeafEntry(PageTableLevel.Pmd, PfnPmdHuge(0x200, PageKernel).Value) == PmdLeaf(PfnPmdHuge(0x200, PageKernel)));
         Assert.Equal(g.MakeTableEntry(page.PhysAddr), PfnPte(page.Pfn, KernPgTable).Value);
+    }
+
+    [Theory]
+    [InlineData("x86-64 4-level")]
+    [InlineData("arm64 64K")]
+    public void Vmalloc_maps_its_pages_with_the_formats_page_bits(string name)
+    {
+        var m = new Machine(WalkerRuleTests.Of(name));
+        var vm = new VmallocSpace(m.Mm);
+        ulong addr = vm.Vmalloc(2 * m.P, Gfp.Kernel);
+        Assert.NotEqual(0UL, addr);
+        Assert.True(m.Mm.TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out _));
+        ulong pte = table.TableEntries[index];
+        var g = m.Geometry;
+        Assert.True(g.IsLeafEntry(PageTableLevel.Pte, pte));
+        Assert.Equal(g.Format.Declaration.PageBits | g.LeafAddress(PageTableLevel.Pte, pte) | (name.StartsWith("arm64", StringComparison.Ordinal) ? 0x3UL : 0x1UL), pte);
+        if (name.StartsWith("x86", StringComparison.Ordinal))
+        {
+            Assert.Equal(MkPte(m.Allocator.PfnToPage(g.LeafAddress(PageTableLevel.Pte, pte) >> g.PageShift), PageKernel).Value, pte); // as before formats
+        }
     }
 
     [Fact]

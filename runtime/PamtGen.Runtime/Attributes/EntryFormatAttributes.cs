@@ -36,6 +36,12 @@ public sealed class EntryFormatAttribute : Attribute
     public ulong TableBits { get; set; }
 
     /// <summary>
+    /// The bits the model writes beside the address in a page it maps for itself (vmalloc()'s PAGE_KERNEL: x86 0x163,
+    /// present, writable, accessed, dirty, global). Default 0: the valid bits only.
+    /// </summary>
+    public ulong PageBits { get; set; }
+
+    /// <summary>
     /// True when a change of a valid entry's output address, or between a leaf and a table, must go through an invalid
     /// entry and a TLB invalidation (arm64); false when the architecture has no such rule (x86).
     /// </summary>

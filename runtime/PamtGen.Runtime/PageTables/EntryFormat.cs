@@ -22,9 +22,6 @@ public sealed class EntryFormat
     /// <summary>The physical-address bits an output address may have.</summary>
     public int PhysicalAddressBits => Declaration.PhysicalAddressBits;
 
-    /// <summary>The names of the fields, in declaration order (a name declared for several levels once).</summary>
-    public IReadOnlyList<string> FieldNames => Fields.Select(f => f.Name).Distinct().ToArray();
-
     internal FormatDecl Declaration { get; }
 
     internal LeafDecl[] Leaves { get; }

@@ -6,13 +6,14 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace PamtGen;
 
 /// <summary>[EntryFormat] as read: the valid rule, the table entry and the physical-address bits.</summary>
 internal sealed record FormatDecl(
     string? Name, int PhysicalAddressBits, ulong ValidMask, ulong ValidValue,
-    int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake);
+    int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake, ulong PageBits);
 
 /// <summary>[EntryLeaf] as read: which level holds leaves, how they are told from tables there, and their output address.</summary>
 internal sealed record LeafDecl(
@@ -55,7 +56,7 @@ internal static class EntryFormatRules
     public static readonly string[] ReservedNames =
     [
         "Value", "IsNone", "IsValid", "IsTable", "IsLeaf", "OutputAddress", "TableAddress", "Table", "Block", "Page",
-        "NeedsBreakBeforeMake", "Equals", "GetHashCode", "ToString", "Format", "Entry", "GetType", "Pfn",
+        "NeedsBreakBeforeMake", "Equals", "GetHashCode", "ToString", "Format", "Entry", "GetType", "Pfn", "KernelPage",
     ];
 
     /// <summary>Reads [EntryFormat]'s written named arguments; null after a problem when a required one is missing.</summary>
@@ -76,7 +77,7 @@ internal static class EntryFormatRules
 
         return new FormatDecl(
             named("Name") as string, pa.Value, validMask, validValue, low.Value, high.Value, Int(named("TableAddressShift")) ?? low.Value,
-            ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true);
+            ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true, ULong(named("PageBits")) ?? 0);
     }
 
     /// <summary>Reads one [EntryLeaf] (its level is the constructor argument).</summary>
@@ -157,6 +158,19 @@ internal static class EntryFormatRules
         if (!seen[GeometryRules.Pte])
         {
             problems.Add(new(FormatProblemKind.LevelInvalid, -1, "", "no [EntryLeaf(PageTableLevel.Pte, ...)]: the last level holds the pages, so it needs its output-address field"));
+        }
+        else if (!Fits(format.PageBits, bits))
+        {
+            problems.Add(new(FormatProblemKind.OutsideEntry, -1, "PageBits", $"PageBits 0x{format.PageBits:x} has bits above the {bits}-bit entry"));
+        }
+        else
+        {
+            var pte = leaves.First(l => l.Level == GeometryRules.Pte);
+            ulong address = Mask(Math.Max(0, Math.Min(pte.AddressLow, 63)), Math.Max(0, Math.Min(pte.AddressHigh, 63)));
+            if ((format.PageBits & address) != 0)
+            {
+                problems.Add(new(FormatProblemKind.FieldsOverlap, -1, "PageBits", $"PageBits 0x{format.PageBits:x} overlap a page's address field [{pte.AddressHigh}:{pte.AddressLow}]"));
+            }
         }
 
         CheckFields(format, leaves, fields, levels, bits, tableAddressMask, problems);
@@ -467,7 +481,7 @@ internal static class EntryFormatRules
 
         if (shift > alignment)
         {
-            problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + (argument == "Address" ? "Shift" : "Shift"), $"the address field of {what} starts at address bit {shift}, but {what} is aligned only to 2^{alignment} bytes"));
+            problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + "Shift", $"the address field of {what} starts at address bit {shift}, but {what} is aligned only to 2^{alignment} bytes"));
         }
         else if (shift + (high - low + 1) < physicalAddressBits)
         {

@@ -42,6 +42,7 @@ public sealed class Geometry
 
     private readonly int[] _shift;
     private readonly int[] _ptrs;
+    private readonly FormatTables _entries;
 
     /// <summary>Describes a geometry; an impossible description throws <see cref="ArgumentException"/> saying why.</summary>
     /// <param name="pageShift">PAGE_SHIFT, 10 to 20.</param>
@@ -107,8 +108,6 @@ public sealed class Geometry
         RootTables = rootTables;
         _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, levels);
     }
-
-    private readonly FormatTables _entries;
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
     public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);
@@ -188,6 +187,9 @@ public sealed class Geometry
         ulong encoded = ((outputAddress >> _entries.LeafAddressShift[d]) << _entries.LeafAddressLow[d]) & _entries.LeafAddressMask[d];
         return _entries.ValidValue[d] | (_entries.LeafMask[d] == 0 ? 0 : _entries.LeafValue[d]) | encoded | attributes;
     }
+
+    /// <summary>mk_pte(page, PAGE_KERNEL) in the format: a pte mapping the page at <paramref name="physAddr"/> with the format's PageBits.</summary>
+    public ulong MakeKernelPageEntry(ulong physAddr) => MakeLeafEntry(PageTableLevel.Pte, physAddr, Format.Declaration.PageBits);
 
     /// <summary>
     /// True when replacing the valid entry <paramref name="old"/> by the valid entry <paramref name="new"/> at

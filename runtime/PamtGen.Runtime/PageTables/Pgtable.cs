@@ -39,7 +39,7 @@ public static class Pgtable
         ArgumentNullException.ThrowIfNull(mm);
         if (mm.Geometry.EntrySize == 4 && pte.Value > uint.MaxValue)
         {
-            throw new KernelBugException($"set_pte_at(0x{addr:x}): 0x{pte.Value:x} does not fit a 4-byte entry", pte.Value >> PfnShift);
+            throw new KernelBugException($"set_pte_at(0x{addr:x}): 0x{pte.Value:x} does not fit a 4-byte entry", mm.Geometry.LeafAddress(PageTableLevel.Pte, pte.Value) >> mm.Geometry.PageShift);
         }
 
         Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), pte.Value);

@@ -157,7 +157,7 @@ public sealed class VmallocSpace
         }
 
         data.Area.AllocatedPages.Add(page);
-        Pgtable.SetPteAt(data.Space.Mm, addr, ref pte, Pgtable.MkPte(page, Pgtable.PageKernel));
+        Pgtable.SetPteAt(data.Space.Mm, addr, ref pte, new Pte(data.Space.Mm.Geometry.MakeKernelPageEntry(page.PhysAddr))); // mk_pte(page, PAGE_KERNEL) in the format
         return 0;
     }
 

@@ -213,6 +213,10 @@ namespace Snapshots
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public static Entry Page(ulong outputAddress) => Block(global::PamtGen.PageTableLevel.Pte, outputAddress);
 
+            /// <summary>mk_pte(page, PAGE_KERNEL): a page mapping <paramref name="outputAddress"/> with the bits the model maps its own pages with (PageBits).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static Entry KernelPage(ulong outputAddress) => new Entry(Page(outputAddress).Value | 0x60000000000700UL);
+
             /// <summary>True when replacing the valid entry <paramref name="old"/> by the valid <paramref name="new"/> at <paramref name="level"/> must go through an invalid entry and a TLB invalidation (break-before-make): a change of output address or between leaf and table, or a change of a field the format marks. False when either entry is invalid.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public static bool NeedsBreakBeforeMake(global::PamtGen.PageTableLevel level, Entry old, Entry @new)
