@@ -115,6 +115,7 @@ public sealed partial class PamtGenerator
             $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmptyPgdRange(mm, addr, end);",
             "}");
 
+        EmitBlockMapping(w);
         for (int i = 0; i < levels.Length - 1; i++)
         {
             EmitApplyUpper(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
@@ -132,6 +133,28 @@ public sealed partial class PamtGenerator
         }
 
         EmitWalkPte(w, levels[levels.Length - 2]);
+    }
+
+    /// <summary>
+    /// Range mapping with blocks, typed by this geometry's address space and entry struct: the runtime's BlockMapping does
+    /// the work from the geometry's format, all or nothing. Each takes a TLB gather for the ranges it leaves to invalidate
+    /// (without one, it invalidates them itself before returning).
+    /// </summary>
+    private static void EmitBlockMapping(MemberWriter w)
+    {
+        const string Mapping = "global::PamtGen.BlockMapping";
+        w.Member(
+            "Maps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) to [<paramref name=\"pa\"/>, +<paramref name=\"size\"/>) with the largest leaves the alignment and the format allow (kvm_pgtable_stage2_map()), <paramref name=\"attributes\"/> being a page's field bits (an <c>Entry.Page(0).With...()</c>); all or nothing. 0, -EINVAL (misaligned or out of range), -EEXIST (already mapped, unless <paramref name=\"options\"/> replace) or -ENOMEM.",
+            $"public static int MapRange(AddressSpace mm, ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => {Mapping}.MapRange(mm, va, pa, size, attributes.Value, options, gather);");
+        w.Member(
+            "Unmaps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) (kvm_pgtable_stage2_unmap()): splits blocks the range covers in part, clears leaves, frees the tables it empties; all or nothing. 0, -EINVAL or -ENOMEM.",
+            $"public static int UnmapRange(AddressSpace mm, ulong va, ulong size, global::PamtGen.TlbGather? gather = null) => {Mapping}.UnmapRange(mm, va, size, gather);");
+        w.Member(
+            "Splits the block at <paramref name=\"level\"/> mapping <paramref name=\"va\"/> into a table of leaves with the same translations and fields (kvm_pgtable_stage2_split()). 0, -EINVAL (no block there) or -ENOMEM.",
+            $"public static int Split(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => {Mapping}.Split(mm, va, level, gather);");
+        w.Member(
+            "Collapses the table under the entry at <paramref name=\"level\"/> mapping <paramref name=\"va\"/> into one block, when its leaves map one aligned contiguous range with the same fields (accessed and dirty merged); the table is freed. 0 or -EINVAL.",
+            $"public static int Collapse(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => {Mapping}.Collapse(mm, va, level, gather);");
     }
 
     /// <summary>apply_to_pgd_range() (the loop of __apply_to_page_range()) and apply_to_p4d/pud/pmd_range().</summary>

@@ -120,6 +120,12 @@ public sealed class EntryFieldAttribute : Attribute
 
     /// <summary>Which changes of the field in a valid entry need break-before-make.</summary>
     public BreakBeforeMakeRule BreakBeforeMake { get; set; }
+
+    /// <summary>
+    /// Set by the hardware walker (accessed, dirty; arm64 AF with FEAT_HAFDBS): the pages a block replaces may differ in
+    /// it, and <c>Collapse</c> merges it (set in the block when set in any page).
+    /// </summary>
+    public bool HardwareUpdated { get; set; }
 }
 
 /// <summary>Levels, as flags, for <see cref="EntryFieldAttribute.Levels"/>.</summary>

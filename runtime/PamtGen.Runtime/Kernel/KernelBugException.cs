@@ -23,7 +23,13 @@ public sealed class KernelOopsException : Exception
 {
     /// <summary>Creates the exception for the faulting <paramref name="address"/>.</summary>
     public KernelOopsException(ulong address, string access)
-        : base($"BUG: unable to handle page fault for address: 0x{address:x16} ({access}, not-present page)")
+        : this(address, access, "not-present page")
+    {
+    }
+
+    /// <summary>Creates the exception for the faulting <paramref name="address"/>, saying why it faults.</summary>
+    public KernelOopsException(ulong address, string access, string reason)
+        : base($"BUG: unable to handle page fault for address: 0x{address:x16} ({access}, {reason})")
         => Address = address;
 
     /// <summary>The faulting kernel virtual address.</summary>

@@ -21,7 +21,7 @@ internal sealed record LeafDecl(
     int AddressLow, int AddressHigh, int AddressShift);
 
 /// <summary>[EntryField] as read: a named bit range, the levels (a bit per depth) and kinds (1 table, 2 leaf) it belongs to.</summary>
-internal sealed record FieldDecl(string Name, int Low, int High, int Levels, int Kinds, int BreakBeforeMake);
+internal sealed record FieldDecl(string Name, int Low, int High, int Levels, int Kinds, int BreakBeforeMake, bool HardwareUpdated);
 
 /// <summary>
 /// What is wrong with a format: which rule (the PG1016.. diagnostic), which attribute (-1 the [EntryFormat] or the
@@ -101,7 +101,8 @@ internal static class EntryFormatRules
 
     /// <summary>Reads one [EntryField] (name, low and high bit are constructor arguments; high defaults to low).</summary>
     public static FieldDecl ReadField(string name, int low, int high, Func<string, object?> named) =>
-        new(name, low, high, Int(named("Levels")) ?? AllLevels, Int(named("Kinds")) ?? (KindTable | KindLeaf), Int(named("BreakBeforeMake")) ?? BbmNone);
+        new(name, low, high, Int(named("Levels")) ?? AllLevels, Int(named("Kinds")) ?? (KindTable | KindLeaf), Int(named("BreakBeforeMake")) ?? BbmNone,
+            named("HardwareUpdated") is true);
 
     /// <summary>
     /// Every problem of a format on a geometry (given as the rules of <see cref="GeometryRules"/> see it), in
@@ -204,9 +205,15 @@ internal static class EntryFormatRules
             t.CanLeaf[d] = true;
         }
 
+        foreach (var name in fields.Select(f => f.Name).Distinct())
+        {
+            t.FieldSlots.Add(new FieldSlots(name, fields.Any(f => f.Name == name && f.HardwareUpdated)));
+        }
+
         foreach (var field in fields)
         {
             ulong mask = Mask(field.Low, field.High);
+            var slots = t.FieldSlots.First(s => s.Name == field.Name);
             for (int depth = 0; depth <= GeometryRules.Pte; depth++)
             {
                 if ((field.Levels & (1 << depth)) == 0)
@@ -219,6 +226,8 @@ internal static class EntryFormatRules
                     if ((field.Kinds & kind) != 0)
                     {
                         int slot = (depth * 2) + (kind - 1);
+                        slots.Masks[slot] = mask;
+                        slots.Lows[slot] = field.Low;
                         if (field.BreakBeforeMake == BbmOnChange)
                         {
                             t.BbmOnChange[slot] |= mask;
@@ -587,6 +596,9 @@ internal sealed class FormatTables(FormatDecl format, int levels)
 
     public ulong TableAddressMask => EntryFormatRules.Mask(Format.TableAddressLow, Format.TableAddressHigh);
 
+    /// <summary>Each field name with where it lies per level and kind: how attributes move between levels (x86 PAT: bit 7 of a PTE, bit 12 of a block).</summary>
+    public List<FieldSlots> FieldSlots { get; } = [];
+
     public void CopyLevel(int from, int to)
     {
         ValidMask[to] = ValidMask[from];
@@ -603,5 +615,26 @@ internal sealed class FormatTables(FormatDecl format, int levels)
         BbmOnChange[(to * 2) + 1] = BbmOnChange[(from * 2) + 1];
         BbmOnSet[to * 2] = BbmOnSet[from * 2];
         BbmOnSet[(to * 2) + 1] = BbmOnSet[(from * 2) + 1];
+        foreach (var field in FieldSlots)
+        {
+            for (int kind = 0; kind < 2; kind++)
+            {
+                field.Masks[(to * 2) + kind] = field.Masks[(from * 2) + kind];
+                field.Lows[(to * 2) + kind] = field.Lows[(from * 2) + kind];
+            }
+        }
     }
+}
+
+/// <summary>One field name: its mask and low bit per slot (depth * 2 + (0 table, 1 leaf)); mask 0 where the entry has no such field.</summary>
+internal sealed class FieldSlots(string name, bool hardwareUpdated)
+{
+    public string Name { get; } = name;
+
+    /// <summary>Set by the hardware walker (accessed, dirty): pages a block replaces may differ in it, and collapsing merges it.</summary>
+    public bool HardwareUpdated { get; } = hardwareUpdated;
+
+    public ulong[] Masks { get; } = new ulong[10];
+
+    public int[] Lows { get; } = new int[10];
 }

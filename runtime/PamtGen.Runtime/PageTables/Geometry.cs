@@ -107,6 +107,7 @@ public sealed class Geometry
         Format = format;
         RootTables = rootTables;
         _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, levels);
+        EntryLevels = Enum.GetValues<PageTableLevel>().Where(l => EntryFormatRules.IsEntryLevel(levels, (int)l)).ToArray();
     }
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
@@ -187,6 +188,38 @@ public sealed class Geometry
         ulong encoded = ((outputAddress >> _entries.LeafAddressShift[d]) << _entries.LeafAddressLow[d]) & _entries.LeafAddressMask[d];
         return _entries.ValidValue[d] | (_entries.LeafMask[d] == 0 ? 0 : _entries.LeafValue[d]) | encoded | attributes;
     }
+
+    /// <summary>
+    /// The field bits of a leaf at <paramref name="from"/> moved to where a leaf at <paramref name="to"/> keeps them, field by
+    /// field (x86's PAT goes from bit 12 of a block to bit 7 of a PTE); bits no field declares are not carried.
+    /// </summary>
+    public ulong MoveLeafFields(PageTableLevel from, ulong entry, PageTableLevel to)
+    {
+        int source = ((int)from * 2) + 1, target = ((int)to * 2) + 1;
+        ulong moved = 0;
+        foreach (var field in _entries.FieldSlots)
+        {
+            ulong value = (entry & field.Masks[source]) >> field.Lows[source];
+            moved |= (value << field.Lows[target]) & field.Masks[target];
+        }
+
+        return moved;
+    }
+
+    /// <summary>The bits of a leaf at <paramref name="level"/> that the hardware walker sets (accessed, dirty): the fields marked HardwareUpdated.</summary>
+    public ulong HardwareUpdatedBits(PageTableLevel level)
+    {
+        ulong bits = 0;
+        foreach (var field in _entries.FieldSlots)
+        {
+            bits |= field.HardwareUpdated ? field.Masks[((int)level * 2) + 1] : 0;
+        }
+
+        return bits;
+    }
+
+    /// <summary>The entry levels of this geometry, top first: the levels whose checks read an entry (the top table's as p4d on 4 levels, ...), then the pte.</summary>
+    public IReadOnlyList<PageTableLevel> EntryLevels { get; }
 
     /// <summary>mk_pte(page, PAGE_KERNEL) in the format: a pte mapping the page at <paramref name="physAddr"/> with the format's PageBits.</summary>
     public ulong MakeKernelPageEntry(ulong physAddr) => MakeLeafEntry(PageTableLevel.Pte, physAddr, Format.Declaration.PageBits);

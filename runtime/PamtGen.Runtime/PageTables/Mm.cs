@@ -42,6 +42,21 @@ public class Mm
     /// <summary>mm-&gt;page_table_lock: serialises the installation of missing tables.</summary>
     public Lock PageTableLock { get; } = new();
 
+    /// <summary>The TLB model of this address space, once <see cref="TrackTlb"/> attached it; null before (no TLB state is kept).</summary>
+    public Tlb? Tlb { get; private set; }
+
+    /// <summary>
+    /// Attaches a <see cref="PamtGen.Tlb"/> that follows every entry change made through set_pte_at(), pte_clear(),
+    /// pte_update() and the block-mapping operations from now on (<paramref name="strict"/>: break-before-make and missing
+    /// invalidations are BUGs). Returns it; a second call returns the same one with its strictness set.
+    /// </summary>
+    public Tlb TrackTlb(bool strict = false)
+    {
+        Tlb ??= new Tlb(this, strict);
+        Tlb.Strict = strict;
+        return Tlb;
+    }
+
     /// <summary>The entry slot <paramref name="index"/> of a table page, as the raw value.</summary>
     internal static ref ulong EntryAt(Page table, int index) => ref table.Words[index];
 
@@ -204,6 +219,12 @@ public class Mm
         }
 
         ulong pfn = TranslateToPfn(addr);
+        if (!Allocator.IsAllocated(pfn))
+        {
+            // MapRange maps physical ranges that are not the model's pages (guest RAM, device memory): there is nothing to read.
+            throw new KernelOopsException(addr, "read or write", $"maps physical address 0x{pfn << Geometry.PageShift:x}, which is not model memory");
+        }
+
         var bytes = Allocator.PfnToPage(pfn).Bytes;
         int offset = (int)(addr & (Geometry.PageSize - 1));
         if (offset + size > bytes.Length)

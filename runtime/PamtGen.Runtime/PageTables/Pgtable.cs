@@ -42,14 +42,18 @@ public static class Pgtable
             throw new KernelBugException($"set_pte_at(0x{addr:x}): 0x{pte.Value:x} does not fit a 4-byte entry", mm.Geometry.LeafAddress(PageTableLevel.Pte, pte.Value) >> mm.Geometry.PageShift);
         }
 
+        ulong old = Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep));
         Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), pte.Value);
+        mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, pte.Value);
     }
 
     /// <summary>pte_clear(): zero the entry.</summary>
     public static void PteClear(Mm mm, ulong addr, ref Pte ptep)
     {
         ArgumentNullException.ThrowIfNull(mm);
+        ulong old = Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep));
         Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), 0UL);
+        mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, 0);
     }
 
     /// <summary>mk_pte(): an entry mapping <paramref name="page"/> with <paramref name="prot"/>.</summary>
@@ -90,6 +94,7 @@ public static class Pgtable
         }
         while (Interlocked.CompareExchange(ref slot, updated, old) != old);
 
+        mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, updated);
         return old;
     }
 

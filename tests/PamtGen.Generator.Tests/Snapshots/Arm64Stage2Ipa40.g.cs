@@ -401,6 +401,18 @@ namespace Snapshots
             return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : FreeEmptyPgdRange(mm, addr, end);
         }
 
+        /// <summary>Maps [<paramref name="va"/>, +<paramref name="size"/>) to [<paramref name="pa"/>, +<paramref name="size"/>) with the largest leaves the alignment and the format allow (kvm_pgtable_stage2_map()), <paramref name="attributes"/> being a page's field bits (an <c>Entry.Page(0).With...()</c>); all or nothing. 0, -EINVAL (misaligned or out of range), -EEXIST (already mapped, unless <paramref name="options"/> replace) or -ENOMEM.</summary>
+        public static int MapRange(AddressSpace mm, ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => global::PamtGen.BlockMapping.MapRange(mm, va, pa, size, attributes.Value, options, gather);
+
+        /// <summary>Unmaps [<paramref name="va"/>, +<paramref name="size"/>) (kvm_pgtable_stage2_unmap()): splits blocks the range covers in part, clears leaves, frees the tables it empties; all or nothing. 0, -EINVAL or -ENOMEM.</summary>
+        public static int UnmapRange(AddressSpace mm, ulong va, ulong size, global::PamtGen.TlbGather? gather = null) => global::PamtGen.BlockMapping.UnmapRange(mm, va, size, gather);
+
+        /// <summary>Splits the block at <paramref name="level"/> mapping <paramref name="va"/> into a table of leaves with the same translations and fields (kvm_pgtable_stage2_split()). 0, -EINVAL (no block there) or -ENOMEM.</summary>
+        public static int Split(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => global::PamtGen.BlockMapping.Split(mm, va, level, gather);
+
+        /// <summary>Collapses the table under the entry at <paramref name="level"/> mapping <paramref name="va"/> into one block, when its leaves map one aligned contiguous range with the same fields (accessed and dirty merged); the table is freed. 0 or -EINVAL.</summary>
+        public static int Collapse(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => global::PamtGen.BlockMapping.Collapse(mm, va, level, gather);
+
         /// <summary>apply_to_pgd_range(): one pass over the top table; with 3 levels the levels between it and the next table are folded, so its entries are checked as pud_none()/pud_leaf() check them.</summary>
         private static int ApplyToPgdRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
         {

@@ -1,0 +1,240 @@
+namespace PamtGen;
+
+/// <summary>One translation a TLB may hold: the virtual range of a leaf, where it maps, and the leaf's fields (as a page has them).</summary>
+/// <param name="Va">The first virtual address of the leaf.</param>
+/// <param name="Size">The bytes the leaf maps (its level's size).</param>
+/// <param name="Pa">The output address of the leaf's first byte.</param>
+/// <param name="Fields">The leaf's field bits, moved to where a pte keeps them.</param>
+/// <param name="Level">The level of the leaf.</param>
+public readonly record struct CachedTranslation(ulong Va, ulong Size, ulong Pa, ulong Fields, PageTableLevel Level)
+{
+    /// <summary>Where this translation sends <paramref name="va"/> (inside it): the output address and the fields.</summary>
+    public (ulong Pa, ulong Fields) Of(ulong va) => (Pa + (va - Va), Fields);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Level} [0x{Va:x} +0x{Size:x}) -> 0x{Pa:x} fields 0x{Fields:x}";
+}
+
+/// <summary>
+/// The TLB of an address space with the freedom the architectures give it: it may hold any translation that was valid
+/// for an address since that address was last invalidated, speculation included. So at every moment it may hold the
+/// translations the tables give now, and every translation replaced or removed since the last invalidation of its
+/// addresses (<see cref="Stale"/>). Invalidation by address, by range and of everything (x86 INVLPG and a CR3 reload,
+/// arm64 TLBI VAE1/IPAS2E1 and VMALLE1). <see cref="Mm.TrackTlb"/> attaches it; without it the model keeps no TLB state.
+/// In <see cref="Strict"/> mode an entry change is a kernel BUG, at the moment it happens, when it needs break-before-make
+/// (the format says so) and did not go through an invalid entry and an invalidation, or when it makes an address
+/// translate differently from a stale translation the TLB may still hold (one an earlier change left without an
+/// invalidation since). A change that needs no break-before-make (permissions, the access flag; any change on x86) may
+/// replace a valid entry directly: the old translation is stale until its range is invalidated.
+/// </summary>
+public sealed class Tlb
+{
+    private readonly Lock _lock = new();
+    private readonly List<CachedTranslation> _stale = [];
+    private readonly Mm _mm;
+
+    internal Tlb(Mm mm, bool strict)
+    {
+        _mm = mm;
+        Strict = strict;
+    }
+
+    /// <summary>Whether a change that breaks break-before-make, or leaves a different translation possibly cached, is a BUG.</summary>
+    public bool Strict { get; set; }
+
+    /// <summary>Invalidations done, each call one (a range counts once).</summary>
+    public long Invalidations { get; private set; }
+
+    /// <summary>Translations no longer in the tables that the TLB may still hold (not invalidated since they went).</summary>
+    public IReadOnlyList<CachedTranslation> Stale
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _stale.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Every translation of <paramref name="va"/> the TLB may hold: the one the tables give now, if any, and the stale ones.</summary>
+    public IReadOnlyList<CachedTranslation> PossiblyCached(ulong va)
+    {
+        var all = new List<CachedTranslation>();
+        if (Current(va) is { } current)
+        {
+            all.Add(current);
+        }
+
+        lock (_lock)
+        {
+            all.AddRange(_stale.Where(t => t.Va <= va && va - t.Va < t.Size));
+        }
+
+        return all;
+    }
+
+    /// <summary>Invalidates the translations of the page holding <paramref name="va"/> (INVLPG, TLBI VAE1).</summary>
+    public void InvalidateAddress(ulong va) => InvalidateRange(va & ~(_mm.Geometry.PageSize - 1), _mm.Geometry.PageSize);
+
+    /// <summary>Invalidates every translation that maps part of [<paramref name="va"/>, +<paramref name="size"/>) (flush_tlb_kernel_range()).</summary>
+    public void InvalidateRange(ulong va, ulong size)
+    {
+        lock (_lock)
+        {
+            Invalidations++;
+            _stale.RemoveAll(t => t.Va < va + size && va < t.Va + t.Size);
+        }
+    }
+
+    /// <summary>Invalidates everything (a CR3 reload without PCID, TLBI VMALLE1).</summary>
+    public void InvalidateAll()
+    {
+        lock (_lock)
+        {
+            Invalidations++;
+            _stale.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The entry for [<paramref name="va"/>, +Size(<paramref name="level"/>)) changes from <paramref name="old"/> to
+    /// <paramref name="new"/>: the translations under the old entry that the new one does not give become stale; in strict
+    /// mode, a BUG when the change needs break-before-make or sends an address elsewhere than a stale translation does.
+    /// A new table entry's translations are those of its table as it is at the call.
+    /// </summary>
+    internal void EntryChanged(PageTableLevel level, ulong va, ulong old, ulong @new)
+    {
+        var g = _mm.Geometry;
+        ulong size = g.Size(level);
+        va &= ~(size - 1);
+        if (Strict && g.NeedsBreakBeforeMake(level, old, @new))
+        {
+            throw new KernelBugException(
+                $"break-before-make: the {level} entry for 0x{va:x} changed from 0x{old:x} to 0x{@new:x} without an invalid entry and a TLB invalidation in between", va >> g.PageShift);
+        }
+
+        var before = Translations(level, va, old);
+        var after = Translations(level, va, @new);
+        lock (_lock)
+        {
+            if (Strict)
+            {
+                foreach (var now in after)
+                {
+                    foreach (var cached in _stale)
+                    {
+                        if (Conflicts(cached, now, out ulong at))
+                        {
+                            throw new KernelBugException(
+                                $"missing TLB invalidation: 0x{at:x} now maps 0x{now.Of(at).Pa:x} (fields 0x{now.Fields:x}) while the TLB may still hold 0x{cached.Of(at).Pa:x} (fields 0x{cached.Fields:x}) from {cached}", at >> g.PageShift);
+                        }
+                    }
+                }
+            }
+
+            foreach (var gone in before)
+            {
+                if (!Covered(gone, after))
+                {
+                    _stale.Add(gone);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether two translations overlap and send some address to different places or with different fields; where.</summary>
+    private static bool Conflicts(CachedTranslation a, CachedTranslation b, out ulong at)
+    {
+        at = Math.Max(a.Va, b.Va);
+        return at < Math.Min(a.Va + a.Size, b.Va + b.Size) && a.Of(at) != b.Of(at);
+    }
+
+    /// <summary>
+    /// True when <paramref name="translations"/> give every address of <paramref name="a"/> the output and fields it gives
+    /// (a block split into pages that map as it did): then the TLB holding <paramref name="a"/> holds nothing different.
+    /// </summary>
+    private static bool Covered(CachedTranslation a, List<CachedTranslation> translations)
+    {
+        ulong covered = 0;
+        foreach (var t in translations)
+        {
+            ulong from = Math.Max(a.Va, t.Va), to = Math.Min(a.Va + a.Size, t.Va + t.Size);
+            if (from < to && t.Of(from) == a.Of(from))
+            {
+                covered += to - from;
+            }
+        }
+
+        return covered == a.Size;
+    }
+
+    /// <summary>The leaves an entry gives: itself when a leaf, those of its table's subtree when a table, none otherwise.</summary>
+    private List<CachedTranslation> Translations(PageTableLevel level, ulong va, ulong entry)
+    {
+        var g = _mm.Geometry;
+        var found = new List<CachedTranslation>();
+        if (g.IsLeafEntry(level, entry))
+        {
+            found.Add(new CachedTranslation(va, g.Size(level), g.LeafAddress(level, entry), g.MoveLeafFields(level, entry, PageTableLevel.Pte), level));
+        }
+        else if (g.IsTableEntry(level, entry))
+        {
+            int position = g.EntryLevels.ToList().IndexOf(level);
+            var below = g.EntryLevels[position + 1];
+            var table = _mm.TableOf(entry);
+            for (int i = 0; i < table.Words.Length; i++)
+            {
+                found.AddRange(Translations(below, va + ((ulong)i * g.Size(below)), table.Words[i]));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The translation the tables give <paramref name="va"/> now, if any.</summary>
+    private CachedTranslation? Current(ulong va)
+    {
+        var g = _mm.Geometry;
+        if (_mm.TryGetEntrySlot(PageTableLevel.Pte, va, out var table, out int index, out var blockedAt))
+        {
+            ulong pte = table.Words[index];
+            return g.IsLeafEntry(PageTableLevel.Pte, pte) ? Translations(PageTableLevel.Pte, va & ~(g.PageSize - 1), pte)[0] : null;
+        }
+
+        if (blockedAt == PageTableLevel.Pte || !_mm.TryGetEntrySlot(blockedAt, va, out table, out index, out _) || !g.IsLeafEntry(blockedAt, table.Words[index]))
+        {
+            return null;
+        }
+
+        return Translations(blockedAt, va & ~(g.Size(blockedAt) - 1), table.Words[index])[0];
+    }
+}
+
+/// <summary>
+/// The ranges a batch of page-table changes leaves to invalidate, flushed once by the caller (the kernel's mmu_gather,
+/// tlb_flush_mmu()). The block-mapping operations add to it what they unmap or change; changes that need
+/// break-before-make they invalidate themselves, between the invalid entry and the new one.
+/// </summary>
+public sealed class TlbGather
+{
+    private readonly List<(ulong Va, ulong Size)> _ranges = [];
+
+    /// <summary>The ranges gathered since the last flush.</summary>
+    public IReadOnlyList<(ulong Va, ulong Size)> Ranges => _ranges;
+
+    /// <summary>Adds [<paramref name="va"/>, +<paramref name="size"/>) (tlb_flush_pmd_range() and friends).</summary>
+    public void Add(ulong va, ulong size) => _ranges.Add((va, size));
+
+    /// <summary>Invalidates every gathered range in <paramref name="mm"/>'s TLB (if it tracks one) and starts over.</summary>
+    public void Flush(Mm mm)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        foreach (var (va, size) in _ranges)
+        {
+            mm.Tlb?.InvalidateRange(va, size);
+        }
+
+        _ranges.Clear();
+    }
+}

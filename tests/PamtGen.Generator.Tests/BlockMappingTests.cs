@@ -1,0 +1,393 @@
+using PamtGen.Generator.Probe;
+
+namespace PamtGen.Generator.Tests;
+
+/// <summary>
+/// MapRange, UnmapRange, Split and Collapse against a reference written apart from them (disjoint intervals of
+/// virtual pages, each with its physical start and fields), on random operation sequences with random alignments, sizes,
+/// fields and options, for every shipped format; and exhaustive fault injection: after any failure the tables and the
+/// allocated pages are exactly as before. CI runs 200 sequences per geometry; PAMTGEN_MAPPING_CASES=N runs more.
+/// </summary>
+public class BlockMappingTests
+{
+    private static readonly int Sequences =
+        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_MAPPING_CASES"), out int n) && n > 0 ? n : 200;
+
+    public static TheoryData<string> Names => ProbeGeometries.Theory();
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Random_sequences_map_as_the_reference_says_and_leave_no_empty_or_unreachable_table(string name)
+    {
+        var outcomes = new Dictionary<string, int>();
+        for (int sequence = 0; sequence < Sequences; sequence++)
+        {
+            var random = new Random((sequence * 7919) + name.Length);
+            var g = ProbeGeometries.GeometryOf(name);
+            var allocator = PageAllocator.Synthetic(1 << 14, g.PageShift);
+            var mm = ProbeGeometries.AddressSpaceOf(name, allocator);
+            var tlb = mm.TrackTlb(strict: true); // every operation must keep break-before-make and invalidate what it changed
+            var world = new World(g, random);
+            for (int step = 0; step < 24; step++)
+            {
+                string what = world.Step(mm, out int expected, out int actual);
+                string where = $"{name} sequence {sequence} step {step}: {what}";
+                Assert.True(expected == actual, $"{where}: returned {actual}, the reference says {expected}");
+                world.Check(mm, where);
+                Assert.True(tlb.Stale.Count == 0, $"{where}: left {tlb.Stale.Count} stale translations, first {tlb.Stale.FirstOrDefault()}");
+                string key = what.Split(' ')[0] + ":" + actual;
+                outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        Assert.Contains(outcomes.Keys, k => k == "map:0");
+        Assert.Contains(outcomes.Keys, k => k == "map:-17"); // -EEXIST
+        Assert.Contains(outcomes.Keys, k => k == "unmap:0");
+        Assert.Contains(outcomes.Keys, k => k == "split:0");
+        Assert.Contains(outcomes.Keys, k => k == "collapse-after-split:0");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Every_failed_allocation_leaves_the_tables_and_the_allocator_as_they_were(string name)
+    {
+        var g = ProbeGeometries.GeometryOf(name);
+        var block = g.EntryLevels.FirstOrDefault(l => l != PageTableLevel.Pte && g.HoldsLeaves(l) && g.Size(l) <= (1UL << 32));
+        ulong span = block == default ? g.Size(PageTableLevel.Pmd) : g.Size(block);
+        ulong va = Window(g) + span, pa = 1UL << 31 & ~(span - 1);
+
+        // Each operation from the same starting state: a block mapping plus pages around it.
+        (Mm Mm, PageAllocator Allocator) Setup()
+        {
+            var allocator = PageAllocator.Synthetic(1 << 12, g.PageShift);
+            var mm = ProbeGeometries.AddressSpaceOf(name, allocator);
+            Assert.Equal(0, BlockMapping.MapRange(mm, va, pa, span, 0));
+            Assert.Equal(0, BlockMapping.MapRange(mm, va + span, pa + span, 3 * g.PageSize, 0));
+            return (mm, allocator);
+        }
+
+        var operations = new (string Name, Func<Mm, int> Run)[]
+        {
+            ("map", mm => BlockMapping.MapRange(mm, va + (4 * span), pa, span + (5 * g.PageSize), 0)),
+            ("map replace", mm => BlockMapping.MapRange(mm, va + (span / 2), pa, span, 0, new MapRangeOptions(Replace: true))),
+            ("unmap", mm => BlockMapping.UnmapRange(mm, va + g.PageSize, span)),
+            ("split", mm => BlockMapping.Split(mm, va, block == default ? PageTableLevel.Pmd : block)),
+        };
+        foreach (var (what, run) in operations)
+        {
+            var clean = Setup();
+            long before = clean.Allocator.Stats.Attempts;
+            int ok = run(clean.Mm);
+            if (block == default && what == "split")
+            {
+                Assert.Equal(-Errno.EINVAL, ok);
+                continue;
+            }
+
+            Assert.Equal(0, ok);
+            long attempts = clean.Allocator.Stats.Attempts - before;
+            Assert.True(attempts > 0, $"{name} {what} allocates nothing: the test would prove nothing");
+            for (long k = 1; k <= attempts; k++)
+            {
+                var (mm, allocator) = Setup();
+                var tables = mm.Snapshot();
+                var pages = allocator.LeakReport();
+                allocator.FaultInjection = FailPageAlloc.Nth(allocator.Stats.Attempts + k);
+                Assert.Equal(-Errno.ENOMEM, run(mm));
+                Assert.Equal(tables, mm.Snapshot());
+                Assert.Equal(pages, allocator.LeakReport());
+            }
+        }
+    }
+
+    [Fact]
+    public void MapRange_takes_the_largest_block_the_alignment_allows_and_respects_the_cap()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 12);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true).WithPat(PageTableLevel.Pte, 1);
+
+        // 1 GiB + 2 MiB + 4 KiB at a 1 GiB-aligned address: one 1 GiB leaf, one 2 MiB leaf, one page.
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 1UL << 30, 1UL << 32, (1UL << 30) + (2UL << 20) + 4096, rw));
+        var leaves = mm.Snapshot().Where(e => X86_64FourLevel.Geometry.IsLeafEntry(e.Level, e.Value)).Select(e => e.Level).ToList();
+        Assert.Equal([PageTableLevel.Pud, PageTableLevel.Pmd, PageTableLevel.Pte], leaves);
+
+        // PAT moves to bit 12 in the blocks and stays at bit 7 in the page; the block maps the offset within it.
+        var pud = new X86_64FourLevel.Entry(mm.Snapshot().Single(e => e.Level == PageTableLevel.Pud && X86_64FourLevel.Geometry.IsLeafEntry(e.Level, e.Value)).Value);
+        Assert.Equal(0x1_0000_1083UL, pud.Value);
+        Assert.Equal(1UL, pud.Pat(PageTableLevel.Pud));
+
+        // The same range capped at 2 MiB, and pages only, elsewhere.
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 8UL << 30, 1UL << 32, 4UL << 20, rw, new MapRangeOptions(LargestLeaf: PageTableLevel.Pmd)));
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 16UL << 30, 1UL << 32, 2UL << 20, rw, MapRangeOptions.PagesOnly));
+        Assert.Equal(2, mm.Snapshot().Count(e => e.Level == PageTableLevel.Pmd && e.Address >= 8UL << 30 && e.Address < 9UL << 30 && X86_64FourLevel.Geometry.IsLeafEntry(e.Level, e.Value)));
+        Assert.Equal(512, mm.Snapshot().Count(e => e.Level == PageTableLevel.Pte && e.Address >= 16UL << 30));
+    }
+
+    /// <summary>The table pages of docs/PERFORMANCE.md's block-mapping figures, counted (the benchmark measures the time).</summary>
+    [Fact]
+    public void Sixteen_gib_take_one_table_page_besides_the_root_with_blocks_and_8209_with_pages()
+    {
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true);
+        // Blocks: the root and one PDPT holding 16 leaves of 1 GiB. Pages: the root, one PDPT, 16 PDs, 8192 PTs.
+        foreach (var (options, tables) in new[] { (default(MapRangeOptions), 1 + 1), (MapRangeOptions.PagesOnly, 1 + 1 + 16 + 8192) })
+        {
+            var allocator = PageAllocator.Synthetic(1 << 14);
+            var mm = new X86_64FourLevel.AddressSpace(allocator);
+            Assert.Equal(0, X86_64FourLevel.MapRange(mm, 1UL << 40, 1UL << 40, 16UL << 30, rw, options));
+            Assert.Equal(tables, allocator.Stats.PageTablePages);
+        }
+    }
+
+    [Fact]
+    public void Misaligned_and_overlapping_ranges_are_refused_and_replace_replaces()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 10);
+        var mm = new Arm64Granule4K.AddressSpace(allocator);
+        var normal = Arm64Granule4K.Entry.Page(0).WithAttrIndx(4).WithAccessFlag(true);
+        Assert.Equal(-Errno.EINVAL, Arm64Granule4K.MapRange(mm, 0x1000 + 1, 0x4000_0000, 0x1000, normal));
+        Assert.Equal(-Errno.EINVAL, Arm64Granule4K.MapRange(mm, 0x1000, 0x4000_0800, 0x1000, normal));
+        Assert.Equal(-Errno.EINVAL, Arm64Granule4K.MapRange(mm, 0x1000, 0x4000_0000, 0, normal));
+        Assert.Equal(-Errno.EINVAL, Arm64Granule4K.MapRange(mm, 0x1000, 1UL << 48, 0x1000, normal)); // beyond 48 output-address bits
+        Assert.Equal(-Errno.EINVAL, Arm64Granule4K.UnmapRange(mm, 0x1000, 0x800));
+
+        Assert.Equal(0, Arm64Granule4K.MapRange(mm, 0x20_0000, 0x4000_0000, 0x20_0000, normal)); // a 2 MiB block
+        var before = mm.Snapshot();
+        long tables = allocator.Stats.PageTablePages;
+        Assert.Equal(-Errno.EEXIST, Arm64Granule4K.MapRange(mm, 0x1f_f000, 0x5000_0000, 0x2000, normal)); // its first page overlaps
+        Assert.Equal(before, mm.Snapshot());
+        Assert.Equal(tables, allocator.Stats.PageTablePages); // the pte table allocated for 0x1ff000 is freed again
+
+        // Replace: the block's first page is remapped; the block is split and keeps the rest of its translation.
+        Assert.Equal(0, Arm64Granule4K.MapRange(mm, 0x1f_f000, 0x5000_0000, 0x2000, normal, new MapRangeOptions(Replace: true)));
+        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x20_0000, out var table, out int index, out _));
+        Assert.Equal(0x5000_1000UL, new Arm64Granule4K.Entry(table.TableEntries[index]).OutputAddress(PageTableLevel.Pte));
+        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x20_1000, out table, out index, out _));
+        Assert.Equal(0x4000_1000UL, new Arm64Granule4K.Entry(table.TableEntries[index]).OutputAddress(PageTableLevel.Pte));
+    }
+
+    [Fact]
+    public void A_block_replaces_tables_that_map_nothing()
+    {
+        // apply_to_page_range() allocates the tables of a range even where its callback maps nothing.
+        var allocator = PageAllocator.Synthetic(64);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, 0x4000_0000, 0x2000, static (ref Pte pte, ulong addr, int _) => 0, 0));
+        Assert.Equal(4, allocator.Stats.PageTablePages); // root, PDPT, PD, PT
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 0x4000_0000, 0x8000_0000, 1UL << 30, X86_64FourLevel.Entry.Page(0)));
+        Assert.Equal(2, allocator.Stats.PageTablePages); // the PD and PT under the new 1 GiB leaf are freed
+        Assert.Equal(-Errno.EEXIST, X86_64FourLevel.MapRange(mm, 0x4000_0000, 0x8000_0000, 1UL << 30, X86_64FourLevel.Entry.Page(0)));
+    }
+
+    [Fact]
+    public void Split_and_collapse_round_trip_keeps_every_translation_and_frees_the_table()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 10);
+        var mm = new Arm64Stage2Ipa40.AddressSpace(allocator);
+        var ram = Arm64Stage2Ipa40.Entry.Page(0).WithMemAttr(0xf).WithS2AccessPermissions(3).WithShareability(3);
+        Assert.Equal(0, Arm64Stage2Ipa40.MapRange(mm, 0x80_4000_0000, 0x8000_0000, 1UL << 30, ram)); // a 1 GiB level-1 block, second root table
+        long tables = allocator.Stats.PageTablePages;
+        Assert.Equal(0, Arm64Stage2Ipa40.Split(mm, 0x80_4000_0000, PageTableLevel.Pud));
+        Assert.Equal(0, Arm64Stage2Ipa40.Split(mm, 0x80_4020_0000, PageTableLevel.Pmd));
+        Assert.Equal(tables + 2, allocator.Stats.PageTablePages);
+        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x80_4021_3000, out var table, out int index, out _));
+        var page = new Arm64Stage2Ipa40.Entry(table.TableEntries[index]);
+        Assert.Equal(0x8021_3000UL, page.OutputAddress(PageTableLevel.Pte));
+        Assert.Equal(0xfUL, page.MemAttr);
+        Assert.Equal(3UL, page.S2AccessPermissions);
+
+        // The hardware sets AF on one page: collapse merges it into the block. A page remapped elsewhere stops collapse.
+        table.TableEntries[index] = page.WithAccessFlag(true).Value;
+        Assert.Equal(0, Arm64Stage2Ipa40.Collapse(mm, 0x80_4020_0000, PageTableLevel.Pmd));
+        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pmd, 0x80_4020_0000, out table, out index, out _));
+        Assert.True(new Arm64Stage2Ipa40.Entry(table.TableEntries[index]).AccessFlag);
+        Assert.Equal(0, Arm64Stage2Ipa40.MapRange(mm, 0x80_4000_0000, 0x9000_0000, 0x1000, ram, new MapRangeOptions(Replace: true)));
+        Assert.Equal(-Errno.EINVAL, Arm64Stage2Ipa40.Collapse(mm, 0x80_4000_0000, PageTableLevel.Pmd));
+        Assert.Equal(-Errno.EINVAL, Arm64Stage2Ipa40.Collapse(mm, 0x80_4000_0000, PageTableLevel.Pud)); // its table holds a table, not leaves
+        Assert.Equal(-Errno.EINVAL, Arm64Stage2Ipa40.Split(mm, 0x80_4000_0000, PageTableLevel.Pud)); // a table, not a block
+
+        // Unmapping everything frees every table but the root.
+        Assert.Equal(0, Arm64Stage2Ipa40.UnmapRange(mm, 0x80_4000_0000, 1UL << 30));
+        Assert.Equal(2, allocator.Stats.PageTablePages);
+        Assert.Empty(mm.Snapshot());
+    }
+
+    [Fact]
+    public void Deref_through_a_mapping_of_memory_that_is_not_the_models_says_so()
+    {
+        var allocator = PageAllocator.Synthetic(64);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        var data = allocator.AllocPage(Gfp.Zero)!;
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 0x10_0000, data.PhysAddr, 4096, X86_64FourLevel.Entry.Page(0).WithWritable(true)));
+        mm.AtomicAt(0x10_0008) = 5;
+        Assert.Equal(5, data.AtomicAt(8));
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 0x20_0000, 0xfee0_0000, 4096, X86_64FourLevel.Entry.Page(0).WithCacheDisable(true))); // the local APIC
+        var oops = Assert.Throws<KernelOopsException>(() => mm.AtomicAt(0x20_0000));
+        Assert.Contains("maps physical address 0xfee00000, which is not model memory", oops.Message, StringComparison.Ordinal);
+        Assert.Equal(1, allocator.Stats.DataPages); // mapping device memory allocated nothing
+    }
+
+    private static ulong Window(Geometry g) => g.VirtualAddressBits >= 40 ? 1UL << 38 : 1UL << 28;
+
+    /// <summary>The reference: disjoint intervals of mapped virtual addresses, each with its physical start and its fields (as a page has them).</summary>
+    private sealed class World(Geometry g, Random random)
+    {
+        private readonly List<(ulong Va, ulong End, ulong Pa, ulong Fields)> _mapped = [];
+        private readonly ulong _window = Window(g);
+        private readonly PageTableLevel[] _blocks = g.EntryLevels.Where(l => l != PageTableLevel.Pte && g.HoldsLeaves(l) && g.Size(l) <= 1UL << 30).ToArray();
+
+        /// <summary>The span the sequence works in: a few of the largest blocks it uses.</summary>
+        private ulong Span => 4 * (_blocks.Length > 0 ? g.Size(_blocks[0]) : g.Size(PageTableLevel.Pmd));
+
+        public string Step(Mm mm, out int expected, out int actual)
+        {
+            ulong page = g.PageSize;
+            var level = _blocks.Length > 0 && random.Next(3) != 0 ? _blocks[random.Next(_blocks.Length)] : PageTableLevel.Pte;
+            ulong unit = g.Size(level);
+            ulong va = _window + (AlignedOffset(unit) + (random.Next(4) == 0 ? (ulong)random.Next(1, 8) * page : 0));
+            va = va + page > _window + Span ? _window : va;
+            ulong size = (random.Next(3) == 0 ? (ulong)random.Next(1, 3) * unit : 0) + ((ulong)random.Next(random.Next(2) == 0 ? 1 : 0, 6) * page);
+            size = Math.Max(size, page);
+            size = Math.Min(size, _window + Span - va);
+            switch (random.Next(10))
+            {
+                case < 5:
+                {
+                    ulong pa = (1UL << 30) + AlignedOffset(unit) + (va & (unit - 1));
+                    ulong fields = RandomFields(mm);
+                    bool replace = random.Next(4) == 0;
+                    expected = !replace && _mapped.Any(m => m.Va < va + size && va < m.End) ? -Errno.EEXIST : 0;
+                    actual = BlockMapping.MapRange(mm, va, pa, size, fields, new MapRangeOptions(replace, level == PageTableLevel.Pte && random.Next(3) == 0 ? PageTableLevel.Pte : PageTableLevel.Pgd));
+                    if (actual == 0)
+                    {
+                        Remove(va, va + size);
+                        _mapped.Add((va, va + size, pa, g.MoveLeafFields(PageTableLevel.Pte, fields, PageTableLevel.Pte)));
+                    }
+
+                    return $"map [0x{va:x} +0x{size:x}) -> 0x{pa:x}{(replace ? " replace" : "")}";
+                }
+
+                case < 8:
+                    expected = 0;
+                    actual = BlockMapping.UnmapRange(mm, va, size);
+                    Remove(va, va + size);
+                    return $"unmap [0x{va:x} +0x{size:x})";
+                case 8:
+                    va = InMapped(va);
+                    expected = actual = _blocks.Length == 0 ? 0 : BlockMapping.Split(mm, va, level);
+                    if (actual == 0 && _blocks.Length > 0 && random.Next(2) == 0)
+                    {
+                        // A block just split is a table of contiguous leaves with the same fields: it must collapse back.
+                        Check(mm, $"split 0x{va:x} {level}");
+                        expected = 0;
+                        actual = BlockMapping.Collapse(mm, va, level);
+                        return $"collapse-after-split 0x{va:x} {level}";
+                    }
+
+                    return $"split 0x{va:x} {level}";
+                default:
+                    // Where something is mapped, so that the tables a split or an unmap made get their chance to collapse back.
+                    va = InMapped(va);
+                    var target = _blocks.Length == 0 ? PageTableLevel.Pte : _blocks[random.Next(_blocks.Length)];
+                    expected = actual = _blocks.Length == 0 ? 0 : BlockMapping.Collapse(mm, va, target);
+                    return $"collapse 0x{va:x} {target}";
+            }
+        }
+
+        /// <summary>Sampled pages of every interval translate as the reference says, unmapped ones do not, and every table is reachable and not empty.</summary>
+        public void Check(Mm mm, string where)
+        {
+            foreach (var (va, end, pa, fields) in _mapped)
+            {
+                ulong pages = (end - va) / g.PageSize;
+                foreach (ulong i in new ulong[] { 0, pages - 1, pages / 2, (ulong)random.NextInt64((long)pages) })
+                {
+                    ulong at = va + (i * g.PageSize);
+                    var (mapped, mappedFields) = Translate(mm, at) ?? throw new Xunit.Sdk.XunitException($"{where}: 0x{at:x} is not mapped");
+                    Assert.True(mapped == pa + (i * g.PageSize), $"{where}: 0x{at:x} maps 0x{mapped:x}, not 0x{pa + (i * g.PageSize):x}");
+                    Assert.True(mappedFields == fields, $"{where}: 0x{at:x} has fields 0x{mappedFields:x}, not 0x{fields:x}");
+                }
+            }
+
+            for (int probe = 0; probe < 8; probe++)
+            {
+                ulong at = _window + ((ulong)random.NextInt64((long)(Span / g.PageSize)) * g.PageSize);
+                if (!_mapped.Any(m => m.Va <= at && at < m.End))
+                {
+                    Assert.True(Translate(mm, at) is null, $"{where}: 0x{at:x} is mapped, the reference says not");
+                }
+            }
+
+            var snapshot = mm.Snapshot();
+            var tableEntries = snapshot.Where(e => g.IsTableEntry(e.Level, e.Value)).ToList();
+            Assert.True(mm.Allocator.Stats.PageTablePages == tableEntries.Count + g.RootTables, $"{where}: {mm.Allocator.Stats.PageTablePages} table pages, {tableEntries.Count} reachable below the root");
+            foreach (var entry in tableEntries)
+            {
+                var child = PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, entry.Value);
+                Assert.True(child.TableEntries.ToArray().Any(e => e != 0), $"{where}: the table under {entry} is empty");
+            }
+        }
+
+        private (ulong Pa, ulong Fields)? Translate(Mm mm, ulong va)
+        {
+            if (mm.TryGetEntrySlot(PageTableLevel.Pte, va, out var table, out int index, out var blockedAt))
+            {
+                ulong pte = table.TableEntries[index];
+                return g.IsLeafEntry(PageTableLevel.Pte, pte) ? (g.LeafAddress(PageTableLevel.Pte, pte), g.MoveLeafFields(PageTableLevel.Pte, pte, PageTableLevel.Pte)) : null;
+            }
+
+            if (!mm.TryGetEntrySlot(blockedAt, va, out table, out index, out _) || !g.IsLeafEntry(blockedAt, table.TableEntries[index]))
+            {
+                return null;
+            }
+
+            ulong leaf = table.TableEntries[index];
+            ulong offset = (va & (g.Size(blockedAt) - 1)) & ~(g.PageSize - 1);
+            return (g.LeafAddress(blockedAt, leaf) + offset, g.MoveLeafFields(blockedAt, leaf, PageTableLevel.Pte));
+        }
+
+        private void Remove(ulong va, ulong end)
+        {
+            var kept = new List<(ulong Va, ulong End, ulong Pa, ulong Fields)>();
+            foreach (var m in _mapped)
+            {
+                if (m.End <= va || end <= m.Va)
+                {
+                    kept.Add(m);
+                    continue;
+                }
+
+                if (m.Va < va)
+                {
+                    kept.Add((m.Va, va, m.Pa, m.Fields));
+                }
+
+                if (end < m.End)
+                {
+                    kept.Add((end, m.End, m.Pa + (end - m.Va), m.Fields));
+                }
+            }
+
+            _mapped.Clear();
+            _mapped.AddRange(kept);
+        }
+
+        /// <summary>A page of a mapped interval, when there is one; else <paramref name="fallback"/>.</summary>
+        private ulong InMapped(ulong fallback)
+        {
+            if (_mapped.Count == 0)
+            {
+                return fallback;
+            }
+
+            var (va, end, _, _) = _mapped[random.Next(_mapped.Count)];
+            return va + ((ulong)random.NextInt64((long)((end - va) / g.PageSize)) * g.PageSize);
+        }
+
+        private ulong AlignedOffset(ulong unit) => (ulong)random.NextInt64((long)(Span / unit)) * unit;
+
+        /// <summary>Random values of the format's leaf fields, as a page has them (no hardware-updated field, so collapse keeps them).</summary>
+        private ulong RandomFields(Mm mm) =>
+            g.MoveLeafFields(PageTableLevel.Pte, (ulong)random.NextInt64(), PageTableLevel.Pte) & ~g.HardwareUpdatedBits(PageTableLevel.Pte);
+    }
+}
