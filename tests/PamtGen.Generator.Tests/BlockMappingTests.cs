@@ -294,7 +294,11 @@ public class BlockMappingTests
             }
         }
 
-        /// <summary>Sampled pages of every interval translate as the reference says, unmapped ones do not, and every table is reachable and not empty.</summary>
+        /// <summary>
+        /// Sampled pages of every interval translate as the reference says through the walk, unmapped ones do not; every
+        /// leaf of the tables maps as the reference says and together they map exactly its bytes; every table is reachable
+        /// and not empty.
+        /// </summary>
         public void Check(Mm mm, string where)
         {
             foreach (var (va, end, pa, fields) in _mapped)
@@ -318,7 +322,27 @@ public class BlockMappingTests
                 }
             }
 
+            // Every leaf, whatever its size, lies in the reference and maps as it says; together they map exactly what it maps.
             var snapshot = mm.Snapshot();
+            ulong leafBytes = 0;
+            foreach (var leaf in snapshot.Where(e => g.IsLeafEntry(e.Level, e.Value)))
+            {
+                ulong size = g.Size(leaf.Level), va = leaf.Address, pa = g.LeafAddress(leaf.Level, leaf.Value);
+                ulong fields = g.MoveLeafFields(leaf.Level, leaf.Value, PageTableLevel.Pte), covered = 0;
+                foreach (var m in _mapped.Where(m => m.Va < va + size && va < m.End))
+                {
+                    ulong from = Math.Max(m.Va, va), to = Math.Min(m.End, va + size);
+                    Assert.True(m.Pa + (from - m.Va) == pa + (from - va) && m.Fields == fields, $"{where}: the {leaf.Level} leaf at 0x{va:x} maps 0x{pa + (from - va):x} (fields 0x{fields:x}) at 0x{from:x}, the reference 0x{m.Pa + (from - m.Va):x} (0x{m.Fields:x})");
+                    covered += to - from;
+                }
+
+                Assert.True(covered == size, $"{where}: the {leaf.Level} leaf at 0x{va:x} maps 0x{size - covered:x} bytes the reference does not");
+                leafBytes += size;
+            }
+
+            ulong referenceBytes = 0;
+            _mapped.ForEach(m => referenceBytes += m.End - m.Va);
+            Assert.True(leafBytes == referenceBytes, $"{where}: the leaves map 0x{leafBytes:x} bytes, the reference 0x{referenceBytes:x}");
             var tableEntries = snapshot.Where(e => g.IsTableEntry(e.Level, e.Value)).ToList();
             Assert.True(mm.Allocator.Stats.PageTablePages == tableEntries.Count + g.RootTables, $"{where}: {mm.Allocator.Stats.PageTablePages} table pages, {tableEntries.Count} reachable below the root");
             foreach (var entry in tableEntries)
