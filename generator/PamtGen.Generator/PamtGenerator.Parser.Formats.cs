@@ -85,9 +85,10 @@ public sealed partial class PamtGenerator
         foreach (var data in fieldData)
         {
             var args = data.ConstructorArguments;
-            if (args.Length >= 2 && args[0].Value is string name && args[1].Value is int low)
+            if (args.Length >= 2 && args[1].Value is int low)
             {
-                fields.Add(EntryFormatRules.ReadField(name, low, args.Length > 2 && args[2].Value is int high ? high : low, Named(data)));
+                // A null name is no identifier: PG1023, as an invalid one.
+                fields.Add(EntryFormatRules.ReadField(args[0].Value as string ?? "", low, args.Length > 2 && args[2].Value is int high ? high : low, Named(data)));
                 fieldSources.Add(data);
             }
         }

@@ -158,6 +158,11 @@ public class FormatDiagnosticTests
         Verify(X86Format + "[EntryField({|#0:\"Value\"|}, 9, 11)]\n" + Geometry,
             Expect("PG1023", "'Value' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
 
+    [Fact]
+    public Task PG1023_a_null_field_name() =>
+        Verify(X86Format + "[EntryField({|#0:null!|}, 9, 11)]\n" + Geometry,
+            Expect("PG1023", "'' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
+
     private static DiagnosticResult Expect(string id, string message) =>
         new DiagnosticResult(id, DiagnosticSeverity.Error).WithLocation(0).WithArguments(message);
 

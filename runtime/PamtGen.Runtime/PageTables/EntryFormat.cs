@@ -97,7 +97,7 @@ public sealed class EntryFormat
             {
                 var args = attribute.ConstructorArguments;
                 int low = (int)args[1].Value!;
-                fields.Add(EntryFormatRules.ReadField((string)args[0].Value!, low, args.Count > 2 ? (int)args[2].Value! : low, Named(attribute)));
+                fields.Add(EntryFormatRules.ReadField(args[0].Value as string ?? "", low, args.Count > 2 ? (int)args[2].Value! : low, Named(attribute)));
             }
         }
 

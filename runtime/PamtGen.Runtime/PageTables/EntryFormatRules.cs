@@ -488,7 +488,11 @@ internal static class EntryFormatRules
             return false;
         }
 
-        if (shift > alignment)
+        if (shift < 0 || shift > 63)
+        {
+            problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + "Shift", $"the address field of {what} holds address bit {shift} at its low end; an address bit is 0 to 63"));
+        }
+        else if (shift > alignment)
         {
             problems.Add(new(FormatProblemKind.AddressTooNarrow, attribute, argument + "Shift", $"the address field of {what} starts at address bit {shift}, but {what} is aligned only to 2^{alignment} bytes"));
         }
