@@ -110,7 +110,7 @@ public sealed partial class PamtGenerator
     /// <summary>PG1010 for a [RefcountTable] class without [PageTableGeometry]; nothing when the geometry is there (its parser reads both).</summary>
     internal static EquatableArray<DiagnosticInfo> ParseRefcountWithoutGeometry(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        if (context.TargetSymbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == GeometryAttributeName))
+        if (HasAttribute(context.TargetSymbol, GeometryAttributeName))
         {
             return EquatableArray<DiagnosticInfo>.Empty;
         }

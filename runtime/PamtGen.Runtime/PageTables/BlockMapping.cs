@@ -74,7 +74,7 @@ public static class BlockMapping
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
-        int position = IndexOf(g, level);
+        int position = g.EntryLevelPosition(level);
         if (position < 0 || level == PageTableLevel.Pte || !mm.TryGetEntrySlot(level, va, out var table, out int index, out _)
             || !g.IsLeafEntry(level, table.Words[index]))
         {
@@ -94,7 +94,7 @@ public static class BlockMapping
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
-        int position = IndexOf(g, level);
+        int position = g.EntryLevelPosition(level);
         if (position < 0 || level == PageTableLevel.Pte || !g.HoldsLeaves(level)
             || !mm.TryGetEntrySlot(level, va, out var table, out int index, out _) || !g.IsTableEntry(level, table.Words[index]))
         {
@@ -137,9 +137,10 @@ public static class BlockMapping
         var g = journal.Mm.Geometry;
         var level = g.EntryLevels[position];
         ulong size = g.Size(level);
-        for (int index = TableIndex(g, level, va); va != end; index++)
+        var real = g.TableLevel(level);
+        for (int index = g.Index(real, va); va != end; index++)
         {
-            ulong next = Next(size, va, end);
+            ulong next = g.AddrEnd(real, va, end);
             ulong entry = table.Words[index];
             bool leaf = level == PageTableLevel.Pte
                 || (g.HoldsLeaves(level) && level >= options.LargestLeaf && next - va == size && ((va | pa) & (size - 1)) == 0);
@@ -195,9 +196,10 @@ public static class BlockMapping
         var g = journal.Mm.Geometry;
         var level = g.EntryLevels[position];
         ulong size = g.Size(level);
-        for (int index = TableIndex(g, level, va); va != end; index++)
+        var real = g.TableLevel(level);
+        for (int index = g.Index(real, va); va != end; index++)
         {
-            ulong next = Next(size, va, end);
+            ulong next = g.AddrEnd(real, va, end);
             ulong entry = table.Words[index];
             if (entry == 0)
             {
@@ -336,38 +338,6 @@ public static class BlockMapping
 
     private static bool ValidRange(Geometry g, ulong va, ulong size) =>
         size != 0 && ((va | size) & (g.PageSize - 1)) == 0 && va + size > va && g.InOneWindow(va, va + size);
-
-    private static int IndexOf(Geometry g, PageTableLevel level)
-    {
-        for (int i = 0; i < g.EntryLevels.Count; i++)
-        {
-            if (g.EntryLevels[i] == level)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>The index of <paramref name="va"/>'s entry in the table holding <paramref name="level"/>'s entries (the table of the highest real level at or above it).</summary>
-    private static int TableIndex(Geometry g, PageTableLevel level, ulong va)
-    {
-        var real = level;
-        while (real > PageTableLevel.Pgd && g.IsFolded(real))
-        {
-            real--;
-        }
-
-        return g.Index(real, va);
-    }
-
-    /// <summary>The next boundary of <paramref name="size"/> after <paramref name="va"/>, or <paramref name="end"/> if that comes first (pXd_addr_end()).</summary>
-    private static ulong Next(ulong size, ulong va, ulong end)
-    {
-        ulong boundary = (va + size) & ~(size - 1);
-        return boundary - 1 < end - 1 ? boundary : end;
-    }
 
     /// <summary>
     /// Every entry an operation writes, the tables it allocates and those it frees only if it succeeds. A write that the

@@ -221,6 +221,31 @@ public sealed class Geometry
     /// <summary>The entry levels of this geometry, top first: the levels whose checks read an entry (the top table's as p4d on 4 levels, ...), then the pte.</summary>
     public IReadOnlyList<PageTableLevel> EntryLevels { get; }
 
+    /// <summary>The place of <paramref name="level"/> in <see cref="EntryLevels"/>, or -1 when it is not an entry level (folded into the level below).</summary>
+    internal int EntryLevelPosition(PageTableLevel level)
+    {
+        for (int i = 0; i < EntryLevels.Count; i++)
+        {
+            if (EntryLevels[i] == level)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The real level whose table holds <paramref name="level"/>'s entries: itself, or the level above it that a folded level shares a table with.</summary>
+    internal PageTableLevel TableLevel(PageTableLevel level)
+    {
+        while (level > PageTableLevel.Pgd && IsFolded(level))
+        {
+            level--;
+        }
+
+        return level;
+    }
+
     /// <summary>mk_pte(page, PAGE_KERNEL) in the format: a pte mapping the page at <paramref name="physAddr"/> with the format's PageBits.</summary>
     public ulong MakeKernelPageEntry(ulong physAddr) => MakeLeafEntry(PageTableLevel.Pte, physAddr, Format.Declaration.PageBits);
 

@@ -239,15 +239,7 @@ public class Mm
     public ref int AtomicAt(ulong addr) => ref Deref<int>(addr);
 
     /// <summary>True when a page (or a huge leaf) maps <paramref name="addr"/>.</summary>
-    public bool IsMapped(ulong addr)
-    {
-        if (!TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
-        {
-            return blockedAt != PageTableLevel.Pte && Geometry.IsLeafEntry(blockedAt, LeafAt(blockedAt, addr));
-        }
-
-        return Geometry.IsValidEntry(PageTableLevel.Pte, Volatile.Read(ref EntryAt(table, index)));
-    }
+    public bool IsMapped(ulong addr) => TryGetLeaf(addr, out _, out _);
 
     /// <summary>
     /// Every non-none entry of every table, top-down in address order: the full state of the tables,
@@ -287,30 +279,25 @@ public class Mm
         }
     }
 
-    private ulong LeafAt(PageTableLevel level, ulong addr)
+    /// <summary>The leaf that maps <paramref name="addr"/>, a page or a block, and its level; false when none does.</summary>
+    internal bool TryGetLeaf(ulong addr, out PageTableLevel level, out ulong leaf)
     {
+        // The walk stops at the pte, or at the first entry above it that is not a table: a block, or nothing.
+        TryGetEntrySlot(PageTableLevel.Pte, addr, out _, out _, out level);
         TryGetEntrySlot(level, addr, out var table, out int index, out _);
-        return EntryAt(table, index);
+        leaf = Volatile.Read(ref EntryAt(table, index));
+        return Geometry.IsLeafEntry(level, leaf);
     }
 
     private ulong TranslateToPfn(ulong addr)
     {
-        if (TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out var blockedAt))
-        {
-            ulong pte = Volatile.Read(ref EntryAt(table, index));
-            return Geometry.IsValidEntry(PageTableLevel.Pte, pte)
-                ? Geometry.LeafAddress(PageTableLevel.Pte, pte) >> Geometry.PageShift
-                : throw new KernelOopsException(addr, "read or write");
-        }
-
-        ulong leaf = blockedAt == PageTableLevel.Pte ? 0 : LeafAt(blockedAt, addr);
-        if (blockedAt == PageTableLevel.Pte || !Geometry.IsLeafEntry(blockedAt, leaf))
+        if (!TryGetLeaf(addr, out var level, out ulong leaf))
         {
             throw new KernelOopsException(addr, "read or write");
         }
 
-        // A huge mapping: the page within it is the offset below the level's size.
-        return (Geometry.LeafAddress(blockedAt, leaf) + (addr & (Geometry.Size(blockedAt) - 1))) >> Geometry.PageShift;
+        // In a block, the page is the offset below the level's size.
+        return (Geometry.LeafAddress(level, leaf) + (addr & (Geometry.Size(level) - 1))) >> Geometry.PageShift;
     }
 }
 

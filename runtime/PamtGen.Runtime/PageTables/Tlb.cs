@@ -180,8 +180,7 @@ public sealed class Tlb
         }
         else if (g.IsTableEntry(level, entry))
         {
-            int position = g.EntryLevels.ToList().IndexOf(level);
-            var below = g.EntryLevels[position + 1];
+            var below = g.EntryLevels[g.EntryLevelPosition(level) + 1];
             var table = _mm.TableOf(entry);
             for (int i = 0; i < table.Words.Length; i++)
             {
@@ -193,22 +192,8 @@ public sealed class Tlb
     }
 
     /// <summary>The translation the tables give <paramref name="va"/> now, if any.</summary>
-    private CachedTranslation? Current(ulong va)
-    {
-        var g = _mm.Geometry;
-        if (_mm.TryGetEntrySlot(PageTableLevel.Pte, va, out var table, out int index, out var blockedAt))
-        {
-            ulong pte = table.Words[index];
-            return g.IsLeafEntry(PageTableLevel.Pte, pte) ? Translations(PageTableLevel.Pte, va & ~(g.PageSize - 1), pte)[0] : null;
-        }
-
-        if (blockedAt == PageTableLevel.Pte || !_mm.TryGetEntrySlot(blockedAt, va, out table, out index, out _) || !g.IsLeafEntry(blockedAt, table.Words[index]))
-        {
-            return null;
-        }
-
-        return Translations(blockedAt, va & ~(g.Size(blockedAt) - 1), table.Words[index])[0];
-    }
+    private CachedTranslation? Current(ulong va) =>
+        _mm.TryGetLeaf(va, out var level, out ulong leaf) ? Translations(level, va & ~(_mm.Geometry.Size(level) - 1), leaf)[0] : null;
 }
 
 /// <summary>
