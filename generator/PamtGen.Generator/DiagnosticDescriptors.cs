@@ -123,6 +123,10 @@ internal static class DiagnosticDescriptors
         "PG1023", "Entry field name invalid",
         "{0}");
 
+    public static readonly DiagnosticDescriptor PermissionFieldsMissing = Error(
+        "PG1024", "Permission model needs fields",
+        "{0}");
+
     private static DiagnosticDescriptor Rule(string id, DiagnosticSeverity severity, string title, string message) =>
         new(id, title, message, Kernel, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 

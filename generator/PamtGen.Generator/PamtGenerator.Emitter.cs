@@ -52,6 +52,7 @@ public sealed partial class PamtGenerator
             EmitEntry(members, spec);
             EmitAddressSpace(members, spec);
             EmitWalkers(members, spec);
+            EmitTranslate(members, spec);
             writer.Indent--;
             writer.WriteLine("}");
         });

@@ -143,6 +143,7 @@ public sealed partial class PamtGenerator
         FormatProblemKind.RuleAmbiguous => DiagnosticDescriptors.EntryRuleAmbiguous,
         FormatProblemKind.RootTablesInvalid => DiagnosticDescriptors.RootTablesInvalid,
         FormatProblemKind.FieldName => DiagnosticDescriptors.EntryFieldNameInvalid,
+        FormatProblemKind.PermissionFields => DiagnosticDescriptors.PermissionFieldsMissing,
         _ => DiagnosticDescriptors.EntryFormatMissing,
     };
 

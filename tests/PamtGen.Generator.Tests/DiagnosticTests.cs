@@ -23,7 +23,7 @@ public class DiagnosticTests
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToList();
-        Assert.Equal(23, descriptors.Count(d => d.Id.StartsWith("PG1", StringComparison.Ordinal)));
+        Assert.Equal(24, descriptors.Count(d => d.Id.StartsWith("PG1", StringComparison.Ordinal)));
         foreach (var descriptor in descriptors)
         {
             bool declarationError = descriptor.Id.StartsWith("PG1", StringComparison.Ordinal);

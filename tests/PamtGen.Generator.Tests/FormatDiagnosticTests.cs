@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis.Testing;
 
 namespace PamtGen.Generator.Tests;
 
-/// <summary>PG1016-PG1023: impossible entry formats, each reported at the argument at fault with the rule's own words; nothing is generated.</summary>
+/// <summary>PG1016-PG1024: impossible entry formats, each reported at the argument at fault with the rule's own words; nothing is generated.</summary>
 public class FormatDiagnosticTests
 {
     private const string Geometry = "[PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]\npublic static partial class Geo;";
@@ -162,6 +162,31 @@ public class FormatDiagnosticTests
     public Task PG1023_a_null_field_name() =>
         Verify(X86Format + "[EntryField({|#0:null!|}, 9, 11)]\n" + Geometry,
             Expect("PG1023", "'' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
+
+    [Fact]
+    public Task PG1024_a_permission_model_without_its_fields() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 52, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x63, {|#0:Permissions = PermissionModel.X86|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
+            [EntryField("Writable", 1)]
+            [EntryField("Accessed", 5)]
+            [EntryField("Dirty", 6, Kinds = EntryKinds.Leaf)]
+            """ + Geometry,
+            Expect("PG1024", "Permissions = PermissionModel.X86 reads the field User, which the format does not declare"));
+
+    [Fact]
+    public Task PG1024_a_permission_field_of_the_wrong_width_or_missing_where_read() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 48, ValidMask = 0x3, TableAddressLow = 12, TableAddressHigh = 47, TableBits = 0x3, {|#0:Permissions = PermissionModel.Arm64Stage2|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 47)]
+            [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 21, AddressHigh = 47)]
+            [EntryField("S2AccessPermissions", 6, Kinds = EntryKinds.Leaf)]
+            [EntryField("AccessFlag", 10, Levels = EntryLevels.Pte, Kinds = EntryKinds.Leaf)]
+            [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
+            [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
+            """ + Geometry,
+            Expect("PG1024", "Permissions = PermissionModel.Arm64Stage2 reads S2AccessPermissions as 2 bit(s), but it is declared [6:6]"),
+            Expect("PG1024", "Permissions = PermissionModel.Arm64Stage2 reads AccessFlag in every Pmd leaf, but the field is not declared there"));
 
     private static DiagnosticResult Expect(string id, string message) =>
         new DiagnosticResult(id, DiagnosticSeverity.Error).WithLocation(0).WithArguments(message);

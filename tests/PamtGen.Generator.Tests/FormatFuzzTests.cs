@@ -15,7 +15,7 @@ public class FormatFuzzTests(ITestOutputHelper output)
     public void Random_formats_are_diagnosed_or_generate_clean_code()
     {
         var random = new Random(4242);
-        int generatedClean = 0, diagnosed = 0;
+        int generatedClean = 0, diagnosed = 0, cleanWithPermissions = 0, permissionsDiagnosed = 0;
         for (int batch = 0; batch < FuzzSize.Cases / 20; batch++)
         {
             var sources = Enumerable.Range(0, 20).Select(i => Declaration(random, $"F{batch}_{i}")).ToList();
@@ -36,15 +36,18 @@ public class FormatFuzzTests(ITestOutputHelper output)
                 if (reported)
                 {
                     diagnosed++;
+                    permissionsDiagnosed += diagnostics.Any(d => d.Location.GetLineSpan().Path == trees[i].FilePath && d.Id == "PG1024") ? 1 : 0;
                 }
                 else
                 {
                     generatedClean++;
+                    cleanWithPermissions += sources[i].Contains("Permissions = PermissionModel.", StringComparison.Ordinal) ? 1 : 0;
                 }
             }
         }
 
-        output.WriteLine($"{generatedClean + diagnosed} formats: {generatedClean} generated and compiled clean, {diagnosed} diagnosed; generator exceptions: 0");
+        output.WriteLine($"{generatedClean + diagnosed} formats: {generatedClean} generated and compiled clean ({cleanWithPermissions} with a permission model), {diagnosed} diagnosed ({permissionsDiagnosed} PG1024); generator exceptions: 0");
+        Assert.True(cleanWithPermissions > 0 && permissionsDiagnosed > 0, "the grammar must reach permission models met and unmet");
         Assert.True(generatedClean > FuzzSize.Cases / 20 && diagnosed > FuzzSize.Cases / 20, $"{generatedClean} clean, {diagnosed} diagnosed: the grammar must reach both");
     }
 
@@ -58,9 +61,12 @@ public class FormatFuzzTests(ITestOutputHelper output)
         int Bit(int sane) => !hostile || random.Next(4) != 0 ? sane : random.Next(4) switch { 0 => -1, 1 => 64, 2 => 99, _ => random.Next(64) };
         string Mask(string sane) => !hostile || random.Next(4) != 0 ? sane : random.Next(3) switch { 0 => "0x0", 1 => "0xffffffffffffffff", _ => $"0x{1UL << random.Next(64):x}" };
         bool arm = random.Next(2) == 0;
+
+        // A permission model half of the time: met when the random choice of fields below has all it reads (PG1024 otherwise).
+        string Permissions() => random.Next(2) == 0 ? "" : hostile && random.Next(4) == 0 ? ", Permissions = (PermissionModel)7" : arm ? ", Permissions = PermissionModel.Arm64Stage2" : ", Permissions = PermissionModel.X86";
         var lines = new List<string>
         {
-            $"[EntryFormat(PhysicalAddressBits = {Bit(arm ? 48 : 52)}, ValidMask = {Mask(arm ? "0x3" : "0x1")}, ValidValue = {Mask(arm ? "0x3" : "0x1")}, TableAddressLow = {Bit(12)}, TableAddressHigh = {Bit(arm ? 47 : 51)}, TableAddressShift = {Bit(12)}, TableBits = {Mask(arm ? "0x3" : "0x63")}, PageBits = {Mask("0x0")}, BreakBeforeMake = {(arm ? "true" : "false")})]",
+            $"[EntryFormat(PhysicalAddressBits = {Bit(arm ? 48 : 52)}, ValidMask = {Mask(arm ? "0x3" : "0x1")}, ValidValue = {Mask(arm ? "0x3" : "0x1")}, TableAddressLow = {Bit(12)}, TableAddressHigh = {Bit(arm ? 47 : 51)}, TableAddressShift = {Bit(12)}, TableBits = {Mask(arm ? "0x3" : "0x63")}, PageBits = {Mask("0x0")}, BreakBeforeMake = {(arm ? "true" : "false")}{Permissions()})]",
         };
         if (!hostile || random.Next(6) != 0)
         {
@@ -78,10 +84,10 @@ public class FormatFuzzTests(ITestOutputHelper output)
 
         // Fields as the architecture has them, some of them; hostile ones may take any name and bits.
         var fields = arm
-            ? new[] { ("AttrIndx", 2, 4, ", Kinds = EntryKinds.Leaf"), ("AccessFlag", 10, 10, ", Kinds = EntryKinds.Leaf, HardwareUpdated = true"), ("Xn", 54, 54, ", Kinds = EntryKinds.Leaf"), ("PxnTable", 59, 59, ", Kinds = EntryKinds.Table") }
+            ? new[] { ("MemAttr", 2, 5, ", Kinds = EntryKinds.Leaf"), ("S2AccessPermissions", 6, 7, ", Kinds = EntryKinds.Leaf"), ("AccessFlag", 10, 10, ", Kinds = EntryKinds.Leaf, HardwareUpdated = true"), ("DirtyBitModifier", 51, 51, ", Kinds = EntryKinds.Leaf"), ("ExecuteNever", 54, 54, ", Kinds = EntryKinds.Leaf"), ("PxnTable", 59, 59, ", Kinds = EntryKinds.Table") }
             : new[] { ("Writable", 1, 1, ""), ("User", 2, 2, ""), ("Accessed", 5, 5, ", HardwareUpdated = true"), ("Dirty", 6, 6, ", Kinds = EntryKinds.Leaf"), ("Pat", 7, 7, ", Levels = EntryLevels.Pte") };
         string[] hostileNames = ["Value", "9bad", "Writable", "Block"];
-        foreach (var (field, low, high, scope) in fields.Where(_ => random.Next(2) == 0))
+        foreach (var (field, low, high, scope) in fields.Where(_ => random.Next(4) != 0))
         {
             string fieldName = hostile && random.Next(5) == 0 ? hostileNames[random.Next(hostileNames.Length)] : field;
             lines.Add($"[EntryField(\"{fieldName}\", {Bit(low)}, {Bit(high)}{scope})]");

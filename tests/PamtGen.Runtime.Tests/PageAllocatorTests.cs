@@ -74,6 +74,27 @@ public class PageAllocatorTests
     }
 
     [Fact]
+    public void Pfn_to_page_never_finds_a_freed_page_through_its_lock_free_path()
+    {
+        var allocator = PageAllocator.Synthetic(4096);
+        var first = allocator.AllocPage(Gfp.Zero)!;
+        Assert.Same(first, allocator.PfnToPage(first.Pfn)); // now in the fast path's slot
+        allocator.FreePage(first);
+        var bug = Assert.Throws<KernelBugException>(() => allocator.PfnToPage(first.Pfn));
+        Assert.Contains("not allocated", bug.Message);
+        var again = allocator.AllocPage(Gfp.Zero)!; // freed PFNs are reused first: the same PFN, a new page
+        Assert.Equal(first.Pfn, again.Pfn);
+        Assert.Same(again, allocator.PfnToPage(again.Pfn));
+
+        // Two PFNs sharing a slot (1024 apart) each find their own page.
+        var pages = Enumerable.Range(0, 1100).Select(_ => allocator.AllocPage(Gfp.Kernel)!).ToList();
+        foreach (var page in pages.Concat(pages))
+        {
+            Assert.Same(page, allocator.PfnToPage(page.Pfn));
+        }
+    }
+
+    [Fact]
     public void Using_a_page_after_freeing_it_is_a_kernel_bug()
     {
         var allocator = PageAllocator.Synthetic(4);

@@ -46,6 +46,44 @@ public sealed class EntryFormatAttribute : Attribute
     /// entry and a TLB invalidation (arm64); false when the architecture has no such rule (x86).
     /// </summary>
     public bool BreakBeforeMake { get; set; }
+
+    /// <summary>
+    /// How a translation (the generated <c>Translate</c>) combines the entries' permission fields over the levels and
+    /// which bits the hardware walker sets; <see cref="PermissionModel.None"/> (the default) grants every access and
+    /// updates nothing. A model reads fields by name, and the format must declare them (PG1024).
+    /// </summary>
+    public PermissionModel Permissions { get; set; }
+}
+
+/// <summary>
+/// The permission rules of an architecture, for <see cref="EntryFormatAttribute.Permissions"/>. The control registers they
+/// assume are fixed: docs/TRANSLATION.md lists them.
+/// </summary>
+public enum PermissionModel
+{
+    /// <summary>No permissions: every valid leaf grants every access; nothing is updated by a walk.</summary>
+    None = 0,
+
+    /// <summary>
+    /// x86 paging with CR0.WP = 1, EFER.NXE = 1, no SMEP, SMAP or protection keys: writable only if Writable (R/W) is set at
+    /// every level, user-accessible only if User (U/S) is set at every level, not executable if NoExecute (XD) is set at
+    /// any level; reserved bits fault (RSVD); the walker sets Accessed in every entry it uses and Dirty in the leaf on a write.
+    /// </summary>
+    X86 = 1,
+
+    /// <summary>
+    /// arm64 stage 1 (EL1&amp;0, no PAN, no WXN): AccessPermissions (AP[2:1]) and the execute-never bits of the leaf, limited
+    /// by ApTable, PxnTable and UxnTable of the table descriptors above it; a region EL0 may write is privileged
+    /// execute-never; AccessFlag = 0 faults unless the walker manages it (FEAT_HAFDBS), which also grants a write on a
+    /// DirtyBitModifier entry by clearing AP[2].
+    /// </summary>
+    Arm64Stage1 = 2,
+
+    /// <summary>
+    /// arm64 stage 2: S2AccessPermissions (S2AP: bit 0 read, bit 1 write) and ExecuteNever of the leaf only, the same for
+    /// EL0 and EL1; AccessFlag as at stage 1, and a write on a DirtyBitModifier entry sets S2AP[1].
+    /// </summary>
+    Arm64Stage2 = 3,
 }
 
 /// <summary>

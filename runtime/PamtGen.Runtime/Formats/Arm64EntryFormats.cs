@@ -4,7 +4,7 @@ namespace PamtGen.Formats;
 /// arm64 stage 1 (VMSAv8-64, Arm ARM D8.3, 48-bit output addresses), 4K granule: bits[1:0] 01 is a block at Pmd (level 2), Pud (level 1), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Table descriptors carry the hierarchical limits PXNTable, UXNTable, APTable and NSTable.
 /// </summary>
-[EntryFormat(Name = "arm64 stage 1, 4K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 12, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700)]
+[EntryFormat(Name = "arm64 stage 1, 4K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 12, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700, Permissions = PermissionModel.Arm64Stage1)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 21, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pud, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 30, AddressHigh = 47)]
@@ -30,7 +30,7 @@ public sealed class Arm64Stage1Granule4KEntryFormatAttribute : Attribute;
 /// arm64 stage 1 (VMSAv8-64, Arm ARM D8.3, 48-bit output addresses), 16K granule: bits[1:0] 01 is a block at Pmd (level 2), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Table descriptors carry the hierarchical limits PXNTable, UXNTable, APTable and NSTable.
 /// </summary>
-[EntryFormat(Name = "arm64 stage 1, 16K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 14, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700)]
+[EntryFormat(Name = "arm64 stage 1, 16K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 14, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700, Permissions = PermissionModel.Arm64Stage1)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 14, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 25, AddressHigh = 47)]
 [EntryField("AttrIndx", 2, 4, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
@@ -55,7 +55,7 @@ public sealed class Arm64Stage1Granule16KEntryFormatAttribute : Attribute;
 /// arm64 stage 1 (VMSAv8-64, Arm ARM D8.3, 48-bit output addresses), 64K granule: bits[1:0] 01 is a block at Pmd (level 2), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Table descriptors carry the hierarchical limits PXNTable, UXNTable, APTable and NSTable.
 /// </summary>
-[EntryFormat(Name = "arm64 stage 1, 64K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 16, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700)]
+[EntryFormat(Name = "arm64 stage 1, 64K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 16, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x0060_0000_0000_0700, Permissions = PermissionModel.Arm64Stage1)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 16, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 29, AddressHigh = 47)]
 [EntryField("AttrIndx", 2, 4, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
@@ -80,7 +80,7 @@ public sealed class Arm64Stage1Granule64KEntryFormatAttribute : Attribute;
 /// arm64 stage 2 (VMSAv8-64, Arm ARM D8.3 and D8.6, 48-bit output addresses), 4K granule: bits[1:0] 01 is a block at Pmd (level 2), Pud (level 1), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Stage-2 table descriptors carry no permissions; the root may concatenate 2 to 16 tables (RootTables).
 /// </summary>
-[EntryFormat(Name = "arm64 stage 2, 4K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 12, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc)]
+[EntryFormat(Name = "arm64 stage 2, 4K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 12, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc, Permissions = PermissionModel.Arm64Stage2)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 21, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pud, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 30, AddressHigh = 47)]
@@ -99,7 +99,7 @@ public sealed class Arm64Stage2Granule4KEntryFormatAttribute : Attribute;
 /// arm64 stage 2 (VMSAv8-64, Arm ARM D8.3 and D8.6, 48-bit output addresses), 16K granule: bits[1:0] 01 is a block at Pmd (level 2), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Stage-2 table descriptors carry no permissions; the root may concatenate 2 to 16 tables (RootTables).
 /// </summary>
-[EntryFormat(Name = "arm64 stage 2, 16K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 14, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc)]
+[EntryFormat(Name = "arm64 stage 2, 16K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 14, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc, Permissions = PermissionModel.Arm64Stage2)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 14, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 25, AddressHigh = 47)]
 [EntryField("MemAttr", 2, 5, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
@@ -117,7 +117,7 @@ public sealed class Arm64Stage2Granule16KEntryFormatAttribute : Attribute;
 /// arm64 stage 2 (VMSAv8-64, Arm ARM D8.3 and D8.6, 48-bit output addresses), 64K granule: bits[1:0] 01 is a block at Pmd (level 2), 11 a table above level 3 and a page at it; 01 where no block is allowed, and x0, are invalid.
 /// Stage-2 table descriptors carry no permissions; the root may concatenate 2 to 16 tables (RootTables).
 /// </summary>
-[EntryFormat(Name = "arm64 stage 2, 64K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 16, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc)]
+[EntryFormat(Name = "arm64 stage 2, 64K granule", PhysicalAddressBits = 48, ValidMask = 0x3, ValidValue = 0x3, TableAddressLow = 16, TableAddressHigh = 47, TableBits = 0x3, BreakBeforeMake = true, PageBits = 0x7fc, Permissions = PermissionModel.Arm64Stage2)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 16, AddressHigh = 47)]
 [EntryLeaf(PageTableLevel.Pmd, ValidMask = 0x1, ValidValue = 0x1, LeafMask = 0x3, LeafValue = 0x1, AddressLow = 29, AddressHigh = 47)]
 [EntryField("MemAttr", 2, 5, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]

@@ -8,7 +8,7 @@ namespace PamtGen.Formats;
 /// x86-64 4- and 5-level paging (Intel SDM vol. 3A, 4.5, tables 4-15 to 4-20): P at bit 0; PS (bit 7) makes a PDPTE a
 /// 1 GiB leaf and a PDE a 2 MiB leaf, whose PAT moves to bit 12; bit 7 of a PTE is PAT; no leaf in a PML4E or PML5E.
 /// </summary>
-[EntryFormat(Name = "x86-64", PhysicalAddressBits = 52, ValidMask = 0x1, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x63, PageBits = 0x163)]
+[EntryFormat(Name = "x86-64", PhysicalAddressBits = 52, ValidMask = 0x1, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x63, PageBits = 0x163, Permissions = PermissionModel.X86)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
 [EntryLeaf(PageTableLevel.Pmd, LeafMask = 0x80, AddressLow = 21, AddressHigh = 51)]
 [EntryLeaf(PageTableLevel.Pud, LeafMask = 0x80, AddressLow = 30, AddressHigh = 51)]
@@ -30,7 +30,7 @@ public sealed class X86_64EntryFormatAttribute : Attribute;
 /// x86 32-bit paging without PAE (Intel SDM vol. 3A, 4.3, tables 4-4 to 4-6): 4-byte entries, a PDE with PS (CR4.PSE)
 /// maps 4 MiB at [31:22] with PAT at bit 12; PSE-36's address bits [20:13] are left out (32 physical-address bits).
 /// </summary>
-[EntryFormat(Name = "x86 32-bit", PhysicalAddressBits = 32, ValidMask = 0x1, TableAddressLow = 12, TableAddressHigh = 31, TableBits = 0x63, PageBits = 0x163)]
+[EntryFormat(Name = "x86 32-bit", PhysicalAddressBits = 32, ValidMask = 0x1, TableAddressLow = 12, TableAddressHigh = 31, TableBits = 0x63, PageBits = 0x163, Permissions = PermissionModel.X86)]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 31)]
 [EntryLeaf(PageTableLevel.Pmd, LeafMask = 0x80, AddressLow = 22, AddressHigh = 31)]
 [EntryField("Writable", 1)]

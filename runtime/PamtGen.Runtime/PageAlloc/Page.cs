@@ -38,17 +38,29 @@ public sealed class Page
     public bool IsFreed => _words is null;
 
     /// <summary>page_to_phys(): the physical address of the first byte.</summary>
-    public ulong PhysAddr => Pfn << Allocator.PageShift;
+    public ulong PhysAddr
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Pfn << Allocator.PageShift;
+    }
 
     /// <summary>The page's content as 64-bit words; a BUG after the page was freed.</summary>
-    internal ulong[] Words => _words ?? throw new KernelBugException($"use of pfn 0x{Pfn:x} after __free_page", Pfn);
+    internal ulong[] Words
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _words ?? UseAfterFree();
+    }
 
     /// <summary>
     /// The entry slots of a page-table page, one 64-bit slot per entry whatever the entry size; for the
     /// generated walkers (the kernel reaches them through pXd_offset()).
     /// </summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Advanced)]
-    public Span<ulong> TableEntries => Words;
+    public Span<ulong> TableEntries
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Words;
+    }
 
     /// <summary>page_address(): the page's bytes (a data page only).</summary>
     public Span<byte> Bytes => MemoryMarshal.AsBytes(Words.AsSpan());
@@ -70,6 +82,9 @@ public sealed class Page
     }
 
     internal void Release() => _words = null;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong[] UseAfterFree() => throw new KernelBugException($"use of pfn 0x{Pfn:x} after __free_page", Pfn);
 
     /// <inheritdoc/>
     public override string ToString() => $"page pfn 0x{Pfn:x} ({Purpose}{(IsFreed ? ", freed" : "")})";

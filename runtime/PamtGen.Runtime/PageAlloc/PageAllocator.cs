@@ -16,6 +16,13 @@ public sealed class PageAllocator
     private readonly Lock _lock = new();
     private readonly PfnRange[] _ram;
     private readonly Dictionary<ulong, Page> _allocated = new();
+
+    /// <summary>
+    /// pfn_to_page()'s fast path, read without the lock: the page last looked up at each PFN modulo its size, checked by
+    /// its PFN (a miss takes the lock). FreePage clears a freed page's slot under the lock, so a freed page is never found.
+    /// </summary>
+    private readonly Page?[] _recent = new Page?[RecentSlots];
+    private const int RecentSlots = 1024;
     private readonly Stack<ulong> _freed = new();
     private int _nextRange;
     private ulong _nextPfn;
@@ -63,6 +70,12 @@ public sealed class PageAllocator
     /// <summary>The RAM the allocator hands PFNs out of.</summary>
     public IReadOnlyList<PfnRange> Ram => _ram;
 
+    /// <summary>The guest-physical space this allocator hands out pages of, or null for the model's own (host) memory.</summary>
+    public GuestPhysicalSpace? Guest { get; internal init; }
+
+    /// <summary>Where the content of a page allocated at a PFN lives (a guest page's host memory); null: a fresh array per allocation.</summary>
+    internal Func<ulong, int, int, ulong[]>? Backing { get; init; }
+
     /// <summary>The fault-injection policy (fail_page_alloc); <see cref="FailPageAlloc.Never"/> by default.</summary>
     public FailPageAlloc FaultInjection { get; set; } = FailPageAlloc.Never;
 
@@ -109,8 +122,13 @@ public sealed class PageAllocator
 
             for (int i = page.Pages - 1; i >= 0; i--)
             {
-                _allocated.Remove(page.Pfn + (ulong)i);
-                _freed.Push(page.Pfn + (ulong)i);
+                ulong pfn = page.Pfn + (ulong)i;
+                _allocated.Remove(pfn);
+                _freed.Push(pfn);
+                if (ReferenceEquals(_recent[(int)(pfn & (RecentSlots - 1))], page))
+                {
+                    Volatile.Write(ref _recent[(int)(pfn & (RecentSlots - 1))], null);
+                }
             }
 
             _frees++;
@@ -128,13 +146,24 @@ public sealed class PageAllocator
     }
 
     /// <summary>pfn_to_page(): the allocated page at <paramref name="pfn"/>; a BUG when that PFN is not allocated.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public Page PfnToPage(ulong pfn)
+    {
+        var recent = Volatile.Read(ref _recent[(int)(pfn & (RecentSlots - 1))]);
+        return recent is not null && recent.Pfn == pfn ? recent : PfnToPageLocked(pfn);
+    }
+
+    private Page PfnToPageLocked(ulong pfn)
     {
         lock (_lock)
         {
-            return _allocated.TryGetValue(pfn, out var page)
-                ? page
-                : throw new KernelBugException($"pfn_to_page of pfn 0x{pfn:x}, which is not allocated", pfn);
+            if (!_allocated.TryGetValue(pfn, out var page))
+            {
+                throw new KernelBugException($"pfn_to_page of pfn 0x{pfn:x}, which is not allocated", pfn);
+            }
+
+            Volatile.Write(ref _recent[(int)(pfn & (RecentSlots - 1))], page);
+            return page;
         }
     }
 
@@ -202,8 +231,12 @@ public sealed class PageAllocator
                 return null;
             }
 
-            var content = new ulong[words];
-            if (!zero)
+            var content = Backing?.Invoke(pfn, words, pages) ?? new ulong[words];
+            if (zero && Backing is not null)
+            {
+                Array.Clear(content);
+            }
+            else if (!zero)
             {
                 Array.Fill(content, 0x0101010101010101UL * PagePoison);
             }

@@ -13,7 +13,8 @@ namespace PamtGen;
 /// <summary>[EntryFormat] as read: the valid rule, the table entry and the physical-address bits.</summary>
 internal sealed record FormatDecl(
     string? Name, int PhysicalAddressBits, ulong ValidMask, ulong ValidValue,
-    int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake, ulong PageBits);
+    int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake, ulong PageBits,
+    int Permissions = EntryFormatRules.PermissionsNone);
 
 /// <summary>[EntryLeaf] as read: which level holds leaves, how they are told from tables there, and their output address.</summary>
 internal sealed record LeafDecl(
@@ -39,6 +40,7 @@ internal enum FormatProblemKind
     RootTablesInvalid,
     FormatMissing,
     FieldName,
+    PermissionFields,
 }
 
 /// <summary>
@@ -51,6 +53,24 @@ internal static class EntryFormatRules
     public const int BbmNone = 0, BbmOnChange = 1, BbmOnSet = 2;
     public const int AllLevels = 31;
     public const int FieldBase = 1000;
+
+    /// <summary>PermissionModel's values: how a translation combines the entries' permission fields.</summary>
+    public const int PermissionsNone = 0, PermissionsX86 = 1, PermissionsArm64Stage1 = 2, PermissionsArm64Stage2 = 3;
+
+    /// <summary>
+    /// The fields each permission model reads, with their width in bits and the kinds of entry that must have them
+    /// (at every level that has such entries); a name with width 0 is optional (32-bit x86 has no NoExecute).
+    /// </summary>
+    public static readonly (string Name, int Width, int Kinds)[][] PermissionFields =
+    [
+        [],
+        [("Writable", 1, KindTable | KindLeaf), ("User", 1, KindTable | KindLeaf), ("Accessed", 1, KindTable | KindLeaf), ("Dirty", 1, KindLeaf), ("NoExecute", 0, KindTable | KindLeaf)],
+        [("AccessPermissions", 2, KindLeaf), ("AccessFlag", 1, KindLeaf), ("DirtyBitModifier", 1, KindLeaf), ("PrivilegedExecuteNever", 1, KindLeaf), ("UnprivilegedExecuteNever", 1, KindLeaf), ("PxnTable", 1, KindTable), ("UxnTable", 1, KindTable), ("ApTable", 2, KindTable)],
+        [("S2AccessPermissions", 2, KindLeaf), ("AccessFlag", 1, KindLeaf), ("DirtyBitModifier", 1, KindLeaf), ("ExecuteNever", 1, KindLeaf)],
+    ];
+
+    /// <summary>The model names, by value, for messages.</summary>
+    public static readonly string[] PermissionModelNames = ["None", "X86", "Arm64Stage1", "Arm64Stage2"];
 
     /// <summary>The members the generated entry struct has; a field cannot take one of these names.</summary>
     public static readonly string[] ReservedNames =
@@ -77,7 +97,8 @@ internal static class EntryFormatRules
 
         return new FormatDecl(
             named("Name") as string, pa.Value, validMask, validValue, low.Value, high.Value, Int(named("TableAddressShift")) ?? low.Value,
-            ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true, ULong(named("PageBits")) ?? 0);
+            ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true, ULong(named("PageBits")) ?? 0,
+            Int(named("Permissions")) ?? PermissionsNone);
     }
 
     /// <summary>Reads one [EntryLeaf] (its level is the constructor argument).</summary>
@@ -175,7 +196,56 @@ internal static class EntryFormatRules
         }
 
         CheckFields(format, leaves, fields, levels, bits, tableAddressMask, problems);
+        CheckPermissionFields(format, leaves, fields, levels, problems);
         return problems;
+    }
+
+    /// <summary>
+    /// A permission model needs the fields it reads, as wide as it reads them, in every entry of the kinds it reads them
+    /// from (a table field in every table entry, a leaf field in every leaf).
+    /// </summary>
+    private static void CheckPermissionFields(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int levels, List<FormatProblem> problems)
+    {
+        if (format.Permissions < 0 || format.Permissions >= PermissionFields.Length)
+        {
+            problems.Add(new(FormatProblemKind.PermissionFields, -1, "Permissions", $"Permissions {format.Permissions} is not a PermissionModel"));
+            return;
+        }
+
+        string model = PermissionModelNames[format.Permissions];
+        foreach (var (name, width, kinds) in PermissionFields[format.Permissions])
+        {
+            var declared = fields.Where(f => f.Name == name).ToList();
+            if (declared.Count == 0)
+            {
+                if (width > 0)
+                {
+                    problems.Add(new(FormatProblemKind.PermissionFields, -1, "Permissions", $"Permissions = PermissionModel.{model} reads the field {name}, which the format does not declare"));
+                }
+
+                continue;
+            }
+
+            int needed = width == 0 ? 1 : width;
+            if (declared.Any(f => f.High - f.Low + 1 != needed))
+            {
+                problems.Add(new(FormatProblemKind.PermissionFields, -1, "Permissions", $"Permissions = PermissionModel.{model} reads {name} as {needed} bit(s), but it is declared [{declared[0].High}:{declared[0].Low}]"));
+                continue;
+            }
+
+            for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+            {
+                bool table = depth < GeometryRules.Pte && IsEntryLevel(levels, depth) && (kinds & KindTable) != 0;
+                bool leaf = leaves.Any(l => l.Level == depth) && (kinds & KindLeaf) != 0;
+                foreach (var (kind, has) in new[] { (KindTable, table), (KindLeaf, leaf) })
+                {
+                    if (has && !declared.Any(f => (f.Levels & (1 << depth)) != 0 && (f.Kinds & kind) != 0))
+                    {
+                        problems.Add(new(FormatProblemKind.PermissionFields, -1, "Permissions", $"Permissions = PermissionModel.{model} reads {name} in every {Name(depth)} {(kind == KindTable ? "table entry" : "leaf")}, but the field is not declared there"));
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The per-level encoding of a format that passed <see cref="Check"/>, for the runtime and the emitter.</summary>
@@ -241,6 +311,11 @@ internal static class EntryFormatRules
             }
         }
 
+        if (format.Permissions == PermissionsX86)
+        {
+            ResolveReservedBits(t, leaves);
+        }
+
         // A level whose entries are checked by a level folded into it (the pgd on 4 levels: p4d_none() reads its entries)
         // takes that level's rules, so a lookup by either depth reads the same entry the same way.
         for (int depth = GeometryRules.Pte - 1; depth >= 0; depth--)
@@ -253,6 +328,46 @@ internal static class EntryFormatRules
 
         return t;
     }
+
+    /// <summary>
+    /// x86's reserved bits (SDM 4.5, tables 4-15 to 4-20), derived from the format: in a block, the bits a page's address
+    /// field has that the block's has not and no field uses (bits [20:13] of a 2 MiB page); in a table entry at a level
+    /// without leaves, the leaf rule's bits (PS in a PML4E); in every address field, the bits at or above
+    /// PhysicalAddressBits (MAXPHYADDR).
+    /// </summary>
+    private static void ResolveReservedBits(FormatTables t, IReadOnlyList<LeafDecl> leaves)
+    {
+        var pte = leaves.FirstOrDefault(l => l.Level == GeometryRules.Pte);
+        if (pte is null)
+        {
+            return;
+        }
+
+        ulong pageAddress = Mask(pte.AddressLow, pte.AddressHigh);
+        ulong leafRules = leaves.Aggregate(0UL, (bits, l) => bits | l.LeafMask | l.LeafIfAnySet);
+        ulong aboveMaxPhys = t.Format.PhysicalAddressBits >= 64 ? 0 : ~0UL << t.Format.PhysicalAddressBits;
+        for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+        {
+            ulong used(int slot) => t.FieldSlots.Aggregate(0UL, (bits, f) => bits | f.Masks[slot]);
+            if (depth < GeometryRules.Pte)
+            {
+                ulong tableHigh = (t.TableAddressMask >> t.Format.TableAddressLow << t.Format.TableAddressShift) & aboveMaxPhys;
+                t.Reserved[depth * 2] = ((tableHigh >> t.Format.TableAddressShift) << t.Format.TableAddressLow) | (t.CanLeaf[depth] ? 0 : leafRules & ~used(depth * 2));
+            }
+
+            if (t.CanLeaf[depth])
+            {
+                int slot = (depth * 2) + 1;
+                ulong leafAddress = t.LeafAddressMask[depth];
+                ulong leafHigh = ((leafAddress >> t.LeafAddressLow[depth]) << t.LeafAddressShift[depth]) & aboveMaxPhys;
+                t.Reserved[slot] = (pageAddress & ~leafAddress & ~used(slot) & ~t.LeafMask[depth]) | ((leafHigh >> t.LeafAddressShift[depth]) << t.LeafAddressLow[depth]);
+            }
+        }
+    }
+
+    /// <summary>The bits of the field <paramref name="name"/> wherever it lies (a permission field lies at one place in every entry that has it), 0 when the format has none.</summary>
+    public static ulong FieldMask(FormatTables t, string name) =>
+        t.FieldSlots.FirstOrDefault(f => f.Name == name) is { } field ? field.Masks.Aggregate(0UL, (bits, m) => bits | m) : 0;
 
     /// <summary>
     /// Whether the default format (x86's, for a geometry that declares none) keeps <paramref name="leaf"/>: only at a level
@@ -598,6 +713,9 @@ internal sealed class FormatTables(FormatDecl format, int levels)
     /// <summary>By depth * 2 + (0 table, 1 leaf): the bits whose setting (0 to 1) needs break-before-make.</summary>
     public ulong[] BbmOnSet { get; } = new ulong[10];
 
+    /// <summary>By depth * 2 + (0 table, 1 leaf): the reserved bits, set in a valid entry a fault (x86 RSVD); 0 for formats without the x86 permission model.</summary>
+    public ulong[] Reserved { get; } = new ulong[10];
+
     public ulong TableAddressMask => EntryFormatRules.Mask(Format.TableAddressLow, Format.TableAddressHigh);
 
     /// <summary>Each field name with where it lies per level and kind: how attributes move between levels (x86 PAT: bit 7 of a PTE, bit 12 of a block).</summary>
@@ -619,6 +737,8 @@ internal sealed class FormatTables(FormatDecl format, int levels)
         BbmOnChange[(to * 2) + 1] = BbmOnChange[(from * 2) + 1];
         BbmOnSet[to * 2] = BbmOnSet[from * 2];
         BbmOnSet[(to * 2) + 1] = BbmOnSet[(from * 2) + 1];
+        Reserved[to * 2] = Reserved[from * 2];
+        Reserved[(to * 2) + 1] = Reserved[(from * 2) + 1];
         foreach (var field in FieldSlots)
         {
             for (int kind = 0; kind < 2; kind++)
@@ -641,4 +761,23 @@ internal sealed class FieldSlots(string name, bool hardwareUpdated)
     public ulong[] Masks { get; } = new ulong[10];
 
     public int[] Lows { get; } = new int[10];
+}
+
+/// <summary>
+/// The fields a permission model reads, found by name once per format: what the runtime's translation and the generated
+/// one both combine (0 for a field the format does not have).
+/// </summary>
+internal sealed record TranslationMasks(
+    int Model, ulong Writable, ulong User, ulong NoExecute, ulong Accessed, ulong Dirty,
+    ulong AccessPermissions, ulong AccessFlag, ulong DirtyBitModifier, ulong PrivilegedExecuteNever, ulong UnprivilegedExecuteNever,
+    ulong PxnTable, ulong UxnTable, ulong ApTable, ulong S2AccessPermissions, ulong ExecuteNever)
+{
+    public static TranslationMasks Of(FormatTables t)
+    {
+        ulong m(string name) => EntryFormatRules.FieldMask(t, name);
+        return new TranslationMasks(
+            t.Format.Permissions, m("Writable"), m("User"), m("NoExecute"), m("Accessed"), m("Dirty"),
+            m("AccessPermissions"), m("AccessFlag"), m("DirtyBitModifier"), m("PrivilegedExecuteNever"), m("UnprivilegedExecuteNever"),
+            m("PxnTable"), m("UxnTable"), m("ApTable"), m("S2AccessPermissions"), m("ExecuteNever"));
+    }
 }

@@ -108,7 +108,17 @@ public sealed class Geometry
         RootTables = rootTables;
         _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, levels);
         EntryLevels = Enum.GetValues<PageTableLevel>().Where(l => EntryFormatRules.IsEntryLevel(levels, (int)l)).ToArray();
+        Masks = TranslationMasks.Of(_entries);
     }
+
+    /// <summary>The format resolved per level, for the translation walker.</summary>
+    internal FormatTables Entries => _entries;
+
+    /// <summary>The fields the format's permission model reads.</summary>
+    internal TranslationMasks Masks { get; }
+
+    /// <summary>The reserved bits of a valid entry at <paramref name="level"/>, a leaf or a table (x86 RSVD; 0 for other permission models).</summary>
+    public ulong ReservedBits(PageTableLevel level, bool leaf) => _entries.Reserved[((int)level * 2) + (leaf ? 1 : 0)];
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
     public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);

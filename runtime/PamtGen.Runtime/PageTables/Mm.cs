@@ -235,6 +235,57 @@ public class Mm
         return ref Unsafe.As<byte, T>(ref bytes[offset]);
     }
 
+    /// <summary>
+    /// Translates <paramref name="va"/> as the MMU does (docs/TRANSLATION.md): the TLB model first when this space tracks
+    /// one (a hit reads no entry; a miss walks and fills it; a fault drops what it holds for the address), then one entry
+    /// per level with the format's permission model. For a space whose tables live in guest-physical memory
+    /// (<see cref="GuestPhysicalSpace"/>) every table read and the output go through stage 2. A generated address space
+    /// walks with its geometry's unrolled code; any other with <see cref="Translator"/>'s loop.
+    /// </summary>
+    public Translation Translate(ulong va, Access access, TranslateOptions options = TranslateOptions.None) => TranslateWith(va, access, options, generated: true);
+
+    internal Translation TranslateWith(ulong va, Access access, TranslateOptions options, bool generated)
+    {
+        var tlb = (options & TranslateOptions.BypassTlb) == 0 ? Tlb : null;
+        if (tlb is not null && tlb.TryLookup(va, access, options, out var hit))
+        {
+            return hit;
+        }
+
+        Translation result;
+        if (Allocator.Guest is { } guest)
+        {
+            var memory = new CompilerServices.GuestTables(guest, Geometry.EntrySize, options, generated);
+            var stage1 = generated ? WalkGuestTables(va, access, options, ref memory) : Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+            result = stage1.IsFault ? stage1 : Translator.Combine(stage1, guest.Stage2.TranslateWith(stage1.OutputAddress, access & ~Access.User, options, generated));
+        }
+        else if (generated)
+        {
+            result = WalkTables(va, access, options);
+        }
+        else
+        {
+            var memory = new CompilerServices.ModelTables(Allocator);
+            result = Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+        }
+
+        tlb?.Record(va, result);
+        return result;
+    }
+
+    /// <summary>The walk of a single-stage translation: <see cref="Translator"/>'s loop here; a generated address space unrolls it.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    protected internal virtual Translation WalkTables(ulong va, Access access, TranslateOptions options)
+    {
+        var memory = new CompilerServices.ModelTables(Allocator);
+        return Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+    }
+
+    /// <summary>The stage-1 walk over tables in guest-physical memory: <see cref="Translator"/>'s loop here; a generated address space unrolls it.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    protected internal virtual Translation WalkGuestTables(ulong va, Access access, TranslateOptions options, ref CompilerServices.GuestTables memory) =>
+        Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+
     /// <summary>An <c>atomic_t</c> at <paramref name="addr"/>, as a reference usable with <see cref="Interlocked"/>.</summary>
     public ref int AtomicAt(ulong addr) => ref Deref<int>(addr);
 

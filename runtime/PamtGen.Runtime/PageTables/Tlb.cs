@@ -31,6 +31,9 @@ public sealed class Tlb
 {
     private readonly Lock _lock = new();
     private readonly List<CachedTranslation> _stale = [];
+    // The cache, per leaf size seen: read without the lock (a lookup must cost less than a walk), added to under it.
+    private (int Shift, System.Collections.Concurrent.ConcurrentDictionary<ulong, Translation> Entries)[] _cache = [];
+    private long _hits, _misses;
     private readonly Mm _mm;
 
     internal Tlb(Mm mm, bool strict)
@@ -44,6 +47,78 @@ public sealed class Tlb
 
     /// <summary>Invalidations done, each call one (a range counts once).</summary>
     public long Invalidations { get; private set; }
+
+    /// <summary>Translations <see cref="Mm.Translate"/> answered from the cache, without reading an entry.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Translations <see cref="Mm.Translate"/> had to walk for.</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>The translations the cache holds now (filled by <see cref="Mm.Translate"/>, emptied by invalidation).</summary>
+    public int Cached => Volatile.Read(ref _cache).Sum(c => c.Entries.Count);
+
+    /// <summary>
+    /// A cached translation of <paramref name="va"/> that allows <paramref name="access"/>. One that does not is dropped
+    /// and the caller walks: a fault invalidates the address's entries (x86), and a write through a translation whose
+    /// dirty flag is clear walks to set it. A cached translation stays until invalidated, even when the tables change:
+    /// a missing invalidation shows as a stale answer, as on the hardware.
+    /// </summary>
+    internal bool TryLookup(ulong va, Access access, TranslateOptions options, out Translation hit)
+    {
+        bool needsDirty = (access & Access.Write) != 0 && (options & TranslateOptions.UpdateAccessedDirty) != 0;
+        foreach (var (shift, entries) in Volatile.Read(ref _cache))
+        {
+            if (entries.TryGetValue(va >> shift, out var cached))
+            {
+                if (CompilerServices.TranslationRules.Check(cached.Permissions, access) == FaultReason.None && (!needsDirty || cached.Dirty))
+                {
+                    Interlocked.Increment(ref _hits);
+                    hit = cached with { OutputAddress = cached.OutputAddress + (va & (cached.Size - 1)), Access = access, EntriesRead = 0, FaultAddress = va };
+                    return true;
+                }
+
+                entries.TryRemove(va >> shift, out _);
+            }
+        }
+
+        Interlocked.Increment(ref _misses);
+        hit = default;
+        return false;
+    }
+
+    /// <summary>Fills the cache with a successful translation of <paramref name="va"/>; a fault drops what it holds for the address.</summary>
+    internal void Record(ulong va, Translation result)
+    {
+        if (result.IsFault)
+        {
+            foreach (var (shift, entries) in Volatile.Read(ref _cache))
+            {
+                entries.TryRemove(va >> shift, out _);
+            }
+
+            return;
+        }
+
+        int size = System.Numerics.BitOperations.Log2(result.Size);
+        var cache = Volatile.Read(ref _cache);
+        int at = Array.FindIndex(cache, c => c.Shift == size);
+        if (at < 0)
+        {
+            lock (_lock)
+            {
+                cache = _cache;
+                at = Array.FindIndex(cache, c => c.Shift == size);
+                if (at < 0)
+                {
+                    cache = [.. cache, (size, new System.Collections.Concurrent.ConcurrentDictionary<ulong, Translation>())];
+                    at = cache.Length - 1;
+                    Volatile.Write(ref _cache, cache);
+                }
+            }
+        }
+
+        cache[at].Entries[va >> size] = result with { OutputAddress = result.OutputAddress - (va & (result.Size - 1)) };
+    }
 
     /// <summary>Translations no longer in the tables that the TLB may still hold (not invalidated since they went).</summary>
     public IReadOnlyList<CachedTranslation> Stale
@@ -74,6 +149,7 @@ public sealed class Tlb
         return all;
     }
 
+
     /// <summary>Invalidates the translations of the page holding <paramref name="va"/> (INVLPG, TLBI VAE1).</summary>
     public void InvalidateAddress(ulong va) => InvalidateRange(va & ~(_mm.Geometry.PageSize - 1), _mm.Geometry.PageSize);
 
@@ -84,6 +160,28 @@ public sealed class Tlb
         {
             Invalidations++;
             _stale.RemoveAll(t => t.Va < va + size && va < t.Va + t.Size);
+            foreach (var (shift, entries) in _cache)
+            {
+                ulong first = va >> shift, last = (va + size - 1) >> shift;
+                if (last - first < (ulong)entries.Count)
+                {
+                    for (ulong key = first; ; key++)
+                    {
+                        entries.TryRemove(key, out _);
+                        if (key == last)
+                        {
+                            break;
+                        }
+                    }
+                }
+                else
+                {
+                    foreach (ulong key in entries.Keys.Where(k => k >= first && k <= last).ToArray())
+                    {
+                        entries.TryRemove(key, out _);
+                    }
+                }
+            }
         }
     }
 
@@ -94,6 +192,10 @@ public sealed class Tlb
         {
             Invalidations++;
             _stale.Clear();
+            foreach (var (_, entries) in _cache)
+            {
+                entries.Clear();
+            }
         }
     }
 

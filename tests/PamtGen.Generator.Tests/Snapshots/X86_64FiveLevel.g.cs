@@ -394,6 +394,17 @@ namespace Snapshots
             public AddressSpace(global::PamtGen.PageAllocator allocator) : base(X86_64FiveLevel.Geometry, allocator)
             {
             }
+
+            /// <summary>The single-stage walk, unrolled for this geometry.</summary>
+            protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)
+            {
+                var memory = new global::PamtGen.CompilerServices.ModelTables(Allocator);
+                return X86_64FiveLevel.Walk(Pgd.PhysAddr, va, access, options, ref memory);
+            }
+
+            /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>
+            protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>
+                X86_64FiveLevel.Walk(Pgd.PhysAddr, va, access, options, ref memory);
         }
 
         /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
@@ -965,6 +976,272 @@ namespace Snapshots
 
             ops = callbacks;
             return 0;
+        }
+
+        /// <summary>Translates <paramref name="va"/> as the MMU does (docs/TRANSLATION.md): through the space's TLB model when it tracks one, then one entry per level with the format's permission rules; two-stage when the space's tables live in guest-physical memory. The output address, leaf level and size and effective permissions, or a fault naming its stage, level and reason.</summary>
+        public static global::PamtGen.Translation Translate(AddressSpace space, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options = global::PamtGen.TranslateOptions.None)
+        {
+            // Without a TLB, in the model's own memory: the walk itself, without Mm.Translate's indirections.
+            if ((space.Tlb is null || (options & global::PamtGen.TranslateOptions.BypassTlb) != 0) && space.Allocator.Guest is null)
+            {
+                var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);
+                return Walk(space.Pgd.PhysAddr, va, access, options, ref memory);
+            }
+
+            return space.Translate(va, access, options);
+        }
+
+        /// <summary>The walk from the root table at <paramref name="root"/>; an update that loses a race (compare-exchange) walks again.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::PamtGen.Translation Walk<TMemory>(ulong root, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref TMemory memory) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            global::PamtGen.Translation result;
+            while (!TranslatePgd(root, va, access, options, ~0UL, 0UL, ref memory, out result))
+            {
+            }
+
+            return result;
+        }
+
+        /// <summary>One level of the walk: the top table's entry, read as the pgd level (the levels between are folded). False when an update lost a race.</summary>
+        private static bool TranslatePgd<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            int index = (int)PgdIndex(va);
+            ref ulong slot = ref memory.Entry(table, index, false);
+            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 0);
+                return true;
+            }
+
+            ulong e = global::System.Threading.Volatile.Read(ref slot);
+            if ((e & 0x1UL) != 0x1UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pgd, access, va, 1 + memory.ExtraReads);
+                return true;
+            }
+
+
+            if ((e & 0x80UL) != 0)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pgd, access, va, 1 + memory.ExtraReads);
+                return true;
+            }
+
+            if (!TranslateP4d((e & 0xffffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            {
+                return false;
+            }
+
+            // x86 sets A in every table entry the walk used (after the leaf's own update).
+            if (result.Ok && (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0 && (e & 0x20UL) == 0)
+            {
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, e | 0x20UL);
+                if (stopped == 2)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 1);
+                }
+
+                return stopped != 1;
+            }
+
+            return true;
+        }
+
+        /// <summary>One level of the walk: a p4d entry. False when an update lost a race.</summary>
+        private static bool TranslateP4d<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            int index = (int)P4dIndex(va);
+            ref ulong slot = ref memory.Entry(table, index, false);
+            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 1);
+                return true;
+            }
+
+            ulong e = global::System.Threading.Volatile.Read(ref slot);
+            if ((e & 0x1UL) != 0x1UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.P4d, access, va, 2 + memory.ExtraReads);
+                return true;
+            }
+
+
+            if ((e & 0x80UL) != 0)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.P4d, access, va, 2 + memory.ExtraReads);
+                return true;
+            }
+
+            if (!TranslatePud((e & 0xffffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            {
+                return false;
+            }
+
+            // x86 sets A in every table entry the walk used (after the leaf's own update).
+            if (result.Ok && (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0 && (e & 0x20UL) == 0)
+            {
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, e | 0x20UL);
+                if (stopped == 2)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 2);
+                }
+
+                return stopped != 1;
+            }
+
+            return true;
+        }
+
+        /// <summary>One level of the walk: a pud entry. False when an update lost a race.</summary>
+        private static bool TranslatePud<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            int index = (int)PudIndex(va);
+            ref ulong slot = ref memory.Entry(table, index, false);
+            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 2);
+                return true;
+            }
+
+            ulong e = global::System.Threading.Volatile.Read(ref slot);
+            if ((e & 0x1UL) != 0x1UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pud, access, va, 3 + memory.ExtraReads);
+                return true;
+            }
+
+            if ((e & 0x80UL) == 0x80UL)
+            {
+                if ((e & 0x3fffe000UL) != 0)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pud, access, va, 3 + memory.ExtraReads);
+                    return true;
+                }
+
+                return Leaf(global::PamtGen.PageTableLevel.Pud, 0x40000000UL, (e & 0xfffffc0000000UL), table, index, e, and, or, va, access, options, 3, ref memory, out result);
+            }
+
+            if (!TranslatePmd((e & 0xffffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            {
+                return false;
+            }
+
+            // x86 sets A in every table entry the walk used (after the leaf's own update).
+            if (result.Ok && (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0 && (e & 0x20UL) == 0)
+            {
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, e | 0x20UL);
+                if (stopped == 2)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 3);
+                }
+
+                return stopped != 1;
+            }
+
+            return true;
+        }
+
+        /// <summary>One level of the walk: a pmd entry. False when an update lost a race.</summary>
+        private static bool TranslatePmd<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            int index = (int)PmdIndex(va);
+            ref ulong slot = ref memory.Entry(table, index, false);
+            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 3);
+                return true;
+            }
+
+            ulong e = global::System.Threading.Volatile.Read(ref slot);
+            if ((e & 0x1UL) != 0x1UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pmd, access, va, 4 + memory.ExtraReads);
+                return true;
+            }
+
+            if ((e & 0x80UL) == 0x80UL)
+            {
+                if ((e & 0x1fe000UL) != 0)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pmd, access, va, 4 + memory.ExtraReads);
+                    return true;
+                }
+
+                return Leaf(global::PamtGen.PageTableLevel.Pmd, 0x200000UL, (e & 0xfffffffe00000UL), table, index, e, and, or, va, access, options, 4, ref memory, out result);
+            }
+
+            if (!TranslatePte((e & 0xffffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            {
+                return false;
+            }
+
+            // x86 sets A in every table entry the walk used (after the leaf's own update).
+            if (result.Ok && (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0 && (e & 0x20UL) == 0)
+            {
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, e | 0x20UL);
+                if (stopped == 2)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 4);
+                }
+
+                return stopped != 1;
+            }
+
+            return true;
+        }
+
+        /// <summary>One level of the walk: the pte: every valid entry is a page. False when an update lost a race.</summary>
+        private static bool TranslatePte<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            int index = (int)PteIndex(va);
+            ref ulong slot = ref memory.Entry(table, index, false);
+            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 4);
+                return true;
+            }
+
+            ulong e = global::System.Threading.Volatile.Read(ref slot);
+            if ((e & 0x1UL) != 0x1UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pte, access, va, 5 + memory.ExtraReads);
+                return true;
+            }
+
+            // every valid pte is a page
+            {
+                return Leaf(global::PamtGen.PageTableLevel.Pte, 0x1000UL, (e & 0xffffffffff000UL), table, index, e, and, or, va, access, options, 5, ref memory, out result);
+            }
+        }
+
+        /// <summary>The end of the walk at a leaf: the access flag (arm64), the permissions of every entry used combined by the format's model, the leaf's update by compare-exchange. False when the update lost a race.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static bool Leaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        {
+            bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
+            ulong effective = e;
+            global::PamtGen.Permissions permissions = global::PamtGen.CompilerServices.TranslationRules.X86(and & e, or | e, 0x2UL, 0x4UL, 0x8000000000000000UL);
+            global::PamtGen.FaultReason reason = global::PamtGen.CompilerServices.TranslationRules.Check(permissions, access);
+            if (reason != global::PamtGen.FaultReason.None)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(reason, level, access, va, reads + memory.ExtraReads);
+                return true;
+            }
+
+            ulong leaf = update ? e | 0x20UL | ((access & global::PamtGen.Access.Write) != 0 ? 0x40UL : 0UL) : e;
+            if (leaf != e)
+            {
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, leaf);
+                if (stopped != 0)
+                {
+                    result = stopped == 2 ? global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, reads) : default;
+                    return stopped == 2;
+                }
+            }
+
+            result = new global::PamtGen.Translation(global::PamtGen.FaultReason.None, global::PamtGen.TranslationStage.Stage1, level, output + (va & (size - 1)), size, permissions, (leaf & 0x40UL) != 0, access, reads + memory.ExtraReads, va);
+            return true;
         }
     }
 }

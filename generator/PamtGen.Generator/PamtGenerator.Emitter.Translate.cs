@@ -1,0 +1,208 @@
+using System.Linq;
+using PamtGen.Generator.Model;
+
+namespace PamtGen.Generator;
+
+public sealed partial class PamtGenerator
+{
+    private const string TranslationType = "global::PamtGen.Translation";
+    private const string AccessType = "global::PamtGen.Access";
+    private const string OptionsType = "global::PamtGen.TranslateOptions";
+    private const string Rules = "global::PamtGen.CompilerServices.TranslationRules";
+    private const string MemoryConstraint = "where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory";
+    private const string Fault = "global::PamtGen.FaultReason";
+
+    /// <summary>
+    /// Translate: the MMU's walk unrolled for this geometry and format, one small method per entry level (as the x86
+    /// walker's paging64_walk_addr_generic() loop and Arm's AArch64.TranslationTableWalk() step a level at a time), with
+    /// every mask, shift and permission rule a constant. The same code walks a single stage and, generic over how the
+    /// tables are reached, stage 1 of two with every table read going through stage 2. The runtime's Translator.Walk is
+    /// the same walk as a loop over the Geometry; the permission rules are the runtime's TranslationRules, shared.
+    /// </summary>
+    private static void EmitTranslate(MemberWriter w, GeometrySpec s)
+    {
+        var t = s.Format.Resolve(s.Levels);
+        var masks = TranslationMasks.Of(t);
+        int[] levels = s.RealLevels;
+        w.Member(
+            "Translates <paramref name=\"va\"/> as the MMU does (docs/TRANSLATION.md): through the space's TLB model when it tracks one, then one entry per level with the format's permission rules; two-stage when the space's tables live in guest-physical memory. The output address, leaf level and size and effective permissions, or a fault naming its stage, level and reason.",
+            $"public static {TranslationType} Translate(AddressSpace space, ulong va, {AccessType} access, {OptionsType} options = {OptionsType}.None)",
+            "{",
+            "    // Without a TLB, in the model's own memory: the walk itself, without Mm.Translate's indirections.",
+            $"    if ((space.Tlb is null || (options & {OptionsType}.BypassTlb) != 0) && space.Allocator.Guest is null)",
+            "    {",
+            "        var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);",
+            "        return Walk(space.Pgd.PhysAddr, va, access, options, ref memory);",
+            "    }",
+            "",
+            "    return space.Translate(va, access, options);",
+            "}");
+        w.Member(
+            "The walk from the root table at <paramref name=\"root\"/>; an update that loses a race (compare-exchange) walks again.",
+            AggressiveInlining,
+            $"private static {TranslationType} Walk<TMemory>(ulong root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
+            "{",
+            $"    {TranslationType} result;",
+            $"    while (!Translate{LevelNames[EntryLevel(s, 0)]}(root, va, access, options, ~0UL, 0UL, ref memory, out result))",
+            "    {",
+            "    }",
+            "",
+            "    return result;",
+            "}");
+        for (int position = 0; position < levels.Length; position++)
+        {
+            EmitTranslateLevel(w, s, t, masks, levels, position);
+        }
+
+        EmitTranslateLeaf(w, masks);
+    }
+
+    /// <summary>The level whose checks read the entries of the <paramref name="position"/>-th real table (the top table's: the lowest level folded into it).</summary>
+    private static int EntryLevel(GeometrySpec s, int position) => position == 0 ? s.TopCheckDepth : s.RealLevels[position];
+
+    private static void EmitTranslateLevel(MemberWriter w, GeometrySpec s, FormatTables t, TranslationMasks masks, int[] levels, int position)
+    {
+        int depth = EntryLevel(s, position);
+        string name = LevelNames[depth];
+        string level = $"{Level}.{name}";
+        int reads = position + 1;
+        bool last = position == levels.Length - 1;
+        ulong reservedLeaf = t.Reserved[(depth * 2) + 1], reservedTable = t.Reserved[depth * 2];
+        var code = new CodeLines();
+
+        // A fault of this level when the condition holds: the result, and the walk is done.
+        void FaultIf(string condition, string result)
+        {
+            code.Open($"if ({condition})");
+            code.Line($"result = {result};");
+            code.Line("return true;");
+            code.Close();
+            code.Line();
+        }
+
+        string FaultOf(string reason) => $"{Rules}.Fault({Fault}.{reason}, {level}, access, va, {reads} + memory.ExtraReads)";
+        code.Open($"private static bool Translate{name}<TMemory>(ulong table, ulong va, {AccessType} access, {OptionsType} options, ulong and, ulong or, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
+        code.Line($"int index = (int){LevelNames[levels[position]]}Index(va);");
+        code.Line("ref ulong slot = ref memory.Entry(table, index, false);");
+        FaultIf($"TMemory.CanFault && {Unsafe}.IsNullRef(ref slot)", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
+        code.Line("ulong e = global::System.Threading.Volatile.Read(ref slot);");
+        FaultIf($"(e & {Hex(t.ValidMask[depth])}) != {Hex(t.ValidValue[depth])}", FaultOf("NotPresent"));
+        if (t.CanLeaf[depth])
+        {
+            code.Open(last ? "// every valid pte is a page" : t.LeafAny[depth] != 0 ? $"if ((e & {Hex(t.LeafAny[depth])}) != 0)" : $"if ((e & {Hex(t.LeafMask[depth])}) == {Hex(t.LeafValue[depth])})");
+            if (reservedLeaf != 0)
+            {
+                FaultIf($"(e & {Hex(reservedLeaf)}) != 0", FaultOf("ReservedBits"));
+            }
+
+            code.Line($"return Leaf({level}, {Hex(1UL << GeometryRules.Shifts(s.PageShift, s.EntrySize, s.Levels)[depth])}, {Decode("e", t.LeafAddressMask[depth], t.LeafAddressLow[depth], t.LeafAddressShift[depth])}, table, index, e, and, or, va, access, options, {reads}, ref memory, out result);");
+            code.Close();
+        }
+
+        if (!last)
+        {
+            code.Line();
+            if (reservedTable != 0)
+            {
+                FaultIf($"(e & {Hex(reservedTable)}) != 0", FaultOf("ReservedBits"));
+            }
+
+            code.Open($"if (!Translate{LevelNames[EntryLevel(s, position + 1)]}({Decode("e", t.TableAddressMask, t.Format.TableAddressLow, t.Format.TableAddressShift)}, va, access, options, and & e, or | e, ref memory, out result))");
+            code.Line("return false;");
+            code.Close();
+            code.Line();
+            if (masks.Model == EntryFormatRules.PermissionsX86)
+            {
+                code.Line("// x86 sets A in every table entry the walk used (after the leaf's own update).");
+                code.Open($"if (result.Ok && (options & {OptionsType}.UpdateAccessedDirty) != 0 && (e & {Hex(masks.Accessed)}) == 0)");
+                code.Line($"int stopped = {Rules}.UpdateEntry(ref memory, table, index, e, e | {Hex(masks.Accessed)});");
+                code.Open("if (stopped == 2)");
+                code.Line($"result = {Rules}.Stage2Fault(ref memory, access, {reads});");
+                code.Close();
+                code.Line();
+                code.Line("return stopped != 1;");
+                code.Close();
+                code.Line();
+            }
+
+            code.Line("return true;");
+        }
+
+        code.Close();
+        string what = last
+            ? "the pte: every valid entry is a page"
+            : position == 0 ? $"the top table's entry, read as the {name.ToLowerInvariant()} level (the levels between are folded)" : $"a {name.ToLowerInvariant()} entry";
+        w.Member($"One level of the walk: {what}. False when an update lost a race.", code.ToArray());
+    }
+
+    /// <summary>An address field of <paramref name="value"/> as an address: masked, moved from its low bit to the bit it holds.</summary>
+    private static string Decode(string value, ulong mask, int low, int shift) =>
+        low == shift ? $"({value} & {Hex(mask)})" : low > shift ? $"(({value} & {Hex(mask)}) >> {low - shift})" : $"(({value} & {Hex(mask)}) << {shift - low})";
+
+    private static void EmitTranslateLeaf(MemberWriter w, TranslationMasks m)
+    {
+        var code = new CodeLines();
+        code.Open($"private static bool Leaf<TMemory>({Level} level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
+        code.Line($"bool update = (options & {OptionsType}.UpdateAccessedDirty) != 0;");
+        code.Line("ulong effective = e;");
+        string permissions;
+        string updated;
+        string dirty;
+        switch (m.Model)
+        {
+            case EntryFormatRules.PermissionsX86:
+                permissions = $"{Rules}.X86(and & e, or | e, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})";
+                updated = $"e | {Hex(m.Accessed)} | ((access & {AccessType}.Write) != 0 ? {Hex(m.Dirty)} : 0UL)";
+                dirty = $"(leaf & {Hex(m.Dirty)}) != 0";
+                break;
+            case EntryFormatRules.PermissionsArm64Stage1:
+            case EntryFormatRules.PermissionsArm64Stage2:
+                bool stage1 = m.Model == EntryFormatRules.PermissionsArm64Stage1;
+                ulong ap = stage1 ? m.AccessPermissions : m.S2AccessPermissions;
+                ulong high = ap & ~(ap & (0 - ap));
+                code.Open($"if ((e & {Hex(m.AccessFlag)}) == 0 && !update)");
+                code.Line($"result = {Rules}.Fault({Fault}.AccessFlag, level, access, va, reads + memory.ExtraReads);");
+                code.Line("return true;");
+                code.Close();
+                code.Line();
+                code.Open($"if (update && (access & {AccessType}.Write) != 0 && (e & {Hex(m.DirtyBitModifier)}) != 0)");
+                code.Line(stage1 ? $"effective = e & ~{Hex(high)}; // FEAT_HAFDBS: the first write clears AP[2]" : $"effective = e | {Hex(high)}; // FEAT_HAFDBS: the first write sets S2AP[1]");
+                code.Close();
+                code.Line();
+                permissions = stage1
+                    ? $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})"
+                    : $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})";
+                updated = $"effective | {Hex(m.AccessFlag)}";
+                dirty = "true";
+                break;
+            default:
+                permissions = "global::PamtGen.Permissions.All";
+                updated = "e";
+                dirty = "true";
+                break;
+        }
+
+        code.Line($"global::PamtGen.Permissions permissions = {permissions};");
+        code.Line($"{Fault} reason = {Rules}.Check(permissions, access);");
+        code.Open($"if (reason != {Fault}.None)");
+        code.Line($"result = {Rules}.Fault(reason, level, access, va, reads + memory.ExtraReads);");
+        code.Line("return true;");
+        code.Close();
+        code.Line();
+        code.Line($"ulong leaf = update ? {updated} : e;");
+        code.Open("if (leaf != e)");
+        code.Line($"int stopped = {Rules}.UpdateEntry(ref memory, table, index, e, leaf);");
+        code.Open("if (stopped != 0)");
+        code.Line($"result = stopped == 2 ? {Rules}.Stage2Fault(ref memory, access, reads) : default;");
+        code.Line("return stopped == 2;");
+        code.Close();
+        code.Close();
+        code.Line();
+        code.Line($"result = new {TranslationType}({Fault}.None, global::PamtGen.TranslationStage.Stage1, level, output + (va & (size - 1)), size, permissions, {dirty}, access, reads + memory.ExtraReads, va);");
+        code.Line("return true;");
+        code.Close();
+        w.Member(
+            "The end of the walk at a leaf: the access flag (arm64), the permissions of every entry used combined by the format's model, the leaf's update by compare-exchange. False when the update lost a race.",
+            new[] { AggressiveInlining }.Concat(code.ToArray()).ToArray());
+    }
+}

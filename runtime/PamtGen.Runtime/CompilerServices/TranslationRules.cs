@@ -1,0 +1,123 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace PamtGen.CompilerServices;
+
+/// <summary>
+/// The permission rules of each <see cref="PermissionModel"/>, as one set of small functions that the runtime's
+/// translation (<see cref="Mm.Translate"/>) and every generated <c>Translate</c> call, the generated code with its format's
+/// masks as constants (so the JIT folds them). Fenced off as <see cref="GeneratedWalkers"/> is; not a stable API.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class TranslationRules
+{
+    /// <summary>
+    /// x86 (SDM 4.6, CR0.WP = 1, EFER.NXE = 1, no SMEP/SMAP/PKE): <paramref name="and"/> is the AND and <paramref name="or"/>
+    /// the OR of every entry the walk used, the leaf included. Writable needs R/W at every level, user access U/S at every
+    /// level; XD at any level forbids fetches. The supervisor may read, write and fetch user pages (no SMAP/SMEP).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions X86(ulong and, ulong or, ulong writable, ulong user, ulong noExecute)
+    {
+        int w = (and & writable) != 0 ? 1 : 0;
+        int u = (and & user) != 0 ? 1 : 0;
+        int x = (or & noExecute) == 0 ? 1 : 0;
+        int kernel = 1 | (w << 1) | (x << 2);
+        return (Permissions)(kernel | ((kernel * u) << 3));
+    }
+
+    /// <summary>
+    /// arm64 stage 1 (Arm ARM D8.4, EL1&amp;0 without PAN or WXN): the leaf's AP[2:1] (AP[2] read-only, AP[1] EL0 access),
+    /// PXN and UXN, limited by the OR <paramref name="tables"/> of the table descriptors above it: APTable[1] removes writes,
+    /// APTable[0] EL0 data access, PXNTable and UXNTable fetches. A region EL0 may write is never executable at EL1 (QEMU's
+    /// get_S1prot(): <c>xn = pxn || (user_rw &amp; PAGE_WRITE)</c>). EL0 fetches do not need EL0 read access (execute-only memory).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions Arm64Stage1(ulong tables, ulong leaf, ulong ap, ulong pxn, ulong uxn, ulong apTable, ulong pxnTable, ulong uxnTable)
+    {
+        ulong apUser = ap & (0 - ap), apTableNoUser = apTable & (0 - apTable);
+        bool readOnly = (leaf & (ap & ~apUser)) != 0 || (tables & (apTable & ~apTableNoUser)) != 0;
+        bool user = (leaf & apUser) != 0 && (tables & apTableNoUser) == 0;
+        bool userWrite = user && !readOnly;
+        bool kernelExec = (leaf & pxn) == 0 && (tables & pxnTable) == 0 && !userWrite;
+        bool userExec = (leaf & uxn) == 0 && (tables & uxnTable) == 0;
+        return Permissions.KernelRead
+            | (readOnly ? 0 : Permissions.KernelWrite)
+            | (kernelExec ? Permissions.KernelExecute : 0)
+            | (user ? Permissions.UserRead : 0)
+            | (userWrite ? Permissions.UserWrite : 0)
+            | (userExec ? Permissions.UserExecute : 0);
+    }
+
+    /// <summary>
+    /// arm64 stage 2 (Arm ARM D8.4.3): the leaf's S2AP (bit 0 read, bit 1 write) and XN, the same for EL0 and EL1; table
+    /// descriptors carry no permissions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions Arm64Stage2(ulong leaf, ulong s2ap, ulong executeNever)
+    {
+        ulong read = s2ap & (0 - s2ap);
+        int r = (leaf & read) != 0 ? 1 : 0;
+        int w = (leaf & (s2ap & ~read)) != 0 ? 1 : 0;
+        int x = (leaf & executeNever) == 0 ? 1 : 0;
+        int kernel = r | (w << 1) | (x << 2);
+        return (Permissions)(kernel | (kernel << 3));
+    }
+
+    /// <summary>The permission <paramref name="access"/> needs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions Needed(Access access)
+    {
+        int kind = (access & Access.Execute) != 0 ? 4 : (access & Access.Write) != 0 ? 2 : 1;
+        return (Permissions)((access & Access.User) != 0 ? kind << 3 : kind);
+    }
+
+    /// <summary>
+    /// Why <paramref name="granted"/> does not allow <paramref name="access"/>, or <see cref="FaultReason.None"/>. A user access
+    /// the privileged level could make is <see cref="FaultReason.User"/>; otherwise the access's kind names the reason.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FaultReason Check(Permissions granted, Access access)
+    {
+        var needed = Needed(access);
+        if ((granted & needed) != 0)
+        {
+            return FaultReason.None;
+        }
+
+        if ((access & Access.User) != 0 && ((int)granted & ((int)needed >> 3)) != 0)
+        {
+            return FaultReason.User;
+        }
+
+        return (access & Access.Execute) != 0 ? FaultReason.Execute : (access & Access.Write) != 0 ? FaultReason.Write : FaultReason.Read;
+    }
+
+    /// <summary>
+    /// The walker's update of one entry, by compare-exchange from the value it read: 0 when done, 1 when it lost a race (the
+    /// walk starts again), 2 when stage 2 refused the write (its fault is the memory's). Kept out of line: the walk's
+    /// common case writes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int UpdateEntry<TMemory>(ref TMemory memory, ulong table, int index, ulong old, ulong @new)
+        where TMemory : struct, ITableMemory
+    {
+        ref ulong slot = ref memory.Entry(table, index, write: true);
+        if (TMemory.CanFault && Unsafe.IsNullRef(ref slot))
+        {
+            return 2;
+        }
+
+        return Interlocked.CompareExchange(ref slot, @new, old) == old ? 0 : 1;
+    }
+
+    /// <summary>The stage-2 fault that stopped a walk reaching a table, with the entries the walk read.</summary>
+    public static Translation Stage2Fault<TMemory>(ref TMemory memory, Access access, int reads)
+        where TMemory : struct, ITableMemory =>
+        memory.Stage2Fault with { EntriesRead = reads + memory.ExtraReads, Access = access };
+
+    /// <summary>A fault of <paramref name="stage"/> at <paramref name="level"/> for <paramref name="address"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong address, int entriesRead, TranslationStage stage = TranslationStage.Stage1) =>
+        new(reason, stage, level, 0, 0, Permissions.None, false, access, entriesRead, address);
+}

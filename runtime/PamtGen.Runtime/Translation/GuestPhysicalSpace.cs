@@ -1,0 +1,142 @@
+namespace PamtGen;
+
+/// <summary>
+/// A range of guest-physical memory and the host-physical memory behind it (KVM's memory slot): stage 2 maps
+/// [<paramref name="GuestPhysical"/>, +<paramref name="Size"/>) to [<paramref name="HostPhysical"/>, +<paramref name="Size"/>).
+/// </summary>
+/// <param name="GuestPhysical">The first guest-physical address.</param>
+/// <param name="Size">The bytes.</param>
+/// <param name="HostPhysical">The first host-physical address.</param>
+public readonly record struct GuestMemorySlot(ulong GuestPhysical, ulong Size, ulong HostPhysical);
+
+/// <summary>
+/// Guest-physical memory backed by a stage-2 address space: its slots are mapped in <see cref="Stage2"/> (with the largest
+/// blocks that fit), and its <see cref="Allocator"/> hands out guest pages whose content is the host memory stage 2 maps
+/// them to. A stage-1 address space created over that allocator keeps its tables in guest-physical memory, and its
+/// <see cref="Mm.Translate"/> is two-stage: every stage-1 table entry is read at the host address stage 2 gives its
+/// guest-physical address, and the output goes through stage 2 too. Host memory behind the slots is not the model's
+/// allocator's: its content exists where it was written (or allocated as a guest page), and reads as zero elsewhere.
+/// </summary>
+public sealed class GuestPhysicalSpace
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, (ulong[] Content, int Offset)> _host = new();
+    private readonly GuestMemorySlot[] _slots;
+
+    /// <summary>
+    /// Maps <paramref name="slots"/> in <paramref name="stage2"/> with leaves carrying <paramref name="attributes"/> (the
+    /// format's field bits; the largest leaves <paramref name="options"/> allow) and creates the guest-physical allocator
+    /// of <paramref name="guestPageShift"/> pages over them. Throws <see cref="ArgumentException"/> for slots that are not
+    /// aligned to both page sizes, overlap, or overlap the host allocator's RAM (which holds stage 2's own tables), and
+    /// <see cref="InvalidOperationException"/> when stage 2 cannot map them (its -errno named), leaving stage 2 as it was.
+    /// </summary>
+    public GuestPhysicalSpace(Mm stage2, IEnumerable<GuestMemorySlot> slots, int guestPageShift, ulong attributes, MapRangeOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(stage2);
+        ArgumentNullException.ThrowIfNull(slots);
+        if (stage2.Allocator.Guest is not null)
+        {
+            throw new ArgumentException("stage 2 must live in host memory, not in another guest's", nameof(stage2));
+        }
+
+        Stage2 = stage2;
+        GuestPageShift = guestPageShift;
+        _slots = slots.OrderBy(s => s.GuestPhysical).ToArray();
+        ulong alignment = Math.Max(1UL << guestPageShift, stage2.Geometry.PageSize);
+        foreach (var slot in _slots)
+        {
+            if (slot.Size == 0 || ((slot.GuestPhysical | slot.Size | slot.HostPhysical) & (alignment - 1)) != 0)
+            {
+                throw new ArgumentException($"{slot}: a slot is a non-empty range aligned to 0x{alignment:x} (both page sizes)", nameof(slots));
+            }
+
+            foreach (var ram in stage2.Allocator.Ram)
+            {
+                ulong start = ram.Start << stage2.Geometry.PageShift, end = ram.End << stage2.Geometry.PageShift;
+                if (slot.HostPhysical < end && start < slot.HostPhysical + slot.Size)
+                {
+                    throw new ArgumentException($"{slot}: its host memory overlaps the host allocator's RAM [0x{start:x}, 0x{end:x}), where stage 2 keeps its tables", nameof(slots));
+                }
+            }
+        }
+
+        // The allocator checks that the guest ranges do not overlap; build it before touching stage 2.
+        Allocator = new PageAllocator(_slots.Select(s => new PfnRange(s.GuestPhysical >> guestPageShift, (s.GuestPhysical + s.Size) >> guestPageShift)), guestPageShift)
+        {
+            Guest = this,
+            Backing = Back,
+        };
+        var gather = new TlbGather();
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            int err = BlockMapping.MapRange(stage2, _slots[i].GuestPhysical, _slots[i].HostPhysical, _slots[i].Size, attributes, options, gather);
+            if (err != 0)
+            {
+                for (int j = i - 1; j >= 0; j--)
+                {
+                    BlockMapping.UnmapRange(stage2, _slots[j].GuestPhysical, _slots[j].Size, gather);
+                }
+
+                gather.Flush(stage2);
+                throw new InvalidOperationException($"stage 2 could not map {_slots[i]}: error {err}");
+            }
+        }
+
+        gather.Flush(stage2);
+    }
+
+    /// <summary>The stage-2 address space (guest-physical to host-physical).</summary>
+    public Mm Stage2 { get; }
+
+    /// <summary>The guest pages' allocator: guest-physical frames of the slots, with their content in host memory.</summary>
+    public PageAllocator Allocator { get; }
+
+    /// <summary>PAGE_SHIFT of the guest's pages (the stage-1 geometry's).</summary>
+    public int GuestPageShift { get; }
+
+    /// <summary>The memory slots, by guest-physical address.</summary>
+    public IReadOnlyList<GuestMemorySlot> Slots => _slots;
+
+    /// <summary>Where stage 2 sends <paramref name="gpa"/> now, read from its tables without a translation (no permission, no count, no TLB); null when unmapped.</summary>
+    public ulong? HostAddress(ulong gpa) =>
+        Stage2.TryGetLeaf(gpa, out var level, out ulong leaf)
+            ? Stage2.Geometry.LeafAddress(level, leaf) + (gpa & (Stage2.Geometry.Size(level) - 1))
+            : null;
+
+    /// <summary>The entry slot at host-physical <paramref name="hpa"/> of a table of <paramref name="entrySize"/>-byte entries (one 64-bit slot per entry, as a table page keeps them).</summary>
+    internal ref ulong HostEntry(ulong hpa, int entrySize)
+    {
+        int pageBytes = 1 << GuestPageShift;
+        int index = (int)(hpa & (ulong)(pageBytes - 1)) / entrySize;
+        lock (_lock)
+        {
+            if (_host.TryGetValue(hpa >> GuestPageShift, out var page) && page.Offset + index < page.Content.Length)
+            {
+                return ref page.Content[page.Offset + index];
+            }
+        }
+
+        // Memory nothing was written to reads as zero: give the read a slot of its own that nobody else sees.
+        return ref (new ulong[1])[0];
+    }
+
+    /// <summary>
+    /// The content of the <paramref name="pages"/> guest pages at <paramref name="gfn"/> (several for a concatenated root):
+    /// the host memory stage 2 maps them to, one array whose part of each page is found by that page's host address.
+    /// </summary>
+    private ulong[] Back(ulong gfn, int words, int pages)
+    {
+        var content = new ulong[words];
+        lock (_lock)
+        {
+            for (int i = 0; i < pages; i++)
+            {
+                ulong hpa = HostAddress((gfn + (ulong)i) << GuestPageShift)
+                    ?? throw new KernelBugException($"guest frame 0x{gfn + (ulong)i:x} is not mapped by stage 2", gfn + (ulong)i);
+                _host[hpa >> GuestPageShift] = (content, i * (words / pages));
+            }
+        }
+
+        return content;
+    }
+}

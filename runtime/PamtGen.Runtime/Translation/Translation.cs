@@ -1,0 +1,157 @@
+namespace PamtGen;
+
+/// <summary>
+/// What an access does, as a translation checks it. The values are the x86 page-fault error-code bits for the same
+/// facts (W/R bit 1, U/S bit 2, I/D bit 4), so <see cref="Translation.ErrorCode"/> is made from them.
+/// </summary>
+[Flags]
+public enum Access
+{
+    /// <summary>A data read at the privileged level (x86 CPL 0, arm64 EL1).</summary>
+    Read = 0,
+
+    /// <summary>A data write.</summary>
+    Write = 2,
+
+    /// <summary>Made at the user level (x86 CPL 3, arm64 EL0); combine with <see cref="Read"/>, <see cref="Write"/> or <see cref="Execute"/>.</summary>
+    User = 4,
+
+    /// <summary>An instruction fetch.</summary>
+    Execute = 16,
+}
+
+/// <summary>The accesses a translation allows, after combining the permission fields of every entry it used.</summary>
+[Flags]
+public enum Permissions
+{
+    /// <summary>No access.</summary>
+    None = 0,
+
+    /// <summary>Privileged reads.</summary>
+    KernelRead = 1,
+
+    /// <summary>Privileged writes.</summary>
+    KernelWrite = 2,
+
+    /// <summary>Privileged instruction fetches.</summary>
+    KernelExecute = 4,
+
+    /// <summary>User reads.</summary>
+    UserRead = 8,
+
+    /// <summary>User writes.</summary>
+    UserWrite = 16,
+
+    /// <summary>User instruction fetches.</summary>
+    UserExecute = 32,
+
+    /// <summary>Everything (a format without a permission model).</summary>
+    All = 63,
+}
+
+/// <summary>Why a translation faulted.</summary>
+public enum FaultReason
+{
+    /// <summary>No fault: the translation succeeded.</summary>
+    None = 0,
+
+    /// <summary>The entry at the fault's level is not valid (x86 P = 0; arm64 translation fault).</summary>
+    NotPresent,
+
+    /// <summary>A reserved bit is set in a valid entry (x86 RSVD).</summary>
+    ReservedBits,
+
+    /// <summary>A read the translation does not allow (arm64 stage 2 without S2AP read; an execute-only page read).</summary>
+    Read,
+
+    /// <summary>A write the translation does not allow.</summary>
+    Write,
+
+    /// <summary>A user access to what only the privileged level may access this way (x86 U/S = 0; arm64 AP[1] = 0, UXN).</summary>
+    User,
+
+    /// <summary>An instruction fetch from a page that is not executable at the access's level.</summary>
+    Execute,
+
+    /// <summary>The leaf's access flag is 0 and the walker does not manage it (arm64 Access flag fault).</summary>
+    AccessFlag,
+}
+
+/// <summary>Which stage of a two-stage translation produced a result.</summary>
+public enum TranslationStage
+{
+    /// <summary>A single-stage translation, or stage 1 (virtual to guest-physical) of two.</summary>
+    Stage1 = 1,
+
+    /// <summary>Stage 2 (guest-physical to host-physical).</summary>
+    Stage2 = 2,
+}
+
+/// <summary>How a translation behaves beyond the fixed controls.</summary>
+[Flags]
+public enum TranslateOptions
+{
+    /// <summary>
+    /// A lookup only: no entry is written. x86 A and D are left as they are; on arm64 a leaf with AccessFlag = 0 faults and
+    /// DirtyBitModifier grants nothing (a walker without FEAT_HAFDBS).
+    /// </summary>
+    None = 0,
+
+    /// <summary>
+    /// Update the entries as the hardware walker does, atomically (compare-exchange; a race restarts the walk): x86 sets
+    /// Accessed in every entry used and Dirty in the leaf on a write; arm64 with FEAT_HAFDBS sets AccessFlag in the leaf
+    /// and grants a write to a DirtyBitModifier leaf by making it writable. Entries are updated only when the access is allowed.
+    /// </summary>
+    UpdateAccessedDirty = 1,
+
+    /// <summary>Walk the tables even when the address space tracks a TLB: neither consult nor fill it.</summary>
+    BypassTlb = 2,
+}
+
+/// <summary>
+/// The result of a translation, as the MMU gives it: where the address goes, through which leaf, with which permissions;
+/// or a fault naming its stage, level and reason.
+/// </summary>
+/// <param name="Fault">Why it faulted; <see cref="FaultReason.None"/> when it did not.</param>
+/// <param name="Stage">The stage that produced the result (the stage that faulted, or <see cref="TranslationStage.Stage1"/> for a success).</param>
+/// <param name="Level">The leaf's level, or the level whose entry faulted.</param>
+/// <param name="OutputAddress">The translated address (host-physical after two stages); 0 on a fault.</param>
+/// <param name="Size">The bytes the translation covers around the address: its leaf's size (after two stages the smaller leaf's).</param>
+/// <param name="Permissions">The accesses the translation allows (after two stages, those both allow).</param>
+/// <param name="Dirty">A write through this translation needs no update of the tables (x86 D is set; always true without updates or on arm64).</param>
+/// <param name="Access">The access that was translated.</param>
+/// <param name="EntriesRead">Table entries read, stage-2 reads of a two-stage walk included; 0 for a TLB hit.</param>
+/// <param name="FaultAddress">For a stage-2 fault, the guest-physical address it faulted on (arm64 HPFAR); otherwise the translated input address.</param>
+/// <param name="DuringStage1Walk">A stage-2 fault taken while reading a stage-1 table (arm64 S1PTW).</param>
+public readonly record struct Translation(
+    FaultReason Fault,
+    TranslationStage Stage,
+    PageTableLevel Level,
+    ulong OutputAddress,
+    ulong Size,
+    Permissions Permissions,
+    bool Dirty,
+    Access Access,
+    int EntriesRead,
+    ulong FaultAddress,
+    bool DuringStage1Walk = false)
+{
+    /// <summary>True when the translation succeeded.</summary>
+    public bool Ok => Fault == FaultReason.None;
+
+    /// <summary>True when the translation faulted.</summary>
+    public bool IsFault => Fault != FaultReason.None;
+
+    /// <summary>
+    /// The x86 page-fault error code of a fault: P (bit 0, the entry was present: every reason but not-present), W/R, U/S,
+    /// RSVD (bit 3) and I/D from the access; 0 when the translation succeeded.
+    /// </summary>
+    public int ErrorCode => Fault == FaultReason.None
+        ? 0
+        : (Fault == FaultReason.NotPresent ? 0 : 1) | (int)Access | (Fault == FaultReason.ReservedBits ? 8 : 0);
+
+    /// <inheritdoc/>
+    public override string ToString() => Ok
+        ? $"0x{OutputAddress:x} via a {Level} leaf of 0x{Size:x} bytes, {Permissions}{(Dirty ? ", dirty" : "")}"
+        : $"{Stage} fault at {Level}: {Fault} ({Access}){(Stage == TranslationStage.Stage2 ? $" on 0x{FaultAddress:x}{(DuringStage1Walk ? " during the stage-1 walk" : "")}" : "")}";
+}

@@ -1,0 +1,157 @@
+namespace PamtGen.Generator.Tests;
+
+/// <summary>
+/// Two-stage translation: a stage-1 address space whose tables live in guest-physical memory over a stage-2 address
+/// space, for every pair of shipped geometries; the entries read, the faults of each stage, the TLB in front of both.
+/// </summary>
+public class NestedTranslationTests
+{
+    /// <summary>The guest's RAM: 16 MiB at guest-physical 256 MiB, behind host-physical 2 GiB (outside the host allocator's RAM).</summary>
+    private static readonly GuestMemorySlot Slot = new(0x1000_0000, 0x100_0000, 0x8000_0000);
+
+    public static TheoryData<string, string> Pairs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string stage1 in ProbeGeometries.Names)
+        {
+            foreach (string stage2 in ProbeGeometries.Names)
+            {
+                data.Add(stage1, stage2);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public void With_page_leaves_in_both_stages_and_nothing_cached_a_walk_reads_n_times_m_plus_n_plus_m_entries(string stage1Name, string stage2Name)
+    {
+        var (guest, stage1) = Guest(stage1Name, stage2Name, MapRangeOptions.PagesOnly);
+        var g1 = stage1.Geometry;
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        ulong va = 0x40_0000 & ~(g1.PageSize - 1);
+        Assert.True(stage1.SetEntry(PageTableLevel.Pte, va, g1.MakeKernelPageEntry(data.PhysAddr)));
+        int n = g1.EntryLevels.Count, m = guest.Stage2.Geometry.EntryLevels.Count;
+        foreach (var result in new[] { stage1.Translate(va + 8, Access.Read), Translator.Translate(stage1, va + 8, Access.Read) })
+        {
+            Assert.True(result.Ok, result.ToString());
+            Assert.Equal((n * m) + n + m, result.EntriesRead);
+            Assert.Equal(guest.HostAddress(data.PhysAddr)!.Value + 8, result.OutputAddress);
+            Assert.Equal(Math.Min(g1.PageSize, guest.Stage2.Geometry.PageSize), result.Size);
+        }
+
+        // The guest's page and the host memory behind it are one: what the guest writes is what stage 2's output holds.
+        data.Bytes[8] = 0x5a;
+        Assert.True(guest.HostAddress(data.PhysAddr + 8) == stage1.Translate(va + 8, Access.Read).OutputAddress);
+    }
+
+    [Fact]
+    public void Each_stage_reports_its_own_faults()
+    {
+        var (guest, stage1) = Guest("X86_64FourLevel", "Arm64Stage2Ipa40", default);
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        Assert.True(stage1.SetEntry(PageTableLevel.Pte, 0x40_0000, stage1.Geometry.MakeKernelPageEntry(data.PhysAddr)));
+
+        // Stage 1 not present: the fault names stage 1 and the level; its reads include stage 2's.
+        var missing = stage1.Translate(0x8000_0000, Access.Read);
+        // Stage 2 maps the slot with 2 MiB blocks: 2 reads for each of the 2 stage-1 entries read.
+        Assert.Equal((TranslationStage.Stage1, FaultReason.NotPresent, PageTableLevel.Pud, (2 * 2) + 2), (missing.Stage, missing.Fault, missing.Level, missing.EntriesRead));
+
+        // The output's guest-physical address is not mapped at stage 2.
+        Assert.True(stage1.SetEntry(PageTableLevel.Pte, 0x40_1000, stage1.Geometry.MakeKernelPageEntry(0x4000_0000)));
+        var unbacked = stage1.Translate(0x40_1234, Access.Read);
+        Assert.Equal((TranslationStage.Stage2, FaultReason.NotPresent, 0x4000_0234UL, false), (unbacked.Stage, unbacked.Fault, unbacked.FaultAddress, unbacked.DuringStage1Walk));
+
+        // Stage 2 read-only for the data page: a write faults at stage 2, a read does not.
+        var s2 = guest.Stage2;
+        Assert.Equal(PageTableLevel.Pmd, s2.Translate(data.PhysAddr, Access.Read).Level); // the slot is mapped with 2 MiB blocks
+        Assert.Equal(0, BlockMapping.Split(s2, data.PhysAddr, PageTableLevel.Pmd));
+        Assert.True(s2.TryGetEntrySlot(PageTableLevel.Pte, data.PhysAddr, out var table, out int index, out _));
+        table.TableEntries[index] &= ~(1UL << 7); // S2AP[1]: no write
+        Assert.Equal((TranslationStage.Stage2, FaultReason.Write), (stage1.Translate(0x40_0000, Access.Write).Stage, stage1.Translate(0x40_0000, Access.Write).Fault));
+        Assert.True(stage1.Translate(0x40_0000, Access.Read).Ok);
+
+        // Stage 2 loses the page holding the stage-1 root: the fault is stage 2's, taken during the stage-1 walk, on the entry's address.
+        ulong root = stage1.Pgd.PhysAddr;
+        Assert.Equal(0, BlockMapping.UnmapRange(s2, root, stage1.Geometry.PageSize));
+        var walk = stage1.Translate(0x40_0000, Access.Read);
+        Assert.Equal((TranslationStage.Stage2, FaultReason.NotPresent, PageTableLevel.Pte, root, true), (walk.Stage, walk.Fault, walk.Level, walk.FaultAddress, walk.DuringStage1Walk));
+        Assert.Equal(walk, Translator.Translate(stage1, 0x40_0000, Access.Read));
+    }
+
+    [Fact]
+    public void The_walkers_own_update_of_a_stage_1_entry_is_a_stage_2_write()
+    {
+        var (guest, stage1) = Guest("X86_64FourLevel", "Arm64Stage2Ipa40", MapRangeOptions.PagesOnly);
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        Assert.True(stage1.SetEntry(PageTableLevel.Pte, 0x40_0000, data.PhysAddr | 0x3)); // present, writable, Accessed clear
+        Assert.True(stage1.TryGetEntrySlot(PageTableLevel.Pte, 0x40_0000, out var pteTable, out int pteIndex, out _));
+        Assert.True(guest.Stage2.TryGetEntrySlot(PageTableLevel.Pte, pteTable.PhysAddr, out var s2Table, out int s2Index, out _));
+        s2Table.TableEntries[s2Index] &= ~(1UL << 7); // stage 2 maps the guest's pte table read-only
+
+        // A lookup reads the entry and succeeds; the walker that must set Accessed in it takes a stage-2 write fault.
+        Assert.True(stage1.Translate(0x40_0000, Access.Read).Ok);
+        foreach (var result in new[] { stage1.Translate(0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty), Translator.Translate(stage1, 0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty) })
+        {
+            Assert.Equal(
+                (TranslationStage.Stage2, FaultReason.Write, pteTable.PhysAddr + ((ulong)pteIndex * 8), true),
+                (result.Stage, result.Fault, result.FaultAddress, result.DuringStage1Walk));
+        }
+
+        Assert.Equal(0x3UL, pteTable.TableEntries[pteIndex] & 0x23); // nothing written
+        s2Table.TableEntries[s2Index] |= 1UL << 7;
+        Assert.True(stage1.Translate(0x40_0000, Access.Write, TranslateOptions.UpdateAccessedDirty).Ok);
+        Assert.Equal(0x63UL, pteTable.TableEntries[pteIndex] & 0x63); // Accessed and Dirty set through stage 2
+    }
+
+    [Fact]
+    public void The_tlbs_of_both_stages_answer_without_reading()
+    {
+        var (guest, stage1) = Guest("Arm64Granule4K", "X86_64FourLevel", MapRangeOptions.PagesOnly);
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        Assert.True(stage1.SetEntry(PageTableLevel.Pte, 0x40_0000, stage1.Geometry.MakeKernelPageEntry(data.PhysAddr)));
+        int cold = stage1.Translate(0x40_0000, Access.Read).EntriesRead;
+
+        // A stage-2 TLB caches guest-physical translations: the stage-1 walk then reads only its own 4 entries.
+        var stage2Tlb = guest.Stage2.TrackTlb();
+        stage1.Translate(0x40_0000, Access.Read);
+        Assert.Equal(4, stage1.Translate(0x40_0000, Access.Read).EntriesRead);
+        Assert.Equal(24, cold);
+        Assert.True(stage2Tlb.Hits >= 5);
+
+        // A stage-1 TLB caches the combined translation: nothing read at all.
+        var tlb = stage1.TrackTlb();
+        var first = stage1.Translate(0x40_0010, Access.Read);
+        var again = stage1.Translate(0x40_0020, Access.Read);
+        Assert.Equal((0, first.OutputAddress + 0x10), (again.EntriesRead, again.OutputAddress));
+        Assert.Equal(1, tlb.Hits);
+    }
+
+    [Fact]
+    public void A_guest_slot_that_overlaps_the_host_allocator_or_is_misaligned_is_refused()
+    {
+        var host = PageAllocator.Synthetic(1 << 12);
+        var stage2 = new Probe.Arm64Stage2Ipa40.AddressSpace(host);
+        Assert.Throws<ArgumentException>(() => new GuestPhysicalSpace(stage2, [new GuestMemorySlot(0, 0x10_0000, 0x10_0000)], 12, 0x7fc));
+        Assert.Throws<ArgumentException>(() => new GuestPhysicalSpace(stage2, [new GuestMemorySlot(0x800, 0x10_0000, 0x8000_0000)], 12, 0x7fc));
+        Assert.Empty(stage2.Snapshot()); // nothing was mapped
+    }
+
+    /// <summary>A guest with <see cref="Slot"/> over a stage 2 of <paramref name="stage2Name"/>, and a stage-1 address space of <paramref name="stage1Name"/> in it.</summary>
+    private static (GuestPhysicalSpace Guest, Mm Stage1) Guest(string stage1Name, string stage2Name, MapRangeOptions options)
+    {
+        var g2 = ProbeGeometries.GeometryOf(stage2Name);
+        var stage2 = ProbeGeometries.AddressSpaceOf(stage2Name, PageAllocator.Synthetic(1 << 12, g2.PageShift));
+        var guest = new GuestPhysicalSpace(stage2, [Slot], ProbeGeometries.GeometryOf(stage1Name).PageShift, UserReadWriteExecute(g2), options);
+        return (guest, ProbeGeometries.AddressSpaceOf(stage1Name, guest.Allocator));
+    }
+
+    /// <summary>Leaf bits granting every access at stage 2 (checked as privileged accesses).</summary>
+    internal static ulong UserReadWriteExecute(Geometry g) => g.Format.Name switch
+    {
+        "x86-64" or "x86 32-bit" => 0x67, // P, R/W, U/S, A, D
+        var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => 0x740, // AP = 01 (EL0 read/write), SH, AF
+        _ => 0x7fc, // MemAttr, S2AP = 11, SH, AF
+    };
+}
