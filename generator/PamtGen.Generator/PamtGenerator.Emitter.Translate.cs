@@ -32,7 +32,7 @@ public sealed partial class PamtGenerator
             $"    if ((space.Tlb is null || (options & {OptionsType}.BypassTlb) != 0) && space.Allocator.Guest is null)",
             "    {",
             "        var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);",
-            "        return Walk(space.Pgd.PhysAddr, va, access, options, ref memory);",
+            "        return TranslateWalk(space.Pgd.PhysAddr, va, access, options, ref memory);",
             "    }",
             "",
             "    return space.Translate(va, access, options);",
@@ -40,7 +40,7 @@ public sealed partial class PamtGenerator
         w.Member(
             "The walk from the root table at <paramref name=\"root\"/>; an update that loses a race (compare-exchange) walks again.",
             AggressiveInlining,
-            $"private static {TranslationType} Walk<TMemory>(ulong root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
+            $"private static {TranslationType} TranslateWalk<TMemory>(ulong root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
             "{",
             $"    {TranslationType} result;",
             $"    while (!Translate{LevelNames[EntryLevel(s, 0)]}(root, va, access, options, ~0UL, 0UL, ref memory, out result))",
@@ -95,7 +95,7 @@ public sealed partial class PamtGenerator
                 FaultIf($"(e & {Hex(reservedLeaf)}) != 0", FaultOf("ReservedBits"));
             }
 
-            code.Line($"return Leaf({level}, {Hex(1UL << GeometryRules.Shifts(s.PageShift, s.EntrySize, s.Levels)[depth])}, {Decode("e", t.LeafAddressMask[depth], t.LeafAddressLow[depth], t.LeafAddressShift[depth])}, table, index, e, and, or, va, access, options, {reads}, ref memory, out result);");
+            code.Line($"return TranslateLeaf({level}, {Hex(1UL << GeometryRules.Shifts(s.PageShift, s.EntrySize, s.Levels)[depth])}, {Decode("e", t.LeafAddressMask[depth], t.LeafAddressLow[depth], t.LeafAddressShift[depth])}, table, index, e, and, or, va, access, options, {reads}, ref memory, out result);");
             code.Close();
         }
 
@@ -142,7 +142,7 @@ public sealed partial class PamtGenerator
     private static void EmitTranslateLeaf(MemberWriter w, TranslationMasks m)
     {
         var code = new CodeLines();
-        code.Open($"private static bool Leaf<TMemory>({Level} level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
+        code.Open($"private static bool TranslateLeaf<TMemory>({Level} level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
         code.Line($"bool update = (options & {OptionsType}.UpdateAccessedDirty) != 0;");
         code.Line("ulong effective = e;");
         string permissions;

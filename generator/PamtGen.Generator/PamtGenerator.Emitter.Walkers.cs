@@ -42,12 +42,12 @@ public sealed partial class PamtGenerator
             "    protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)",
             "    {",
             "        var memory = new global::PamtGen.CompilerServices.ModelTables(Allocator);",
-            $"        return {self}.Walk(Pgd.PhysAddr, va, access, options, ref memory);",
+            $"        return {self}.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);",
             "    }",
             "",
             "    /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>",
             "    protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>",
-            $"        {self}.Walk(Pgd.PhysAddr, va, access, options, ref memory);",
+            $"        {self}.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);",
             "}");
     }
 

@@ -342,12 +342,12 @@ namespace Snapshots
             protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)
             {
                 var memory = new global::PamtGen.CompilerServices.ModelTables(Allocator);
-                return Arm64Stage2Ipa40.Walk(Pgd.PhysAddr, va, access, options, ref memory);
+                return Arm64Stage2Ipa40.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);
             }
 
             /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>
             protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>
-                Arm64Stage2Ipa40.Walk(Pgd.PhysAddr, va, access, options, ref memory);
+                Arm64Stage2Ipa40.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);
         }
 
         /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
@@ -726,7 +726,7 @@ namespace Snapshots
             if ((space.Tlb is null || (options & global::PamtGen.TranslateOptions.BypassTlb) != 0) && space.Allocator.Guest is null)
             {
                 var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);
-                return Walk(space.Pgd.PhysAddr, va, access, options, ref memory);
+                return TranslateWalk(space.Pgd.PhysAddr, va, access, options, ref memory);
             }
 
             return space.Translate(va, access, options);
@@ -734,7 +734,7 @@ namespace Snapshots
 
         /// <summary>The walk from the root table at <paramref name="root"/>; an update that loses a race (compare-exchange) walks again.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::PamtGen.Translation Walk<TMemory>(ulong root, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref TMemory memory) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static global::PamtGen.Translation TranslateWalk<TMemory>(ulong root, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref TMemory memory) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
         {
             global::PamtGen.Translation result;
             while (!TranslatePud(root, va, access, options, ~0UL, 0UL, ref memory, out result))
@@ -764,7 +764,7 @@ namespace Snapshots
 
             if ((e & 0x3UL) == 0x1UL)
             {
-                return Leaf(global::PamtGen.PageTableLevel.Pud, 0x40000000UL, (e & 0xffffc0000000UL), table, index, e, and, or, va, access, options, 1, ref memory, out result);
+                return TranslateLeaf(global::PamtGen.PageTableLevel.Pud, 0x40000000UL, (e & 0xffffc0000000UL), table, index, e, and, or, va, access, options, 1, ref memory, out result);
             }
 
             if (!TranslatePmd((e & 0xfffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
@@ -795,7 +795,7 @@ namespace Snapshots
 
             if ((e & 0x3UL) == 0x1UL)
             {
-                return Leaf(global::PamtGen.PageTableLevel.Pmd, 0x200000UL, (e & 0xffffffe00000UL), table, index, e, and, or, va, access, options, 2, ref memory, out result);
+                return TranslateLeaf(global::PamtGen.PageTableLevel.Pmd, 0x200000UL, (e & 0xffffffe00000UL), table, index, e, and, or, va, access, options, 2, ref memory, out result);
             }
 
             if (!TranslatePte((e & 0xfffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
@@ -826,13 +826,13 @@ namespace Snapshots
 
             // every valid pte is a page
             {
-                return Leaf(global::PamtGen.PageTableLevel.Pte, 0x1000UL, (e & 0xfffffffff000UL), table, index, e, and, or, va, access, options, 3, ref memory, out result);
+                return TranslateLeaf(global::PamtGen.PageTableLevel.Pte, 0x1000UL, (e & 0xfffffffff000UL), table, index, e, and, or, va, access, options, 3, ref memory, out result);
             }
         }
 
         /// <summary>The end of the walk at a leaf: the access flag (arm64), the permissions of every entry used combined by the format's model, the leaf's update by compare-exchange. False when the update lost a race.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static bool Leaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslateLeaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
         {
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
             ulong effective = e;
