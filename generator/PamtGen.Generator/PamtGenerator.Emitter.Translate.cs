@@ -111,7 +111,7 @@ public sealed partial class PamtGenerator
             code.Line("return false;");
             code.Close();
             code.Line();
-            if (masks.Model == EntryFormatRules.PermissionsX86)
+            if (masks.Accessed != 0)
             {
                 code.Line("// x86 sets A in every table entry the walk used (after the leaf's own update).");
                 code.Open($"if (result.Ok && (options & {OptionsType}.UpdateAccessedDirty) != 0 && (e & {Hex(masks.Accessed)}) == 0)");
@@ -144,44 +144,28 @@ public sealed partial class PamtGenerator
         var code = new CodeLines();
         code.Open($"private static bool TranslateLeaf<TMemory>({Level} level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
         code.Line($"bool update = (options & {OptionsType}.UpdateAccessedDirty) != 0;");
-        code.Line("ulong effective = e;");
-        string permissions;
-        string updated;
-        string dirty;
-        switch (m.Model)
+        if (m.AccessFlag != 0)
         {
-            case EntryFormatRules.PermissionsX86:
-                permissions = $"{Rules}.X86(and & e, or | e, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})";
-                updated = $"e | {Hex(m.Accessed)} | ((access & {AccessType}.Write) != 0 ? {Hex(m.Dirty)} : 0UL)";
-                dirty = $"(leaf & {Hex(m.Dirty)}) != 0";
-                break;
-            case EntryFormatRules.PermissionsArm64Stage1:
-            case EntryFormatRules.PermissionsArm64Stage2:
-                bool stage1 = m.Model == EntryFormatRules.PermissionsArm64Stage1;
-                ulong ap = stage1 ? m.AccessPermissions : m.S2AccessPermissions;
-                ulong high = ap & ~(ap & (0 - ap));
-                code.Open($"if ((e & {Hex(m.AccessFlag)}) == 0 && !update)");
-                code.Line($"result = {Rules}.Fault({Fault}.AccessFlag, level, access, va, reads + memory.ExtraReads);");
-                code.Line("return true;");
-                code.Close();
-                code.Line();
-                code.Open($"if (update && (access & {AccessType}.Write) != 0 && (e & {Hex(m.DirtyBitModifier)}) != 0)");
-                code.Line(stage1 ? $"effective = e & ~{Hex(high)}; // FEAT_HAFDBS: the first write clears AP[2]" : $"effective = e | {Hex(high)}; // FEAT_HAFDBS: the first write sets S2AP[1]");
-                code.Close();
-                code.Line();
-                permissions = stage1
-                    ? $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})"
-                    : $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})";
-                updated = $"effective | {Hex(m.AccessFlag)}";
-                dirty = "true";
-                break;
-            default:
-                permissions = "global::PamtGen.Permissions.All";
-                updated = "e";
-                dirty = "true";
-                break;
+            code.Open($"if ((e & {Hex(m.AccessFlag)}) == 0 && !update)");
+            code.Line($"result = {Rules}.Fault({Fault}.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS");
+            code.Line("return true;");
+            code.Close();
+            code.Line();
         }
 
+        // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
+        code.Line(m.DirtyBitModifier == 0
+            ? "ulong effective = e;"
+            : $"ulong effective = update && (access & {AccessType}.Write) != 0 && (e & {Hex(m.DirtyBitModifier)}) != 0 ? (e & ~{Hex(m.DirtyClears)}) | {Hex(m.DirtySets)} : e;");
+        string permissions = m.Model switch
+        {
+            EntryFormatRules.PermissionsX86 => $"{Rules}.X86(and & effective, or | effective, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})",
+            EntryFormatRules.PermissionsArm64Stage1 => $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})",
+            EntryFormatRules.PermissionsArm64Stage2 => $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})",
+            _ => "global::PamtGen.Permissions.All",
+        };
+        string updated = $"effective | {Hex(m.SetOnAccess)}" + (m.Dirty == 0 ? "" : $" | ((access & {AccessType}.Write) != 0 ? {Hex(m.Dirty)} : 0UL)");
+        string dirty = m.Dirty == 0 ? "true" : $"(leaf & {Hex(m.Dirty)}) != 0";
         code.Line($"global::PamtGen.Permissions permissions = {permissions};");
         code.Line($"{Fault} reason = {Rules}.Check(permissions, access);");
         code.Open($"if (reason != {Fault}.None)");

@@ -116,8 +116,8 @@ public static class TranslationRules
         where TMemory : struct, ITableMemory =>
         memory.Stage2Fault with { EntriesRead = reads + memory.ExtraReads, Access = access };
 
-    /// <summary>A fault of <paramref name="stage"/> at <paramref name="level"/> for <paramref name="address"/>.</summary>
+    /// <summary>A fault of the walk's own stage at <paramref name="level"/> for <paramref name="address"/> (a stage-2 fault of a two-stage walk is marked where the stages meet).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong address, int entriesRead, TranslationStage stage = TranslationStage.Stage1) =>
-        new(reason, stage, level, 0, 0, Permissions.None, false, access, entriesRead, address);
+    public static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong address, int entriesRead) =>
+        new(reason, TranslationStage.Stage1, level, 0, 0, Permissions.None, false, access, entriesRead, address);
 }

@@ -765,19 +765,33 @@ internal sealed class FieldSlots(string name, bool hardwareUpdated)
 
 /// <summary>
 /// The fields a permission model reads, found by name once per format: what the runtime's translation and the generated
-/// one both combine (0 for a field the format does not have).
+/// one both combine. A field the model does not read is 0 (also when the format declares it), so one update rule serves
+/// every model: the walker sets <see cref="SetOnAccess"/>, on a write <see cref="Dirty"/>, and a write it grants through a
+/// DirtyBitModifier leaf clears <see cref="DirtyClears"/> and sets <see cref="DirtySets"/>.
 /// </summary>
 internal sealed record TranslationMasks(
     int Model, ulong Writable, ulong User, ulong NoExecute, ulong Accessed, ulong Dirty,
     ulong AccessPermissions, ulong AccessFlag, ulong DirtyBitModifier, ulong PrivilegedExecuteNever, ulong UnprivilegedExecuteNever,
     ulong PxnTable, ulong UxnTable, ulong ApTable, ulong S2AccessPermissions, ulong ExecuteNever)
 {
+    /// <summary>What the walker sets in the leaf of every allowed access: x86 Accessed, arm64 AccessFlag (FEAT_HAFDBS).</summary>
+    public ulong SetOnAccess => Accessed | AccessFlag;
+
+    /// <summary>Stage 1's AP[2] (read-only), which a write granted through DirtyBitModifier clears.</summary>
+    public ulong DirtyClears => AccessPermissions & ~LowBit(AccessPermissions);
+
+    /// <summary>Stage 2's S2AP[1] (write), which a write granted through DirtyBitModifier sets.</summary>
+    public ulong DirtySets => S2AccessPermissions & ~LowBit(S2AccessPermissions);
+
     public static TranslationMasks Of(FormatTables t)
     {
-        ulong m(string name) => EntryFormatRules.FieldMask(t, name);
+        var read = EntryFormatRules.PermissionFields[t.Format.Permissions];
+        ulong m(string name) => read.Any(f => f.Name == name) ? EntryFormatRules.FieldMask(t, name) : 0;
         return new TranslationMasks(
             t.Format.Permissions, m("Writable"), m("User"), m("NoExecute"), m("Accessed"), m("Dirty"),
             m("AccessPermissions"), m("AccessFlag"), m("DirtyBitModifier"), m("PrivilegedExecuteNever"), m("UnprivilegedExecuteNever"),
             m("PxnTable"), m("UxnTable"), m("ApTable"), m("S2AccessPermissions"), m("ExecuteNever"));
     }
+
+    private static ulong LowBit(ulong mask) => mask & (0 - mask);
 }

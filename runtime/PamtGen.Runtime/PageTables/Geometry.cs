@@ -111,9 +111,6 @@ public sealed class Geometry
         Masks = TranslationMasks.Of(_entries);
     }
 
-    /// <summary>The format resolved per level, for the translation walker.</summary>
-    internal FormatTables Entries => _entries;
-
     /// <summary>The fields the format's permission model reads.</summary>
     internal TranslationMasks Masks { get; }
 

@@ -256,17 +256,13 @@ public class Mm
         if (Allocator.Guest is { } guest)
         {
             var memory = new CompilerServices.GuestTables(guest, Geometry.EntrySize, options, generated);
-            var stage1 = generated ? WalkGuestTables(va, access, options, ref memory) : Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+            var stage1 = generated ? WalkGuestTables(va, access, options, ref memory) : WalkWithLoop(va, access, options, ref memory);
             result = stage1.IsFault ? stage1 : Translator.Combine(stage1, guest.Stage2.TranslateWith(stage1.OutputAddress, access & ~Access.User, options, generated));
-        }
-        else if (generated)
-        {
-            result = WalkTables(va, access, options);
         }
         else
         {
             var memory = new CompilerServices.ModelTables(Allocator);
-            result = Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+            result = generated ? WalkTables(va, access, options) : WalkWithLoop(va, access, options, ref memory);
         }
 
         tlb?.Record(va, result);
@@ -278,12 +274,17 @@ public class Mm
     protected internal virtual Translation WalkTables(ulong va, Access access, TranslateOptions options)
     {
         var memory = new CompilerServices.ModelTables(Allocator);
-        return Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
+        return WalkWithLoop(va, access, options, ref memory);
     }
 
     /// <summary>The stage-1 walk over tables in guest-physical memory: <see cref="Translator"/>'s loop here; a generated address space unrolls it.</summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     protected internal virtual Translation WalkGuestTables(ulong va, Access access, TranslateOptions options, ref CompilerServices.GuestTables memory) =>
+        WalkWithLoop(va, access, options, ref memory);
+
+    /// <summary>Translator's per-level loop from this space's root, over the tables as <paramref name="memory"/> reaches them.</summary>
+    private Translation WalkWithLoop<TMemory>(ulong va, Access access, TranslateOptions options, ref TMemory memory)
+        where TMemory : struct, CompilerServices.ITableMemory =>
         Translator.Walk(Geometry, Pgd.PhysAddr, va, access, options, ref memory);
 
     /// <summary>An <c>atomic_t</c> at <paramref name="addr"/>, as a reference usable with <see cref="Interlocked"/>.</summary>

@@ -101,13 +101,13 @@ public sealed class Tlb
 
         int size = System.Numerics.BitOperations.Log2(result.Size);
         var cache = Volatile.Read(ref _cache);
-        int at = Array.FindIndex(cache, c => c.Shift == size);
+        int at = IndexOf(cache, size);
         if (at < 0)
         {
             lock (_lock)
             {
                 cache = _cache;
-                at = Array.FindIndex(cache, c => c.Shift == size);
+                at = IndexOf(cache, size);
                 if (at < 0)
                 {
                     cache = [.. cache, (size, new System.Collections.Concurrent.ConcurrentDictionary<ulong, Translation>())];
@@ -118,6 +118,20 @@ public sealed class Tlb
         }
 
         cache[at].Entries[va >> size] = result with { OutputAddress = result.OutputAddress - (va & (result.Size - 1)) };
+
+        // The cache's place for a leaf size: a loop over the few sizes, with no closure (Record runs on every miss).
+        static int IndexOf((int Shift, System.Collections.Concurrent.ConcurrentDictionary<ulong, Translation> Entries)[] cache, int shift)
+        {
+            for (int i = 0; i < cache.Length; i++)
+            {
+                if (cache[i].Shift == shift)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
     }
 
     /// <summary>Translations no longer in the tables that the TLB may still hold (not invalidated since they went).</summary>

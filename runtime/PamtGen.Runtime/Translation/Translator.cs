@@ -110,7 +110,7 @@ namespace PamtGen
             var g = geometry;
             var m = g.Masks;
             var levels = g.EntryLevels;
-            bool update = (options & TranslateOptions.UpdateAccessedDirty) != 0 && m.Model != EntryFormatRules.PermissionsNone;
+            bool update = (options & TranslateOptions.UpdateAccessedDirty) != 0; // a model reads no field it does not update: None updates nothing
             bool write = (access & Access.Write) != 0;
             Span<ulong> tables = stackalloc ulong[5];
             Span<ulong> used = stackalloc ulong[5];
@@ -170,21 +170,13 @@ namespace PamtGen
             bool update, bool write, int reads, Span<ulong> tables, Span<int> indices, Span<ulong> used, ref TMemory memory)
             where TMemory : struct, ITableMemory
         {
-            ulong effective = e;
-            bool arm64 = m.Model is EntryFormatRules.PermissionsArm64Stage1 or EntryFormatRules.PermissionsArm64Stage2;
-            if (arm64 && (e & m.AccessFlag) == 0 && !update)
+            if ((e & m.AccessFlag) != m.AccessFlag && !update)
             {
-                return TranslationRules.Fault(FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads);
+                return TranslationRules.Fault(FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS
             }
 
-            if (arm64 && update && write && (e & m.DirtyBitModifier) != 0)
-            {
-                // FEAT_HAFDBS: a write to a clean DBM page makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
-                effective = m.Model == EntryFormatRules.PermissionsArm64Stage1
-                    ? e & ~(m.AccessPermissions & ~(m.AccessPermissions & (0 - m.AccessPermissions)))
-                    : e | (m.S2AccessPermissions & ~(m.S2AccessPermissions & (0 - m.S2AccessPermissions)));
-            }
-
+            // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
+            ulong effective = update && write && (e & m.DirtyBitModifier) != 0 ? (e & ~m.DirtyClears) | m.DirtySets : e;
             var permissions = m.Model switch
             {
                 EntryFormatRules.PermissionsX86 => TranslationRules.X86(and & effective, or | effective, m.Writable, m.User, m.NoExecute),
@@ -202,11 +194,9 @@ namespace PamtGen
             if (update)
             {
                 // The leaf first, then (x86) A in every table entry the walk used, bottom-up, as the generated walk returns.
-                leafValue = m.Model == EntryFormatRules.PermissionsX86
-                    ? effective | m.Accessed | (write ? m.Dirty : 0)
-                    : effective | m.AccessFlag;
+                leafValue = effective | m.SetOnAccess | (write ? m.Dirty : 0);
                 int stopped = leafValue != e ? TranslationRules.UpdateEntry(ref memory, tables[position], indices[position], e, leafValue) : 0;
-                for (int j = position - 1; j >= 0 && stopped == 0 && m.Model == EntryFormatRules.PermissionsX86; j--)
+                for (int j = position - 1; j >= 0 && stopped == 0 && m.Accessed != 0; j--)
                 {
                     stopped = (used[j] & m.Accessed) == 0 ? TranslationRules.UpdateEntry(ref memory, tables[j], indices[j], used[j], used[j] | m.Accessed) : 0;
                 }
@@ -220,7 +210,7 @@ namespace PamtGen
             ulong size = g.Size(level);
             return new Translation(
                 FaultReason.None, TranslationStage.Stage1, level, g.LeafAddress(level, e) + (va & (size - 1)), size,
-                permissions, m.Model != EntryFormatRules.PermissionsX86 || (leafValue & m.Dirty) != 0, access, reads + memory.ExtraReads, va);
+                permissions, (leafValue & m.Dirty) == m.Dirty, access, reads + memory.ExtraReads, va);
         }
 
         /// <summary>

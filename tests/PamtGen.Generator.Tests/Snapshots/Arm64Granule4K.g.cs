@@ -1033,18 +1033,13 @@ namespace Snapshots
         private static bool TranslateLeaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
         {
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
-            ulong effective = e;
             if ((e & 0x400UL) == 0 && !update)
             {
-                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads);
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS
                 return true;
             }
 
-            if (update && (access & global::PamtGen.Access.Write) != 0 && (e & 0x8000000000000UL) != 0)
-            {
-                effective = e & ~0x80UL; // FEAT_HAFDBS: the first write clears AP[2]
-            }
-
+            ulong effective = update && (access & global::PamtGen.Access.Write) != 0 && (e & 0x8000000000000UL) != 0 ? (e & ~0x80UL) | 0x0UL : e;
             global::PamtGen.Permissions permissions = global::PamtGen.CompilerServices.TranslationRules.Arm64Stage1(or, effective, 0xc0UL, 0x20000000000000UL, 0x40000000000000UL, 0x6000000000000000UL, 0x800000000000000UL, 0x1000000000000000UL);
             global::PamtGen.FaultReason reason = global::PamtGen.CompilerServices.TranslationRules.Check(permissions, access);
             if (reason != global::PamtGen.FaultReason.None)

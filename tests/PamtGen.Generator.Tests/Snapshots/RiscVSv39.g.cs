@@ -832,7 +832,7 @@ namespace Snapshots
                 return true;
             }
 
-            ulong leaf = update ? e : e;
+            ulong leaf = update ? effective | 0x0UL : e;
             if (leaf != e)
             {
                 int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, leaf);

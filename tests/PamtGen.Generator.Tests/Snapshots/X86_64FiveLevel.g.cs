@@ -1221,7 +1221,7 @@ namespace Snapshots
         {
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
             ulong effective = e;
-            global::PamtGen.Permissions permissions = global::PamtGen.CompilerServices.TranslationRules.X86(and & e, or | e, 0x2UL, 0x4UL, 0x8000000000000000UL);
+            global::PamtGen.Permissions permissions = global::PamtGen.CompilerServices.TranslationRules.X86(and & effective, or | effective, 0x2UL, 0x4UL, 0x8000000000000000UL);
             global::PamtGen.FaultReason reason = global::PamtGen.CompilerServices.TranslationRules.Check(permissions, access);
             if (reason != global::PamtGen.FaultReason.None)
             {
@@ -1229,7 +1229,7 @@ namespace Snapshots
                 return true;
             }
 
-            ulong leaf = update ? e | 0x20UL | ((access & global::PamtGen.Access.Write) != 0 ? 0x40UL : 0UL) : e;
+            ulong leaf = update ? effective | 0x20UL | ((access & global::PamtGen.Access.Write) != 0 ? 0x40UL : 0UL) : e;
             if (leaf != e)
             {
                 int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, leaf);
