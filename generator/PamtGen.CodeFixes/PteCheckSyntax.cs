@@ -12,12 +12,18 @@ internal static class PteCheckSyntax
     /// <summary>The check, written as short as the file's usings allow: PteNone(...) under <c>using static PamtGen.Pgtable</c>.</summary>
     public static ExpressionSyntax PteNone(SyntaxNode context, string pteParameter, bool negate)
     {
-        var usings = context.SyntaxTree.GetCompilationUnitRoot().Usings;
-        string prefix = usings.Any(u => u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Name?.ToString() == "PamtGen.Pgtable") ? ""
-            : usings.Any(u => !u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Alias is null && u.Name?.ToString() == "PamtGen") ? "Pgtable."
-            : "global::PamtGen.Pgtable.";
+        string prefix = PgtablePrefix(context);
         var check = SyntaxFactory.ParseExpression($"{prefix}PteNone({prefix}PtepGet(ref {pteParameter}))").WithAdditionalAnnotations(Simplifier.Annotation);
         return negate ? SyntaxFactory.PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, check) : check;
+    }
+
+    /// <summary>What a call of a <c>Pgtable</c> helper needs in front of its name in the file of <paramref name="context"/>: nothing under <c>using static PamtGen.Pgtable</c>.</summary>
+    public static string PgtablePrefix(SyntaxNode context)
+    {
+        var usings = context.SyntaxTree.GetCompilationUnitRoot().Usings;
+        return usings.Any(u => u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Name?.ToString() == "PamtGen.Pgtable") ? ""
+            : usings.Any(u => !u.StaticKeyword.IsKind(SyntaxKind.StaticKeyword) && u.Alias is null && u.Name?.ToString() == "PamtGen") ? "Pgtable."
+            : "global::PamtGen.Pgtable.";
     }
 
     /// <summary>The name of the PTE parameter of the method around <paramref name="node"/>.</summary>

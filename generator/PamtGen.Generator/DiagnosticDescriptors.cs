@@ -15,6 +15,10 @@ internal static class DiagnosticDescriptors
         "PG0001", DiagnosticSeverity.Warning, "PTE written, cleared or freed without a pte_none check",
         "{0} on a path where the PTE is not proven {1} by a PteNone(PtepGet(...)) check");
 
+    public static readonly DiagnosticDescriptor BreakBeforeMake = Rule(
+        "PG0006", DiagnosticSeverity.Warning, "Entry changed without break-before-make",
+        "SetPteAt may change a {0} entry in a way that needs break-before-make, {1}; write an invalid entry (PteClear) and invalidate the TLB (FlushTlbKernelRange) first");
+
     public static readonly DiagnosticDescriptor UnbalancedPage = Rule(
         "PG0002", DiagnosticSeverity.Warning, "Page allocation and free do not balance",
         "{0}");

@@ -151,7 +151,7 @@ public sealed partial class PamtGenerator
         symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
 
     /// <summary>The written named arguments of an attribute, by name, as constants (an enum as its underlying value); null when not written or not constant.</summary>
-    private static System.Func<string, object?> Named(AttributeData attribute) =>
+    internal static System.Func<string, object?> Named(AttributeData attribute) =>
         name =>
         {
             foreach (var argument in attribute.NamedArguments)

@@ -95,6 +95,40 @@ public class TlbTests
         Assert.Empty(x86Tlb.Stale); // the pages translate as the block did: nothing different may be cached
     }
 
+    [Fact]
+    public void A_stale_translation_is_refused_only_where_break_before_make_would_be()
+    {
+        // arm64: a page cleared and written again with no invalidation in between. The same page with other permissions
+        // may meet the old translation in the TLB (the Arm ARM needs no break for it); another memory type may not.
+        var mm = new Arm64Granule4K.AddressSpace(PageAllocator.Synthetic(64));
+        var tlb = mm.TrackTlb(strict: true);
+        var normal = Arm64Granule4K.Entry.Page(0x10_0000).WithAccessFlag(true).WithAttrIndx(0);
+        Assert.Equal(0, Arm64Granule4K.MapRange(mm, Va, 0x10_0000, 0x1000, Arm64Granule4K.Entry.Page(0).WithAccessFlag(true).WithAttrIndx(0)));
+        Assert.Equal(0, ReferenceWalkers.ApplyToExistingPageRange(mm, Va, 0x1000, Clear, (Mm)mm));
+        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, Va, 0x1000, Write, ((Mm)mm, normal.WithAccessPermissions(2))));
+        Assert.Single(tlb.Stale); // the writable translation, until an invalidation
+
+        Assert.Equal(0, ReferenceWalkers.ApplyToExistingPageRange(mm, Va, 0x1000, Clear, (Mm)mm));
+        var bug = Assert.Throws<KernelBugException>(() => ReferenceWalkers.ApplyToPageRange(mm, Va, 0x1000, Write, ((Mm)mm, normal.WithAttrIndx(1))));
+        Assert.Contains("missing TLB invalidation: 0x40000000 now maps 0x100000 (fields 0x", bug.Message, StringComparison.Ordinal);
+
+        // flush_tlb_kernel_range() is the invalidation of the break: then the new memory type goes in.
+        long invalidations = tlb.Invalidations;
+        FlushTlbKernelRange(mm, Va, Va + 0x1000);
+        Assert.Equal(invalidations + 1, tlb.Invalidations);
+        Assert.Empty(tlb.Stale);
+        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, Va, 0x1000, Write, ((Mm)mm, normal.WithAttrIndx(1))));
+        FlushTlbKernelRange(mm, Va, Va); // an empty range invalidates nothing
+        Assert.Equal(invalidations + 1, tlb.Invalidations);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FlushTlbKernelRange(mm, Va + 1, Va));
+    }
+
+    private static int Write(ref Pte pte, ulong addr, (Mm Mm, Arm64Granule4K.Entry Entry) data)
+    {
+        SetPteAt(data.Mm, addr, ref pte, data.Entry);
+        return 0;
+    }
+
     private static int Remap(ref Pte pte, ulong addr, Mm mm)
     {
         SetPteAt(mm, addr, ref pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, 0x20_0000, mm.Geometry.MoveLeafFields(PageTableLevel.Pte, PtepGet(ref pte).Value, PageTableLevel.Pte))));

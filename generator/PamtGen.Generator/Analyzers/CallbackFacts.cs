@@ -56,6 +56,9 @@ internal sealed class CallbackFacts
     /// <summary>Whether the page rule (PG0002) has anything to look at: an allocation, or, in a PTE callback, a free (of the page behind the PTE).</summary>
     public bool TouchesPages => Allocations.Count > 0 || (Pte is not null && FreesPages);
 
+    /// <summary>Every value stored in each local (its initializer and its assignments), in no particular order.</summary>
+    public Dictionary<ILocalSymbol, List<IOperation>> Assignments { get; } = new(SymbolEqualityComparer.Default);
+
     /// <summary>Entries made from a page: mk_pte(page, prot) stored in a local.</summary>
     public Dictionary<ILocalSymbol, ILocalSymbol> EntryOfPage { get; } = new(SymbolEqualityComparer.Default);
 
@@ -117,6 +120,16 @@ internal sealed class CallbackFacts
                     facts.EntryOfPage[local] = page;
                 }
             }
+        }
+
+        foreach (var (local, value) in assignments)
+        {
+            if (!facts.Assignments.TryGetValue(local, out var values))
+            {
+                facts.Assignments[local] = values = [];
+            }
+
+            values.Add(value);
         }
 
         foreach (var local in facts.Allocations.Keys.Concat(facts.PtePageLocals))
@@ -269,9 +282,17 @@ internal sealed class CallbackFacts
             return pfnOf;
         }
 
-        // A generated entry struct's constructors: Stage2.Entry.Page(page.PhysAddr), Block(level, page.PhysAddr).
-        if (value is IInvocationOperation { TargetMethod.IsStatic: true } constructor && Api.IsEntryType(constructor.TargetMethod.ContainingType)
-            && KernelApi.Argument(constructor, "outputAddress") is IPropertyReferenceOperation { Property.Name: "PhysAddr", Instance: var physOf }
+        // A generated entry struct's constructors, Stage2.Entry.Page(page.PhysAddr) and Block(level, page.PhysAddr), and the
+        // runtime Geometry's, new Pte(geometry.MakeKernelPageEntry(page.PhysAddr)) and MakeLeafEntry(level, page.PhysAddr, ...).
+        if (value is IObjectCreationOperation { Arguments.Length: 1 } raw && SymbolEqualityComparer.Default.Equals(raw.Type, Api.Pte))
+        {
+            return PageMappedBy(raw.Arguments[0].Value);
+        }
+
+        if (value is IInvocationOperation constructor
+            && ((constructor.TargetMethod.IsStatic && Api.IsEntryType(constructor.TargetMethod.ContainingType))
+                || (Api.Geometry is not null && SymbolEqualityComparer.Default.Equals(constructor.TargetMethod.ContainingType, Api.Geometry)))
+            && (KernelApi.Argument(constructor, "outputAddress") ?? KernelApi.Argument(constructor, "physAddr")) is IPropertyReferenceOperation { Property.Name: "PhysAddr", Instance: var physOf }
             && KernelApi.IsLocal(physOf, out var mapped))
         {
             return mapped;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -22,6 +24,72 @@ internal sealed class KernelApi
         TakesPageOwnershipAttribute = compilation.GetTypeByMetadataName("PamtGen.TakesPageOwnershipAttribute");
         PageTableGeometryAttribute = compilation.GetTypeByMetadataName("PamtGen.PageTableGeometryAttribute");
         PageTableEntry = compilation.GetTypeByMetadataName("PamtGen.IPageTableEntry");
+        Geometry = compilation.GetTypeByMetadataName("PamtGen.Geometry");
+        Tlb = compilation.GetTypeByMetadataName("PamtGen.Tlb");
+        TlbGather = compilation.GetTypeByMetadataName("PamtGen.TlbGather");
+        EntryFormatAttribute = compilation.GetTypeByMetadataName("PamtGen.EntryFormatAttribute");
+        EntryFieldAttribute = compilation.GetTypeByMetadataName("PamtGen.EntryFieldAttribute");
+    }
+
+    /// <summary><c>PamtGen.Geometry</c>, the runtime's view of a geometry: its Make...Entry methods encode entries in its format.</summary>
+    public INamedTypeSymbol? Geometry { get; }
+
+    /// <summary><c>PamtGen.Tlb</c>, the TLB model: its Invalidate methods are TLBI/INVLPG.</summary>
+    public INamedTypeSymbol? Tlb { get; }
+
+    /// <summary><c>PamtGen.TlbGather</c>, the mmu_gather: Add, then Flush.</summary>
+    public INamedTypeSymbol? TlbGather { get; }
+
+    public INamedTypeSymbol? EntryFormatAttribute { get; }
+
+    public INamedTypeSymbol? EntryFieldAttribute { get; }
+
+    private readonly ConcurrentDictionary<ITypeSymbol, EntryBreakRules> _breakRules = new(SymbolEqualityComparer.Default);
+
+    /// <summary>
+    /// What the format of a generated entry struct (<c>Stage2.Entry</c>) says about break-before-make: read from the format
+    /// attributes of its geometry (or the ready-made format the geometry applies) through the rules the generator and the
+    /// runtime read them with, once per struct and compilation. A geometry with no format of its own has x86's: no rule.
+    /// </summary>
+    public EntryBreakRules BreakRulesOf(ITypeSymbol entryType) => _breakRules.GetOrAdd(entryType, ReadBreakRules);
+
+    private EntryBreakRules ReadBreakRules(ITypeSymbol entryType)
+    {
+        if (entryType.ContainingType is not { } geometry || EntryFormatAttribute is null)
+        {
+            return EntryBreakRules.None;
+        }
+
+        var holders = geometry.GetAttributes().Select(a => a.AttributeClass).OfType<INamedTypeSymbol>().Where(c => HasAttribute(c, EntryFormatAttribute)).ToList();
+        if (HasAttribute(geometry, EntryFormatAttribute))
+        {
+            holders.Add(geometry);
+        }
+
+        if (holders.Count != 1)
+        {
+            return EntryBreakRules.None; // x86's default, or the generator's PG1022 for two formats
+        }
+
+        var attributes = holders[0].GetAttributes();
+        var format = attributes.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFormatAttribute)) is { } data
+            ? EntryFormatRules.ReadFormat(PamtGenerator.Named(data), [])
+            : null;
+        var withers = ImmutableDictionary.CreateBuilder<string, int>();
+        foreach (var field in attributes.Where(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFieldAttribute)))
+        {
+            var args = field.ConstructorArguments;
+            if (args.Length >= 2 && args[0].Value is string name && args[1].Value is int low)
+            {
+                var decl = EntryFormatRules.ReadField(name, low, args.Length > 2 && args[2].Value is int high ? high : low, PamtGenerator.Named(field));
+                if (decl.BreakBeforeMake != EntryFormatRules.BbmNone)
+                {
+                    withers["With" + name] = decl.BreakBeforeMake;
+                }
+            }
+        }
+
+        return format is null ? EntryBreakRules.None : new EntryBreakRules(format.BreakBeforeMake || withers.Count > 0, withers.ToImmutable());
     }
 
     /// <summary><c>PamtGen.IPageTableEntry</c>, what every generated entry struct (<c>Stage2.Entry</c>) is.</summary>
@@ -158,4 +226,14 @@ internal sealed class KernelApi
 
         return false;
     }
+}
+
+/// <summary>
+/// A format's break-before-make rules as PG0006 reads them: whether any change can need one, and the With-ers of the
+/// fields that need one (<see cref="EntryFormatRules.BbmOnChange"/> on any change, <see cref="EntryFormatRules.BbmOnSet"/>
+/// when set).
+/// </summary>
+internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, int> Withers)
+{
+    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, int>.Empty);
 }

@@ -272,10 +272,17 @@ public sealed class Geometry
         int slot = ((int)level * 2) + (oldLeaf ? 1 : 0);
         bool shape = oldLeaf != IsLeafEntry(level, @new)
             || (oldLeaf ? LeafAddress(level, old) != LeafAddress(level, @new) : TableAddress(old) != TableAddress(@new));
-        return (Format.Declaration.BreakBeforeMake && shape)
-            || ((old ^ @new) & _entries.BbmOnChange[slot]) != 0
-            || (~old & @new & _entries.BbmOnSet[slot]) != 0;
+        return (Format.Declaration.BreakBeforeMake && shape) || FieldsNeedBreakBeforeMake(slot, old, @new);
     }
+
+    /// <summary>
+    /// True when a page's fields going from <paramref name="old"/> to <paramref name="new"/> (where a pte keeps them)
+    /// change a field the format makes break-before-make: the test the TLB model applies to a stale translation.
+    /// </summary>
+    internal bool PageFieldsNeedBreakBeforeMake(ulong old, ulong @new) => FieldsNeedBreakBeforeMake(((int)PageTableLevel.Pte * 2) + 1, old, @new);
+
+    private bool FieldsNeedBreakBeforeMake(int slot, ulong old, ulong @new) =>
+        ((old ^ @new) & _entries.BbmOnChange[slot]) != 0 || (~old & @new & _entries.BbmOnSet[slot]) != 0;
 
     /// <summary>A name for messages.</summary>
     public string Name { get; }

@@ -56,6 +56,21 @@ public static class Pgtable
         mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, 0);
     }
 
+    /// <summary>
+    /// flush_tlb_kernel_range(): invalidates the TLB's translations of [<paramref name="start"/>, <paramref name="end"/>)
+    /// (arm64 TLBI VAAE1IS per page, x86 INVLPG); the invalidation of a break-before-make. Nothing to do in a space
+    /// that tracks no TLB.
+    /// </summary>
+    public static void FlushTlbKernelRange(Mm mm, ulong start, ulong end)
+    {
+        ArgumentNullException.ThrowIfNull(mm);
+        ArgumentOutOfRangeException.ThrowIfLessThan(end, start);
+        if (end > start)
+        {
+            mm.Tlb?.InvalidateRange(start, end - start);
+        }
+    }
+
     /// <summary>mk_pte(): an entry mapping <paramref name="page"/> with <paramref name="prot"/>.</summary>
     public static Pte MkPte(Page page, PgProt prot)
     {

@@ -24,8 +24,9 @@ public readonly record struct CachedTranslation(ulong Va, ulong Size, ulong Pa, 
 /// In <see cref="Strict"/> mode an entry change is a kernel BUG, at the moment it happens, when it needs break-before-make
 /// (the format says so) and did not go through an invalid entry and an invalidation, or when it makes an address
 /// translate differently from a stale translation the TLB may still hold (one an earlier change left without an
-/// invalidation since). A change that needs no break-before-make (permissions, the access flag; any change on x86) may
-/// replace a valid entry directly: the old translation is stale until its range is invalidated.
+/// invalidation since): another output address, or a field the format makes break-before-make. A change that needs no
+/// break-before-make (permissions, the access flag; any change on x86) may replace a valid entry directly: the old
+/// translation is stale until its range is invalidated, and <see cref="Mm.Translate"/> may still answer with it.
 /// </summary>
 public sealed class Tlb
 {
@@ -240,7 +241,7 @@ public sealed class Tlb
                 {
                     foreach (var cached in _stale)
                     {
-                        if (Conflicts(cached, now, out ulong at))
+                        if (Conflicts(g, cached, now, out ulong at))
                         {
                             throw new KernelBugException(
                                 $"missing TLB invalidation: 0x{at:x} now maps 0x{now.Of(at).Pa:x} (fields 0x{now.Fields:x}) while the TLB may still hold 0x{cached.Of(at).Pa:x} (fields 0x{cached.Fields:x}) from {cached}", at >> g.PageShift);
@@ -259,11 +260,23 @@ public sealed class Tlb
         }
     }
 
-    /// <summary>Whether two translations overlap and send some address to different places or with different fields; where.</summary>
-    private static bool Conflicts(CachedTranslation a, CachedTranslation b, out ulong at)
+    /// <summary>
+    /// Whether a stale translation and a new one overlap and the TLB may not hold both: they send some address to
+    /// different places, or with fields the format makes break-before-make (memory type, shareability, nG set); where.
+    /// Permissions and the access flag may differ (the Arm ARM needs no break-before-make for them; x86 has none): the
+    /// stale one is still answered by <see cref="Mm.Translate"/> until an invalidation, as the hardware may.
+    /// </summary>
+    private static bool Conflicts(Geometry g, CachedTranslation stale, CachedTranslation now, out ulong at)
     {
-        at = Math.Max(a.Va, b.Va);
-        return at < Math.Min(a.Va + a.Size, b.Va + b.Size) && a.Of(at) != b.Of(at);
+        at = Math.Max(stale.Va, now.Va);
+        if (at >= Math.Min(stale.Va + stale.Size, now.Va + now.Size))
+        {
+            return false;
+        }
+
+        var (stalePa, staleFields) = stale.Of(at);
+        var (nowPa, nowFields) = now.Of(at);
+        return stalePa != nowPa || g.PageFieldsNeedBreakBeforeMake(staleFields, nowFields);
     }
 
     /// <summary>

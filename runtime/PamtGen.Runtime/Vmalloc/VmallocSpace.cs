@@ -150,6 +150,12 @@ public sealed class VmallocSpace
 
     private static int MapNewPage(ref Pte pte, ulong addr, (VmallocSpace Space, VmStruct Area, Gfp Gfp) data)
     {
+        // vmap_pages_pte_range(): a PTE already there is a bug of the caller's, refused before a page is allocated for it.
+        if (!Pgtable.PteNone(Pgtable.PtepGet(ref pte)))
+        {
+            return -Errno.EBUSY;
+        }
+
         var page = data.Space.Mm.Allocator.AllocPage(data.Gfp);
         if (page is null)
         {
@@ -163,6 +169,11 @@ public sealed class VmallocSpace
 
     private static int ClearPte(ref Pte pte, ulong addr, Mm mm)
     {
+        if (Pgtable.PteNone(Pgtable.PtepGet(ref pte)))
+        {
+            return 0; // vunmap_pte_range() finds only populated PTEs here; the check says so rather than assuming it
+        }
+
         Pgtable.PteClear(mm, addr, ref pte);
         return 0;
     }

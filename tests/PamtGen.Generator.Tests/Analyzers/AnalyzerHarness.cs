@@ -37,6 +37,11 @@ internal static class AnalyzerHarness
     /// <summary>The template around a callback body (indented by the template).</summary>
     public static string InCallback(string body) => Prefix + Indent(body) + Suffix;
 
+    /// <summary>The template with its classes named apart (CallbacksA, StateA), for a second document of the same project.</summary>
+    public static string InCallback(string body, string name) =>
+        InCallback(body).Replace("class Callbacks", "class Callbacks" + name, StringComparison.Ordinal)
+            .Replace("class State", "class State" + name, StringComparison.Ordinal).Replace("State data", "State" + name + " data", StringComparison.Ordinal);
+
     /// <summary>Runs the analyzer on <paramref name="source"/> and any <paramref name="others"/> (a geometry and what the generator made of it), expecting the source's markup.</summary>
     public static Task Verify<TAnalyzer>(string source, params (string Name, string Text)[] others)
         where TAnalyzer : DiagnosticAnalyzer, new()

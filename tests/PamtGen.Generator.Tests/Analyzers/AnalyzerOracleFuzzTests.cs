@@ -1,5 +1,10 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.Loader;
 using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Emit;
 using Xunit.Abstractions;
 
 namespace PamtGen.Generator.Tests.Analyzers;
@@ -18,7 +23,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// </remarks>
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
-    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
+    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
 
     /// <summary>The simple statements, then the compound ones; DoubleChecked is a macro of several statements.</summary>
     private const int SimpleOps = (int)Op.Return + 1, AllOps = (int)Op.DoubleChecked + 1;
@@ -36,25 +41,34 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     /// <remarks>
     /// PteFact: 0 unknown, 1 none, 2 not none. TakenFreed: the page taken from the PTE into 'mapped' was freed since it
     /// was taken. AllocBeforeCheck: the allocation now in 'page' was made where the PTE was not proven none.
+    /// For PG0006: Holds, what the PTE holds (None; Original, the entry it started with up to a permission change; Other);
+    /// Stale, the kinds of entry the TLB may still hold for it (a bit each, Original 1 and Other 2); Gathered, its address
+    /// added to the gather and not flushed since.
     /// </remarks>
-    private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page, bool TakenFreed = false, bool AllocBeforeCheck = false);
+    private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page, bool TakenFreed = false, bool AllocBeforeCheck = false,
+        Holds Holds = Holds.None, int Stale = 0, bool Gathered = false);
+
+    private enum Holds { None, Original, Other }
 
     [Fact]
-    public async Task Reports_match_a_path_enumerating_oracle()
+    public async Task Reports_match_a_path_enumerating_oracle_and_PG0006_the_strict_TLB()
     {
         var random = new Random(424242);
         int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0, doubleChecked = 0, freedTwice = 0;
-        var byRule = new Dictionary<string, int> { ["PG0001"] = 0, ["PG0002"] = 0, ["PG0003"] = 0, ["PG0005"] = 0 };
+        var byRule = new Dictionary<string, int> { ["PG0001"] = 0, ["PG0002"] = 0, ["PG0003"] = 0, ["PG0005"] = 0, ["PG0006"] = 0 };
+        var runs = new StrictRuns();
         for (int batch = 0; batch < FuzzSize.Cases / 50; batch++)
         {
             var bodies = Enumerable.Range(0, 50).Select(_ => Body(random)).ToList();
-            var trees = bodies.Select((b, i) => RepositorySources.Parse(Source(b.Text, i), $"Body{i}.cs")).ToList();
+            var trees = bodies.Select((b, i) => RepositorySources.Parse(Source(b.Text, i), $"Body{i}.cs")).Append(RepositorySources.Parse(PG0006Tests.Geometries, "Geometries.cs")).ToList(); // Stage2: arm64 stage 2, 4K granule
             var (diagnostics, exceptions) = await RepositorySources.Analyze(trees);
             Assert.Empty(exceptions);
+            Assert.Empty(diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+            var trips = StrictRuns.Run(trees, bodies.Count, runs);
             for (int i = 0; i < bodies.Count; i++)
             {
                 bool hasTry = Any(bodies[i].Statements, s => s.Op == Op.TryFinally);
-                var actual = diagnostics.Where(d => d.Location.SourceTree == trees[i] && (d.Id is "PG0001" or "PG0002" or "PG0005" || (d.Id == "PG0003" && !hasTry)))
+                var actual = diagnostics.Where(d => d.Location.SourceTree == trees[i] && (d.Id is "PG0001" or "PG0002" or "PG0005" or "PG0006" || (d.Id == "PG0003" && !hasTry)))
                     .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line}").ToHashSet();
                 var expected = Oracle(bodies[i].Statements);
                 if (hasTry)
@@ -63,7 +77,16 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 }
 
                 Assert.True(expected.SetEquals(actual), $"oracle [{string.Join(", ", expected.Order())}] analyzers [{string.Join(", ", actual.Order())}] for\n{bodies[i].Text}");
-                foreach (string id in new[] { "PG0001", "PG0002", "PG0003", "PG0005" })
+
+                // Every write the strict TLB refused, on a run of the body, is one PG0006 reports.
+                foreach (int line in trips[i])
+                {
+                    Assert.True(actual.Contains($"PG0006@{line}"), $"the strict TLB refused the write on line {line} and PG0006 did not report it, for\n{bodies[i].Text}");
+                }
+
+                bool reported = actual.Any(f => f.StartsWith("PG0006", StringComparison.Ordinal));
+                runs.Tally(reported, trips[i].Count > 0);
+                foreach (string id in byRule.Keys)
                 {
                     byRule[id] += expected.Any(f => f.StartsWith(id, StringComparison.Ordinal)) ? 1 : 0;
                 }
@@ -86,11 +109,13 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         output.WriteLine($"{withFindings + clean} grammar bodies: {withFindings} with findings, {clean} clean; bodies with a finding of " +
             string.Join(", ", byRule.Select(r => $"{r.Key}: {r.Value}")) + $"; {doubleChecked} with a double-checked populate, {freedTwice} freeing the page taken from the PTE; " +
             $"{withTry} with try/finally, {returningThroughFinally} returning through a finally; analyzers and oracle agree on every line");
+        output.WriteLine(runs.ToString());
         Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0);
         Assert.All(byRule, r => Assert.True(r.Value > 0, $"no body with a {r.Key} finding"));
+        Assert.True(runs.TrippedBodies > 0 && runs.CleanRunBodies > 0, runs.ToString());
     }
 
-    private const int FirstLine = 14; // the line of the first body statement in Source()
+    private const int FirstLine = 17; // the line of the first body statement in Source()
 
     /// <summary>A comment the grammar writes before each double-checked populate, so the statistics can count them.</summary>
     private const string DoubleCheckedMarker = "// double-checked populate";
@@ -104,6 +129,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             public Mm Mm = null!;
             public PageAllocator Allocator = null!;
             public Page? Spare;
+            public Page Other = null!;
+            public TlbGather Gather = new();
+            public int Rounds;
         }
 
         public static partial class Callbacks{{i}}
@@ -124,6 +152,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         line++;
         // The page behind the PTE, once taken: freed through this local, maybe twice.
         text.Append("        Page? mapped = null;\n");
+        line++;
+        // The entry as the callback found it, in the arm64 stage-2 format (PG0006's): changed with its With-ers.
+        text.Append("        Stage2.Entry entry = PtepGet(ref pte);\n");
         line++;
         var statements = Block(random, depth: 0, canReturn: true, indent: "        ", text, ref line);
         text.Append("        return 0;");
@@ -160,12 +191,18 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 Op.FreeMapped => "data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(ref pte)));",
                 Op.TakeMapped => "mapped = data.Allocator.PtePage(PtepGet(ref pte));",
                 Op.FreeTaken => "data.Allocator.FreePage(mapped!);",
+                Op.Remap => "SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Other.PhysAddr).WithAccessFlag(true));",
+                Op.Protect => "SetPteAt(data.Mm, addr, ref pte, entry.WithS2AccessPermissions(1));",
+                Op.Retype => "SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(5));",
+                Op.Invalidate => "FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);",
+                Op.GatherAdd => "data.Gather.Add(addr, data.Mm.Geometry.PageSize);",
+                Op.GatherFlush => "data.Gather.Flush(data.Mm);",
                 Op.Lock => "lock (data.Mm.PageTableLock)",
                 Op.Return => "return 0;",
                 Op.IfNone => "if (PteNone(PtepGet(ref pte)))",
                 Op.IfPopulated => "if (!PteNone(PtepGet(ref pte)))",
                 Op.IfUnknown => "if (addr == 0)",
-                Op.Loop => $"for (int i{depth} = 0; i{depth} < (int)(addr & 3); i{depth}++)",
+                Op.Loop => $"for (int i{depth} = 0; i{depth} < data.Rounds; i{depth}++)",
                 _ => "try",
             };
             text.Append(indent).Append(code).Append('\n');
@@ -289,7 +326,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var atFrees = new Dictionary<int, List<PathState>>();
         // 'mapped' is the page behind the PTE only in a body that takes it from the PTE somewhere.
         bool takes = Any(body, s => s.Op == Op.TakeMapped);
-        var fallThrough = Run(body, [new PathState(0, false, false, PageState.None)], allocLines, takes, findings, exits, atFrees);
+        // The PTE starts none or holding the entry the callback reads first: two paths from the start.
+        PathState[] start = [new PathState(0, false, false, PageState.None), new PathState(0, false, false, PageState.None, Holds: Holds.Original)];
+        var fallThrough = Run(body, [.. start], allocLines, takes, findings, exits, atFrees);
         exits.AddRange(fallThrough);
         if (exits.Any(s => s.Page == PageState.Owned))
         {
@@ -405,10 +444,10 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         break;
                     case Op.ReturnIfPopulated:
                         exits.Add(Populated(st));
-                        next.Add(st with { PteFact = 1 });
+                        next.Add(NoneOf(st));
                         break;
                     case Op.ReturnIfNone:
-                        exits.Add(st with { PteFact = 1 });
+                        exits.Add(NoneOf(st));
                         next.Add(Populated(st));
                         break;
                     case Op.Set:
@@ -422,7 +461,28 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             findings.Add($"PG0002@{s.Line}"); // the page is used after it was freed
                         }
 
-                        next.Add(st with { PteFact = 2, Cleared = false, Page = tracked ? PageState.Moved : st.Page });
+                        next.Add(Write(st with { PteFact = 2, Cleared = false, Page = tracked ? PageState.Moved : st.Page }, Holds.Other, s.Line, findings));
+                        break;
+                    case Op.Remap:
+                        if (st.PteFact != 1)
+                        {
+                            findings.Add($"PG0001@{s.Line}");
+                        }
+
+                        next.Add(Write(st with { PteFact = 2, Cleared = false }, Holds.Other, s.Line, findings));
+                        break;
+                    case Op.Protect or Op.Retype:
+                        // The PTE's own entry written back changed: no PG0001 (the mapping that is there stays).
+                        next.Add(Write(st with { PteFact = 2, Cleared = false }, s.Op == Op.Protect ? Holds.Original : Holds.Other, s.Line, findings));
+                        break;
+                    case Op.Invalidate:
+                        next.Add(st with { Stale = 0 });
+                        break;
+                    case Op.GatherAdd:
+                        next.Add(st with { Gathered = true });
+                        break;
+                    case Op.GatherFlush:
+                        next.Add(st with { Stale = st.Gathered ? 0 : st.Stale, Gathered = false });
                         break;
                     case Op.Clear:
                         if (st.PteFact != 2)
@@ -430,7 +490,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             findings.Add($"PG0001@{s.Line}");
                         }
 
-                        next.Add(st with { PteFact = 1, Cleared = true });
+                        next.Add(st with { PteFact = 1, Cleared = true, Holds = Holds.None, Stale = st.Stale | Kind(st.Holds) });
                         break;
                     case Op.FreeMine:
                         if (st.Page is PageState.Freed or PageState.Moved)
@@ -506,8 +566,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                     default:
                         var (whenTrue, whenFalse) = s.Op switch
                         {
-                            Op.IfNone => (st with { PteFact = 1 }, Populated(st)),
-                            Op.IfPopulated => (Populated(st), st with { PteFact = 1 }),
+                            Op.IfNone => (NoneOf(st), Populated(st)),
+                            Op.IfPopulated => (Populated(st), NoneOf(st)),
                             _ => (st, st),
                         };
                         next.AddRange(Run(s.Then!, [whenTrue], allocLines, takes, findings, exits, atFrees));
@@ -522,5 +582,139 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         return states;
     }
 
-    private static PathState Populated(PathState st) => st with { PteFact = 2, EntryPopulated = true };
+    /// <summary>A check found the PTE populated: on a path that left it none, it holds the entry the callback started with.</summary>
+    private static PathState Populated(PathState st) => st with { PteFact = 2, EntryPopulated = true, Holds = st.Holds == Holds.None ? Holds.Original : st.Holds };
+
+    /// <summary>A check found the PTE none.</summary>
+    private static PathState NoneOf(PathState st) => st with { PteFact = 1, Holds = Holds.None };
+
+    /// <summary>
+    /// PG0006: writing <paramref name="written"/> where the PTE holds, or the TLB may still hold, another entry that the
+    /// write must not meet without a break: any Other (another output address or memory type), or the original entry
+    /// under an Other. What the PTE held becomes what the TLB may still hold.
+    /// </summary>
+    private static PathState Write(PathState st, Holds written, int line, HashSet<string> findings)
+    {
+        int held = Kind(st.Holds) | st.Stale;
+        if ((held & 2) != 0 || ((held & 1) != 0 && written == Holds.Other))
+        {
+            findings.Add($"PG0006@{line}");
+        }
+
+        return st with { Holds = written, Stale = st.Stale | Kind(st.Holds) };
+    }
+
+    /// <summary>The bit of an entry kind in <see cref="PathState.Stale"/>; none for no entry.</summary>
+    private static int Kind(Holds holds) => holds switch { Holds.Original => 1, Holds.Other => 2, _ => 0 };
+}
+
+/// <summary>
+/// Runs each fuzz body as the code it is, against the arm64 stage-2 model with a strict TLB, under every combination of:
+/// the PTE found none or valid, 'page' starting null or a page, addr 0 or not (the grammar's unknown test), and 0 to 2
+/// loop rounds (24 runs). A run ends normally, or with the strict TLB refusing a write (a break-before-make violation or
+/// a missing invalidation; the write's line is taken from the stack), or with another error of the body's own (a null
+/// page, a double free), counted apart.
+/// </summary>
+internal sealed class StrictRuns
+{
+    private int runs, completed, tripped, otherErrors, reportedTripped, reportedNotTripped, notReported;
+
+    /// <summary>Bodies some run of which the strict TLB refused.</summary>
+    public int TrippedBodies { get; private set; }
+
+    /// <summary>Bodies PG0006 accepts, none of whose runs the strict TLB refused.</summary>
+    public int CleanRunBodies => notReported;
+
+    public void Tally(bool reported, bool trippedAny)
+    {
+        TrippedBodies += trippedAny ? 1 : 0;
+        if (reported)
+        {
+            _ = trippedAny ? reportedTripped++ : reportedNotTripped++;
+        }
+        else
+        {
+            notReported++;
+        }
+    }
+
+    /// <summary>Compiles the batch (the bodies and the geometry, with what the generator makes), runs every body, and returns the (0-based) lines each run tripped on.</summary>
+    public static List<HashSet<int>> Run(List<SyntaxTree> trees, int count, StrictRuns stats)
+    {
+        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(RepositorySources.Compile(trees), out var generated, out _);
+        using var pe = new MemoryStream();
+        using var pdb = new MemoryStream();
+        var emitted = generated.Emit(pe, pdb, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb));
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(5)));
+        pe.Position = 0;
+        pdb.Position = 0;
+        var context = new AssemblyLoadContext("PG0006 fuzz", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(pe, pdb);
+            var space = assembly.GetType("Stage2+AddressSpace", throwOnError: true)!;
+            var apply = typeof(ReferenceWalkers).GetMethod(nameof(ReferenceWalkers.ApplyToPageRange))!;
+            var trips = new List<HashSet<int>>();
+            for (int i = 0; i < count; i++)
+            {
+                var stateType = assembly.GetType($"State{i}", throwOnError: true)!;
+                var callbacks = assembly.GetType($"Callbacks{i}", throwOnError: true)!;
+                var fn = callbacks.GetMethod("Callback")!.CreateDelegate(typeof(PteFn<>).MakeGenericType(stateType));
+                var walk = apply.MakeGenericMethod(stateType);
+                var lines = new HashSet<int>();
+                for (int scenario = 0; scenario < 24; scenario++)
+                {
+                    bool valid = (scenario & 1) != 0, spare = (scenario & 2) != 0;
+                    ulong va = (scenario & 4) != 0 ? 0x4000_0000UL : 0;
+                    int rounds = scenario >> 3;
+                    var allocator = PageAllocator.Synthetic(64);
+                    var mm = (Mm)Activator.CreateInstance(space, allocator)!;
+                    var original = allocator.AllocPage(Gfp.Zero)!;
+                    if (valid)
+                    {
+                        // A stage-2 page as KVM maps one: MemAttr 1111, S2AP 11, SH 11, AF.
+                        Assert.Equal(0, BlockMapping.MapRange(mm, va, original.PhysAddr, mm.Geometry.PageSize, 0x7fc));
+                    }
+
+                    mm.TrackTlb(strict: true);
+                    var state = Activator.CreateInstance(stateType)!;
+                    stateType.GetField("Mm")!.SetValue(state, mm);
+                    stateType.GetField("Allocator")!.SetValue(state, allocator);
+                    stateType.GetField("Spare")!.SetValue(state, spare ? allocator.AllocPage(Gfp.Zero) : null);
+                    stateType.GetField("Other")!.SetValue(state, allocator.AllocPage(Gfp.Zero));
+                    stateType.GetField("Rounds")!.SetValue(state, rounds);
+                    stats.runs++;
+                    try
+                    {
+                        walk.Invoke(null, [mm, va, mm.Geometry.PageSize, fn, state]);
+                        stats.completed++;
+                    }
+                    catch (TargetInvocationException e) when (e.InnerException is KernelBugException bug
+                        && (bug.Message.StartsWith("kernel BUG: break-before-make:", StringComparison.Ordinal) || bug.Message.StartsWith("kernel BUG: missing TLB invalidation:", StringComparison.Ordinal)))
+                    {
+                        var frame = new StackTrace(bug, fNeedFileInfo: true).GetFrames().First(f => f.GetMethod()?.DeclaringType == callbacks);
+                        lines.Add(frame.GetFileLineNumber() - 1);
+                        stats.tripped++;
+                    }
+                    catch (TargetInvocationException)
+                    {
+                        stats.otherErrors++;
+                    }
+                }
+
+                trips.Add(lines);
+            }
+
+            return trips;
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    public override string ToString() =>
+        $"{runs} runs on the strict TLB: {completed} completed, {tripped} refused a write, {otherErrors} ended on another error of the body's; " +
+        $"bodies: {reportedTripped} with PG0006 and a refused run, {reportedNotTripped} with PG0006 and no refused run, {notReported} without PG0006 (none refused); " +
+        "every refused write is one PG0006 reports";
 }

@@ -49,10 +49,7 @@ public class FixAllInProjectTests
         where TAnalyzer : DiagnosticAnalyzer, new()
         where TFix : CodeFixProvider, new()
     {
-        static string Document(string body, string name) =>
-            AnalyzerHarness.InCallback(body).Replace("class Callbacks", "class Callbacks" + name, StringComparison.Ordinal)
-                .Replace("class State", "class State" + name, StringComparison.Ordinal).Replace("State data", "State" + name + " data", StringComparison.Ordinal)
-            + (name == "A" ? Geometry : "");
+        static string Document(string body, string name) => AnalyzerHarness.InCallback(body, name) + (name == "A" ? Geometry : "");
         var test = AnalyzerHarness.FixTest<TAnalyzer, TFix>(Document(before, "A"), Document(after, "A"));
         test.TestState.Sources.Add(Document(before, "B"));
         test.FixedState.Sources.Add(Document(after, "B"));

@@ -10,8 +10,14 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// <summary>The repository's own sources, and running every PamtGen analyzer over compilations of them.</summary>
 internal static class RepositorySources
 {
+    /// <summary>Every analyzer the generator assembly ships (each [DiagnosticAnalyzer] class), so a new rule is in without a list to update.</summary>
     public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        [new PteNoneCheckAnalyzer(), new UnbalancedPageAnalyzer(), new TruncatingSizeAnalyzer(), new LockNotNeededAnalyzer()];
+    [
+        .. typeof(PteNoneCheckAnalyzer).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && t.GetCustomAttributes(typeof(DiagnosticAnalyzerAttribute), inherit: false).Length > 0)
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!),
+    ];
 
     public static string Root => typeof(RepositorySources).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 
@@ -24,17 +30,17 @@ internal static class RepositorySources
             .Order(StringComparer.Ordinal);
 
     /// <summary>A library of <paramref name="trees"/> against the test references, nullable enabled as in the samples.</summary>
-    public static CSharpCompilation Compile(IEnumerable<SyntaxTree> trees) =>
+    public static CSharpCompilation Compile(IEnumerable<SyntaxTree> trees, bool withRuntime = true) =>
         CSharpCompilation.Create(
             "Analyzed",
             trees,
-            GeneratorHarness.References,
+            withRuntime ? GeneratorHarness.References : Basic.Reference.Assemblies.Net100.References.All,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) and any analyzer exception.</summary>
-    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees)
+    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) with the compiler's errors, and any analyzer exception.</summary>
+    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees, bool withRuntime = true)
     {
-        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(Compile(trees), out var generated, out _);
+        CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(Compile(trees, withRuntime), out var generated, out _);
         var exceptions = new List<Exception>();
         var options = new CompilationWithAnalyzersOptions(
             new AnalyzerOptions([]),
@@ -43,12 +49,13 @@ internal static class RepositorySources
             logAnalyzerExecutionTime: false,
             reportSuppressedDiagnostics: true);
         var diagnostics = await generated.WithAnalyzers(Analyzers, options).GetAnalyzerDiagnosticsAsync();
-        return (diagnostics, exceptions);
+        // The compiler's errors too: code that does not compile as it builds is not analyzed as it is.
+        return (diagnostics.AddRange(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)), exceptions);
     }
 
     /// <summary>The global usings the SDK adds to a console project with ImplicitUsings.</summary>
     public const string ImplicitUsings = "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
 
     public static SyntaxTree Parse(string text, string path) =>
-        CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(LanguageVersion.Latest), path);
+        CSharpSyntaxTree.ParseText(Microsoft.CodeAnalysis.Text.SourceText.From(text, System.Text.Encoding.UTF8), new CSharpParseOptions(LanguageVersion.Latest), path); // with its encoding, so it can be emitted with a PDB
 }

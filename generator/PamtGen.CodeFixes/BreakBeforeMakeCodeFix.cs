@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Simplification;
+using PamtGen.Generator.Analyzers;
+
+namespace PamtGen.CodeFixes;
+
+/// <summary>
+/// PG0006: the break before the write, with the write's own arguments: <c>PteClear(mm, addr, ref pte);</c> where the PTE
+/// may still be valid, then <c>FlushTlbKernelRange(mm, addr, addr + mm.Geometry.PageSize);</c>.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BreakBeforeMakeCodeFix)), Shared]
+public sealed class BreakBeforeMakeCodeFix : CodeFixProvider
+{
+    /// <summary>One key for both forms, so Fix All breaks before every write the rule reports.</summary>
+    private const string EquivalenceKey = "Break before make";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["PG0006"];
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            bool clear = !diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.InsertProperty, out var insert) || insert == "ClearAndFlush";
+            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } write
+                || write.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
+                || Break(write, clear) is not { } inserted)
+            {
+                continue;
+            }
+
+            string title = clear ? "Clear the PTE and flush its TLB range before the write" : "Flush the PTE's TLB range before the write";
+            context.RegisterCodeFix(
+                CodeAction.Create(title, _ => Task.FromResult(context.Document.WithSyntaxRoot(Insert(root, statement, inserted))), EquivalenceKey),
+                diagnostic);
+        }
+    }
+
+    /// <summary>The statements of the break, from the write's mm, addr and ptep arguments; null when one cannot be found.</summary>
+    private static StatementSyntax[]? Break(InvocationExpressionSyntax write, bool clear)
+    {
+        var arguments = write.ArgumentList.Arguments;
+        if (Argument(arguments, 0, "mm") is not { } mm || Argument(arguments, 1, "addr") is not { } addr || Argument(arguments, 2, "ptep") is not { } ptep)
+        {
+            return null;
+        }
+
+        string prefix = PteCheckSyntax.PgtablePrefix(write);
+        string start = addr is IdentifierNameSyntax or MemberAccessExpressionSyntax or LiteralExpressionSyntax ? addr.ToString() : $"({addr})";
+        var statements = new List<string>();
+        if (clear)
+        {
+            statements.Add($"{prefix}PteClear({mm}, {addr}, ref {ptep});");
+        }
+
+        statements.Add($"{prefix}FlushTlbKernelRange({mm}, {addr}, {start} + {mm}.Geometry.PageSize);");
+        return statements.Select(s => SyntaxFactory.ParseStatement(s).WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed).WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation)).ToArray();
+    }
+
+    /// <summary>The expression passed for a parameter, by name or by position.</summary>
+    private static ExpressionSyntax? Argument(SeparatedSyntaxList<ArgumentSyntax> arguments, int position, string name) =>
+        (arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == name)
+            ?? (position < arguments.Count && arguments[position].NameColon is null ? arguments[position] : null))?.Expression;
+
+    /// <summary>The break before the statement: in its block, or, for the lone statement of an if or a loop, in a new block with it.</summary>
+    private static SyntaxNode Insert(SyntaxNode root, StatementSyntax statement, StatementSyntax[] inserted)
+    {
+        if (statement.Parent is BlockSyntax or SwitchSectionSyntax)
+        {
+            var first = inserted[0].WithLeadingTrivia(statement.GetLeadingTrivia());
+            var moved = statement.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithAdditionalAnnotations(Formatter.Annotation);
+            return root.ReplaceNode(statement, [first, .. inserted.Skip(1), moved]);
+        }
+
+        return root.ReplaceNode(statement, SyntaxFactory.Block(inserted.Append(statement.WithoutTrivia().WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed)).ToArray()).WithTriviaFrom(statement).WithAdditionalAnnotations(Formatter.Annotation));
+    }
+}
