@@ -638,8 +638,31 @@ internal sealed class StrictRuns
         }
     }
 
+    /// <summary>
+    /// The first exception thrown on this thread in the current run. A run is the body's own code only up to its first
+    /// error: an oops (a KernelBugException) stops a kernel, so a write the strict TLB refuses in a finally block that
+    /// the unwinding of an earlier BUG runs is not a run of the body; it counts with the other errors.
+    /// </summary>
+    [ThreadStatic]
+    private static Exception? firstError;
+
+    private static void NoteFirst(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e) => firstError ??= e.Exception;
+
     /// <summary>Compiles the batch (the bodies and the geometry, with what the generator makes), runs every body, and returns the (0-based) lines each run tripped on.</summary>
     public static List<HashSet<int>> Run(List<SyntaxTree> trees, int count, StrictRuns stats)
+    {
+        AppDomain.CurrentDomain.FirstChanceException += NoteFirst;
+        try
+        {
+            return RunAll(trees, count, stats);
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= NoteFirst;
+        }
+    }
+
+    private static List<HashSet<int>> RunAll(List<SyntaxTree> trees, int count, StrictRuns stats)
     {
         CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(RepositorySources.Compile(trees), out var generated, out _);
         using var pe = new MemoryStream();
@@ -684,12 +707,13 @@ internal sealed class StrictRuns
                     stateType.GetField("Other")!.SetValue(state, allocator.AllocPage(Gfp.Zero));
                     stateType.GetField("Rounds")!.SetValue(state, rounds);
                     stats.runs++;
+                    firstError = null;
                     try
                     {
                         walk.Invoke(null, [mm, va, mm.Geometry.PageSize, fn, state]);
                         stats.completed++;
                     }
-                    catch (TargetInvocationException e) when (e.InnerException is KernelBugException bug
+                    catch (TargetInvocationException e) when (e.InnerException is KernelBugException bug && ReferenceEquals(bug, firstError)
                         && (bug.Message.StartsWith("kernel BUG: break-before-make:", StringComparison.Ordinal) || bug.Message.StartsWith("kernel BUG: missing TLB invalidation:", StringComparison.Ordinal)))
                     {
                         var frame = new StackTrace(bug, fNeedFileInfo: true).GetFrames().First(f => f.GetMethod()?.DeclaringType == callbacks);
