@@ -22,7 +22,7 @@ public class AnalyzerRobustnessTests(ITestOutputHelper output)
         // Whole files, each in a compilation of its own (what they reference that is not here is an error, not a crash).
         foreach (var chunk in sources.Chunk(10))
         {
-            var (_, exceptions) = await RepositorySources.Analyze(chunk.Select(s => RepositorySources.Parse(s.Text, s.Path)));
+            var (_, exceptions, _) = await RepositorySources.Analyze(chunk.Select(s => RepositorySources.Parse(s.Text, s.Path)));
             Assert.True(exceptions.Count == 0, $"{string.Join(", ", chunk.Select(s => s.Path))}: {exceptions.FirstOrDefault()}");
         }
 
@@ -130,7 +130,7 @@ public class AnalyzerRobustnessTests(ITestOutputHelper output)
             List<Exception> exceptions;
             try
             {
-                (_, exceptions) = await RepositorySources.Analyze(rest.Select(c => RepositorySources.Parse(c.Text, c.Path)));
+                (_, exceptions, _) = await RepositorySources.Analyze(rest.Select(c => RepositorySources.Parse(c.Text, c.Path)));
             }
             catch (Exception crash) when (IsCompilerCrash(crash))
             {
@@ -142,7 +142,7 @@ public class AnalyzerRobustnessTests(ITestOutputHelper output)
                 }
 
                 rest = rest.Except(crashing).ToList();
-                (_, exceptions) = await RepositorySources.Analyze(rest.Select(c => RepositorySources.Parse(c.Text, c.Path)));
+                (_, exceptions, _) = await RepositorySources.Analyze(rest.Select(c => RepositorySources.Parse(c.Text, c.Path)));
                 setAside += crashing.Count;
             }
 

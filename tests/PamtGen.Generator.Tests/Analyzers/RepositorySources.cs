@@ -37,8 +37,11 @@ internal static class RepositorySources
             withRuntime ? GeneratorHarness.References : Basic.Reference.Assemblies.Net100.References.All,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    /// <summary>Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included) with the compiler's errors, and any analyzer exception.</summary>
-    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions)> Analyze(IEnumerable<SyntaxTree> trees, bool withRuntime = true)
+    /// <summary>
+    /// Runs the generator, then every analyzer; returns their diagnostics (suppressed ones included), any analyzer
+    /// exception, and the compilation with the generated sources (for the compiler's own diagnostics, or to emit it).
+    /// </summary>
+    public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<Exception> Exceptions, Compilation Generated)> Analyze(IEnumerable<SyntaxTree> trees, bool withRuntime = true)
     {
         CSharpGeneratorDriver.Create(new PamtGenerator()).RunGeneratorsAndUpdateCompilation(Compile(trees, withRuntime), out var generated, out _);
         var exceptions = new List<Exception>();
@@ -49,8 +52,7 @@ internal static class RepositorySources
             logAnalyzerExecutionTime: false,
             reportSuppressedDiagnostics: true);
         var diagnostics = await generated.WithAnalyzers(Analyzers, options).GetAnalyzerDiagnosticsAsync();
-        // The compiler's errors too: code that does not compile as it builds is not analyzed as it is.
-        return (diagnostics.AddRange(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)), exceptions);
+        return (diagnostics, exceptions, generated);
     }
 
     /// <summary>The global usings the SDK adds to a console project with ImplicitUsings.</summary>

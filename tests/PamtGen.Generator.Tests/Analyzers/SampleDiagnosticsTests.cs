@@ -13,9 +13,9 @@ public class SampleDiagnosticsTests(ITestOutputHelper output)
         var files = new[] { "X86_64.cs", "Kernel/TdxKernel.cs", "Kernel/TdxModule.cs", "Dpamt/DpamtDesign.cs", "Dpamt/SeedV4.cs", "Dpamt/FixedDpamt.cs", "Report/DpamtReport.cs" };
         var trees = files.Select(f => RepositorySources.Parse(File.ReadAllText(Path.Combine(sample, f)), f)).ToList();
         trees.Add(RepositorySources.Parse(RepositorySources.ImplicitUsings, "GlobalUsings.g.cs")); // as the SDK's ImplicitUsings adds them
-        var (diagnostics, exceptions) = await RepositorySources.Analyze(trees);
+        var (diagnostics, exceptions, compilation) = await RepositorySources.Analyze(trees);
         Assert.Empty(exceptions);
-        Assert.Empty(diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)); // analyzed as it builds
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)); // analyzed as it builds
 
         var found = diagnostics.Where(d => d.Id.StartsWith("PG", StringComparison.Ordinal))
             .Select(d => $"{d.Location.GetLineSpan().Path}:{d.Location.GetLineSpan().StartLinePosition.Line + 1} {d.Id} {(d.IsSuppressed ? "suppressed" : "REPORTED")} {Code(d)}")
@@ -53,9 +53,9 @@ public class SampleDiagnosticsTests(ITestOutputHelper output)
             .Select(f => RepositorySources.Parse(File.ReadAllText(f), Path.GetRelativePath(RepositorySources.Root, f))).ToList();
         trees.Add(RepositorySources.Parse(RepositorySources.ImplicitUsings, "GlobalUsings.g.cs"));
         bool runtime = folder.StartsWith("runtime", StringComparison.Ordinal);
-        var (diagnostics, exceptions) = await RepositorySources.Analyze(trees, withRuntime: !runtime);
+        var (diagnostics, exceptions, compilation) = await RepositorySources.Analyze(trees, withRuntime: !runtime);
         Assert.Empty(exceptions);
-        Assert.Empty(diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).Take(5));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).Take(5));
         Assert.True(trees.Count > (runtime ? 30 : 2), $"only {trees.Count} sources under {folder}");
         var found = diagnostics.Where(d => d.Id.StartsWith("PG", StringComparison.Ordinal)).Select(d => $"{d} {Code(d)}").ToList();
         found.ForEach(output.WriteLine);
