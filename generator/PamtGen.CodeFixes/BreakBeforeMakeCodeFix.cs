@@ -15,7 +15,7 @@ using PamtGen.Generator.Analyzers;
 namespace PamtGen.CodeFixes;
 
 /// <summary>
-/// PG0006: the break before the write, with the write's own arguments: <c>PteClear(mm, addr, ref pte);</c> where the PTE
+/// PG0006: the break before the write, with the write's own arguments: <c>PteClear(mm, addr, pte);</c> where the PTE
 /// may still be valid, then <c>FlushTlbKernelRange(mm, addr, addr + mm.Geometry.PageSize);</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BreakBeforeMakeCodeFix)), Shared]
@@ -65,7 +65,7 @@ public sealed class BreakBeforeMakeCodeFix : CodeFixProvider
         var statements = new List<string>();
         if (clear)
         {
-            statements.Add($"{prefix}PteClear({mm}, {addr}, ref {ptep});");
+            statements.Add($"{prefix}PteClear({mm}, {addr}, {ptep});");
         }
 
         statements.Add($"{prefix}FlushTlbKernelRange({mm}, {addr}, {start} + {mm}.Geometry.PageSize);");

@@ -56,7 +56,7 @@ public sealed class MoveAllocationAfterCheckCodeFix : CodeFixProvider
         return tracked.InsertNodesBefore(currentAllocation, [earlyOut.WithLeadingTrivia(currentAllocation.GetLeadingTrivia())]);
     }
 
-    /// <summary>The if statement after the allocation that tests PteNone(PtepGet(ref pte)), at any depth (inside a lock, say).</summary>
+    /// <summary>The if statement after the allocation that tests PteNone(PtepGet(pte)), at any depth (inside a lock, say).</summary>
     private static IfStatementSyntax? FindCheck(BlockSyntax body, StatementSyntax allocation) =>
         body.DescendantNodes().OfType<IfStatementSyntax>()
             .FirstOrDefault(i => i.SpanStart > allocation.Span.End && IsPteNoneTest(i.Condition) is not null && i.Else is not null);

@@ -6,14 +6,14 @@ using Microsoft.CodeAnalysis.Simplification;
 
 namespace PamtGen.CodeFixes;
 
-/// <summary>The check the fixes insert, <c>PteNone(PtepGet(ref pte))</c>, fully qualified and marked for simplification.</summary>
+/// <summary>The check the fixes insert, <c>PteNone(PtepGet(pte))</c>, fully qualified and marked for simplification.</summary>
 internal static class PteCheckSyntax
 {
     /// <summary>The check, written as short as the file's usings allow: PteNone(...) under <c>using static PamtGen.Pgtable</c>.</summary>
     public static ExpressionSyntax PteNone(SyntaxNode context, string pteParameter, bool negate)
     {
         string prefix = PgtablePrefix(context);
-        var check = SyntaxFactory.ParseExpression($"{prefix}PteNone({prefix}PtepGet(ref {pteParameter}))").WithAdditionalAnnotations(Simplifier.Annotation);
+        var check = SyntaxFactory.ParseExpression($"{prefix}PteNone({prefix}PtepGet({pteParameter}))").WithAdditionalAnnotations(Simplifier.Annotation);
         return negate ? SyntaxFactory.PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, check) : check;
     }
 

@@ -11,7 +11,7 @@ using PamtGen.Generator.Analyzers;
 
 namespace PamtGen.CodeFixes;
 
-/// <summary>PG0001: wraps the statement in the check it lacks, <c>if (PteNone(PtepGet(ref pte)))</c> or its negation.</summary>
+/// <summary>PG0001: wraps the statement in the check it lacks, <c>if (PteNone(PtepGet(pte)))</c> or its negation.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(WrapInPteNoneCheckCodeFix)), Shared]
 public sealed class WrapInPteNoneCheckCodeFix : CodeFixProvider
 {
@@ -34,7 +34,7 @@ public sealed class WrapInPteNoneCheckCodeFix : CodeFixProvider
                 continue;
             }
 
-            string title = needsNone ? "Do it only where PteNone(PtepGet(ref pte))" : "Do it only where !PteNone(PtepGet(ref pte))";
+            string title = needsNone ? "Do it only where PteNone(PtepGet(pte))" : "Do it only where !PteNone(PtepGet(pte))";
             context.RegisterCodeFix(
                 CodeAction.Create(title, _ => Task.FromResult(context.Document.WithSyntaxRoot(root!.ReplaceNode(statement, Wrap(statement, pte, needsNone)))), title),
                 diagnostic);

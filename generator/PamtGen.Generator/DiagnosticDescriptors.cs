@@ -88,8 +88,8 @@ internal static class DiagnosticDescriptors
         "[PteCallback] method '{0}' returns '{1}'; a pte_fn_t returns int (0 to go on, an error to stop the walk)");
 
     public static readonly DiagnosticDescriptor CallbackParameters = Error(
-        "PG1014", "PTE callback parameters must be (ref Pte, ulong, TData)",
-        "[PteCallback] method '{0}': {1}; a pte_fn_t takes (ref Pte pte, ulong addr, TData data)");
+        "PG1014", "PTE callback parameters must be (PtePointer, ulong, TData)",
+        "[PteCallback] method '{0}': {1}; a pte_fn_t takes (PtePointer pte, ulong addr, TData data)");
 
     public static readonly DiagnosticDescriptor CallbackGeneric = Error(
         "PG1015", "PTE callback must not be generic",

@@ -20,9 +20,9 @@ public sealed partial class PamtGenerator
             members.Member("The data every call gets (pte_fn_t's <c>void *data</c>).", $"public {spec.DataType} Data;");
             members.Member("An adapter that passes <paramref name=\"data\"/> to every call.", $"public {adapter}({spec.DataType} data) => Data = data;");
             members.Member(
-                $"Calls <see cref=\"{spec.MethodName}\"/>(ref pte, addr, Data).",
+                $"Calls <see cref=\"{spec.MethodName}\"/>(pte, addr, Data).",
                 AggressiveInlining,
-                $"public int Invoke(ref global::PamtGen.Pte pte, ulong addr) => {spec.MethodName}(ref pte, addr, Data);");
+                $"public int Invoke(global::PamtGen.PtePointer pte, ulong addr) => {spec.MethodName}(pte, addr, Data);");
             writer.Indent--;
             writer.WriteLine("}");
         });

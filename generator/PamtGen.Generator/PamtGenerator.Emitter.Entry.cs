@@ -45,7 +45,7 @@ public sealed partial class PamtGenerator
 
         Member("Wraps the raw entry <paramref name=\"value\"/>.", "public Entry(ulong value) => Value = value;");
         Member("The raw entry.", "public ulong Value { get; }");
-        Member("The entry a callback's <c>ref Pte</c> holds, read through this format.", "public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);");
+        Member("The entry ptep_get() read, read through this format.", "public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);");
         Member("The raw entry, to write with set_pte_at().", "public static implicit operator global::PamtGen.Pte(Entry entry) => new global::PamtGen.Pte(entry.Value);");
         foreach (string kind in new[] { "Pmd", "Pud", "P4d", "Pgd" })
         {
@@ -58,9 +58,42 @@ public sealed partial class PamtGenerator
             AggressiveInlining,
             $"public bool IsValid({Level} level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];");
         Member(
-            "pXd_leaf(): a valid leaf at <paramref name=\"level\"/>: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).",
+            "A valid leaf at <paramref name=\"level\"/> as the hardware reads it: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).",
             AggressiveInlining,
             $"public bool IsLeaf({Level} level) => IsValid(level) & LeafRule(level);");
+        ulong kernelLevels = 0;
+        for (int d = 0; d < 5; d++)
+        {
+            kernelLevels |= t.KernelDeclared[d] ? 1UL << d : 0;
+        }
+
+        Member(
+            "pXd_leaf() as the kernel of the format's architecture defines it (its [EntryKernelChecks]; without them a valid leaf): what the page-range walkers refuse with -EINVAL where they need a table.",
+            AggressiveInlining,
+            $"public bool PxdLeaf({Level} level)",
+            "{",
+            "    int i = (int)level & 7;",
+            $"    bool declared = (({Hex(kernelLevels)} >> i) & 1) != 0;",
+            "    bool rule = ((Value & KernelLeafMasks0[i]) == KernelLeafValues0[i]) | ((Value & KernelLeafMasks1[i]) == KernelLeafValues1[i]) | ((Value & KernelLeafMasks2[i]) == KernelLeafValues2[i]);",
+            "    return (declared & rule) | (!declared & IsLeaf(level));",
+            "}");
+        Member(
+            "pXd_present() as the format's kernel defines it (without [EntryKernelChecks], valid).",
+            AggressiveInlining,
+            $"public bool PxdPresent({Level} level)",
+            "{",
+            "    int i = (int)level & 7;",
+            "    return ((Value & KernelPresentMasks0[i]) == KernelPresentValues0[i]) | ((Value & KernelPresentMasks1[i]) == KernelPresentValues1[i]) | ((Value & KernelPresentMasks2[i]) == KernelPresentValues2[i]);",
+            "}");
+        Member(
+            "pXd_bad() as the format's kernel defines it, for an entry that is not none (without [EntryKernelChecks], anything but a valid table entry); false at the pte level.",
+            AggressiveInlining,
+            $"public bool PxdBad({Level} level)",
+            "{",
+            "    int i = (int)level & 7;",
+            $"    bool declared = (({Hex(kernelLevels)} >> i) & 1) != 0;",
+            "    return (declared & ((Value & KernelTableMasks[i]) != KernelTableValues[i])) | (!declared & !IsTable(level));",
+            "}");
         Member(
             "A valid entry pointing to a table at <paramref name=\"level\"/> (never at the pte level).",
             AggressiveInlining,
@@ -122,11 +155,22 @@ public sealed partial class PamtGenerator
         lines.Add("    " + Table("LeafAnyMasks", Pad(t.LeafAny, 8)));
         lines.Add("    " + Table("LeafBases", Pad(leafBase, 8)));
         lines.Add("    " + Table("LeafAddressMasks", Pad(t.LeafAddressMask, 8)));
+        ulong[] Never(ulong[] values) => values.Concat(Enumerable.Repeat(1UL, 8 - values.Length)).ToArray(); // (v & 0) == 1 never holds
+        for (int k = 0; k < BitPatterns.Max; k++)
+        {
+            lines.Add("    " + Table($"KernelLeafMasks{k}", Pad(t.KernelLeafMask[k], 8)));
+            lines.Add("    " + Table($"KernelLeafValues{k}", Never(t.KernelLeafValue[k])));
+            lines.Add("    " + Table($"KernelPresentMasks{k}", Pad(t.KernelPresentMask[k], 8)));
+            lines.Add("    " + Table($"KernelPresentValues{k}", Never(t.KernelPresentValue[k])));
+        }
+
+        lines.Add("    " + Table("KernelTableMasks", Pad(t.KernelTableMask, 8)));
+        lines.Add("    " + Table("KernelTableValues", Pad(t.KernelTableValue, 8)));
         lines.Add($"    private static global::System.ReadOnlySpan<byte> LeafAddressLows => [{string.Join(", ", Pad(t.LeafAddressLow.Select(v => (ulong)v).ToArray(), 8))}];");
         lines.Add($"    private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [{string.Join(", ", Pad(t.LeafAddressShift.Select(v => (ulong)v).ToArray(), 8))}];");
         lines.Add("}");
         w.Member(
-            $"An entry of this geometry's tables in the {Escape(f.Name ?? "declared")} format, the raw value read and built through it; branch-free. A callback's <c>ref Pte</c> converts to it implicitly, and it back to a Pte.",
+            $"An entry of this geometry's tables in the {Escape(f.Name ?? "declared")} format, the raw value read and built through it; branch-free. What ptep_get() returns converts to it implicitly, and it back to a Pte for set_pte_at().",
             lines.ToArray());
     }
 

@@ -9,7 +9,7 @@ public sealed partial class PamtGenerator
     private const string AccessType = "global::PamtGen.Access";
     private const string OptionsType = "global::PamtGen.TranslateOptions";
     private const string Rules = "global::PamtGen.CompilerServices.TranslationRules";
-    private const string MemoryConstraint = "where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory";
+    private const string MemoryConstraint = "where TMemory : struct, global::PamtGen.IPageTableMemory";
     private const string Fault = "global::PamtGen.FaultReason";
 
     /// <summary>
@@ -31,8 +31,8 @@ public sealed partial class PamtGenerator
             "    // Without a TLB, in the model's own memory: the walk itself, without Mm.Translate's indirections.",
             $"    if ((space.Tlb is null || (options & {OptionsType}.BypassTlb) != 0) && space.Allocator.Guest is null)",
             "    {",
-            "        var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);",
-            "        return TranslateWalk(space.Pgd.PhysAddr, va, access, options, ref memory);",
+            "        var memory = new global::PamtGen.ModelMemory(space.Allocator, global::PamtGen.Agent.WalkerOf(0));",
+            "        return TranslateWalk(space.Pgd, va, access, options, ref memory);",
             "    }",
             "",
             "    return space.Translate(va, access, options);",
@@ -40,7 +40,7 @@ public sealed partial class PamtGenerator
         w.Member(
             "The walk from the root table at <paramref name=\"root\"/>; an update that loses a race (compare-exchange) walks again.",
             AggressiveInlining,
-            $"private static {TranslationType} TranslateWalk<TMemory>(ulong root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
+            $"private static {TranslationType} TranslateWalk<TMemory>(global::PamtGen.Page root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
             "{",
             $"    {TranslationType} result;",
             $"    while (!Translate{LevelNames[EntryLevel(s, 0)]}(root, va, access, options, ~0UL, 0UL, ref memory, out result))",
@@ -81,11 +81,10 @@ public sealed partial class PamtGenerator
         }
 
         string FaultOf(string reason) => $"{Rules}.Fault({Fault}.{reason}, {level}, access, va, {reads} + memory.ExtraReads)";
-        code.Open($"private static bool Translate{name}<TMemory>(ulong table, ulong va, {AccessType} access, {OptionsType} options, ulong and, ulong or, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
+        code.Open($"private static bool Translate{name}<TMemory>(global::PamtGen.Page table, ulong va, {AccessType} access, {OptionsType} options, ulong and, ulong or, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
         code.Line($"int index = (int){LevelNames[levels[position]]}Index(va);");
-        code.Line("ref ulong slot = ref memory.Entry(table, index, false);");
-        FaultIf($"TMemory.CanFault && {Unsafe}.IsNullRef(ref slot)", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
-        code.Line("ulong e = global::System.Threading.Volatile.Read(ref slot);");
+        code.Line($"ulong e = memory.Read(table, index, {Once});");
+        FaultIf("TMemory.CanFault && memory.Faulted", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
         FaultIf($"(e & {Hex(t.ValidMask[depth])}) != {Hex(t.ValidValue[depth])}", FaultOf("NotPresent"));
         if (t.CanLeaf[depth])
         {
@@ -107,7 +106,10 @@ public sealed partial class PamtGenerator
                 FaultIf($"(e & {Hex(reservedTable)}) != 0", FaultOf("ReservedBits"));
             }
 
-            code.Open($"if (!Translate{LevelNames[EntryLevel(s, position + 1)]}({Decode("e", t.TableAddressMask, t.Format.TableAddressLow, t.Format.TableAddressShift)}, va, access, options, and & e, or | e, ref memory, out result))");
+            string next = LevelNames[EntryLevel(s, position + 1)];
+            code.Line($"global::PamtGen.Page? child = memory.TableAt({Decode("e", t.TableAddressMask, t.Format.TableAddressLow, t.Format.TableAddressShift)});");
+            FaultIf("child is null", $"{Rules}.Fault({Fault}.NotPresent, {Level}.{next}, access, va, {reads + 1} + memory.ExtraReads)"); // no table there: it reads as zeros
+            code.Open($"if (!Translate{next}(child, va, access, options, and & e, or | e, ref memory, out result))");
             code.Line("return false;");
             code.Close();
             code.Line();
@@ -142,7 +144,7 @@ public sealed partial class PamtGenerator
     private static void EmitTranslateLeaf(MemberWriter w, TranslationMasks m)
     {
         var code = new CodeLines();
-        code.Open($"private static bool TranslateLeaf<TMemory>({Level} level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
+        code.Open($"private static bool TranslateLeaf<TMemory>({Level} level, ulong size, ulong output, global::PamtGen.Page table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
         code.Line($"bool update = (options & {OptionsType}.UpdateAccessedDirty) != 0;");
         if (m.AccessFlag != 0)
         {

@@ -12,6 +12,10 @@ public sealed partial class PamtGenerator
     private const string MmType = "global::PamtGen.Mm";
     private const string Services = "global::PamtGen.CompilerServices.GeneratedWalkers";
     private const string PageType = "global::PamtGen.Page";
+    private const string MemoryType = "global::PamtGen.ModelMemory";
+    private const string JournalType = "global::PamtGen.CompilerServices.Journal";
+    private const string Once = "global::PamtGen.MemoryOrder.Once";
+    private const string WalkMemoryConstraint = "where TMemory : struct, global::PamtGen.IPageTableMemory";
     private const string Einval = "-global::PamtGen.Errno.EINVAL";
     private const string Enomem = "-global::PamtGen.Errno.ENOMEM";
 
@@ -30,7 +34,7 @@ public sealed partial class PamtGenerator
             "This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.",
             $"public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\", {(s.Format.Holder is { } holder ? $"global::PamtGen.EntryFormat.Of(typeof({holder}))" : "null")}, RootTables);");
         w.Member(
-            $"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type.",
+            $"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type, and its operations run them.",
             "public sealed class AddressSpace : global::PamtGen.Mm",
             "{",
             "    /// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name=\"allocator\"/>; throws when that allocation fails.</summary>",
@@ -38,16 +42,37 @@ public sealed partial class PamtGenerator
             "    {",
             "    }",
             "",
+            "    /// <inheritdoc/>",
+            $"    public override int ApplyToPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToPageRange(this, addr, size, ref fn);",
+            "",
+            "    /// <inheritdoc/>",
+            $"    public override int ApplyToExistingPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToExistingPageRange(this, addr, size, ref fn);",
+            "",
+            "    /// <inheritdoc/>",
+            $"    public override int ApplyToPageRangeTransactional<TFn, TUndo>(ulong addr, ulong size, ref TFn fn, ref TUndo undo) => {self}.ApplyToPageRangeTransactional(this, addr, size, ref fn, ref undo);",
+            "",
+            "    /// <inheritdoc/>",
+            $"    public override int WalkPageRange<TOps>(ulong start, ulong end, ref TOps ops) => {self}.WalkPageRange(this, start, end, ref ops);",
+            "",
+            "    /// <inheritdoc/>",
+            $"    public override int FreeEmptyTables(ulong addr, ulong size) => {self}.FreeEmptyTables(this, addr, size);",
+            "",
+            "    /// <summary>Maps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) to [<paramref name=\"pa\"/>, +<paramref name=\"size\"/>) with this format's leaves, <paramref name=\"attributes\"/> being a page's fields.</summary>",
+            "    public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, options, gather);",
+            "",
+            "    /// <summary>Maps as <see cref=\"MapRange(ulong, ulong, ulong, Entry, global::PamtGen.MapRangeOptions, global::PamtGen.TlbGather?)\"/> does; <paramref name=\"refusal\"/> says why when it refuses.</summary>",
+            "    public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, out global::PamtGen.Refusal refusal, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, out refusal, options, gather);",
+            "",
             "    /// <summary>The single-stage walk, unrolled for this geometry.</summary>",
             "    protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)",
             "    {",
-            "        var memory = new global::PamtGen.CompilerServices.ModelTables(Allocator);",
-            $"        return {self}.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);",
+            $"        var memory = new {MemoryType}(Allocator, global::PamtGen.Agent.WalkerOf(0));",
+            $"        return {self}.TranslateWalk(Pgd, va, access, options, ref memory);",
             "    }",
             "",
             "    /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>",
             "    protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>",
-            $"        {self}.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);",
+            $"        {self}.TranslateWalk(Pgd, va, access, options, ref memory);",
             "}");
     }
 
@@ -62,30 +87,53 @@ public sealed partial class PamtGenerator
     {
         var levels = s.RealLevels;
         string check = LevelNames[s.TopCheckDepth];
+        string top = LevelNames[levels[0]];
+        const string FnConstraint = "where TFn : struct, global::PamtGen.IPteFn";
         w.Member(
-            "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.",
-            $"public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level (WARN); a bad upper entry is warned about, cleared and given a table. The first non-zero return stops the walk and is returned, nothing undone.",
+            $"public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}",
             "{",
-            "    ulong end = addr + size;",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: true);",
+            $"    var memory = {MemoryType}.Of(mm);",
+            "    return ApplyToPageRange(mm, addr, size, ref fn, ref memory);",
             "}");
         w.Member(
-            "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}\"/>, but never allocates: ranges without a table are skipped and <paramref name=\"fn\"/> is called only for PTEs that are not none.",
-            $"public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn",
+            "apply_to_page_range() with every entry access and table allocation through <paramref name=\"memory\"/>.",
+            $"public static int ApplyToPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {WalkMemoryConstraint}",
             "{",
             "    ulong end = addr + size;",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyToPgdRange(mm, addr, end, ref fn, create: false);",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: true, journal: null);",
             "}");
         w.Member(
-            "walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.",
+            "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but never allocates: ranges without a table are skipped, a bad upper entry is warned about and skipped, and <paramref name=\"fn\"/> is called only for PTEs that are not none.",
+            $"public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}",
+            "{",
+            $"    var memory = {MemoryType}.Of(mm);",
+            "    return ApplyToExistingPageRange(mm, addr, size, ref fn, ref memory);",
+            "}");
+        w.Member(
+            "apply_to_existing_page_range() with every entry access through <paramref name=\"memory\"/>.",
+            $"public static int ApplyToExistingPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {WalkMemoryConstraint}",
+            "{",
+            "    ulong end = addr + size;",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: false, journal: null);",
+            "}");
+        w.Member(
+            "walk_page_range_novma() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them; a bad pgd or p4d entry is cleared and reported as a hole. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.",
             $"public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps",
             "{",
-            $"    return {InvalidRange(s, "start", "end")} ? {Einval} : WalkPgdRange(mm, start, end, ref ops);",
+            $"    var memory = {MemoryType}.Of(mm);",
+            "    return WalkPageRange(mm, start, end, ref ops, ref memory);",
+            "}");
+        w.Member(
+            "walk_page_range_novma() with every entry access through <paramref name=\"memory\"/>.",
+            $"public static int WalkPageRange<TOps, TMemory>(AddressSpace mm, ulong start, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}",
+            "{",
+            $"    return {InvalidRange(s, "start", "end")} ? {Einval} : Walk{top}Range(mm, start, end, ref ops, ref memory);",
             "}");
 
         w.Member(
-            "Like <see cref=\"ApplyToPageRange{TFn}\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.",
-            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn",
+            "Like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk installed are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.",
+            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) {FnConstraint} where TUndo : struct, global::PamtGen.IPteFn",
             "{",
             "    ulong end = addr + size;",
             $"    if ({InvalidRange(s, "addr", "end")})",
@@ -93,37 +141,23 @@ public sealed partial class PamtGenerator
             $"        return {Einval};",
             "    }",
             "",
-            "    var journal = new global::PamtGen.CompilerServices.WalkJournal(mm);",
-            "    var journaled = new global::PamtGen.CompilerServices.JournaledPteFn<TFn>(fn, journal);",
-            "    int err;",
-            "    try",
-            "    {",
-            "        err = ApplyToPgdRange(mm, addr, end, ref journaled, create: true);",
-            "    }",
-            "    catch",
-            "    {",
-            "        journal.Commit(); // an exception is not a walk error: nothing is undone",
-            "        throw;",
-            "    }",
-            "",
-            "    fn = journaled.Inner;",
-            "    if (err == 0)",
-            "    {",
-            "        journal.Commit();",
-            "    }",
-            "    else",
-            "    {",
-            "        journal.Rollback(ref undo);",
-            "    }",
-            "",
-            "    return err;",
+            $"    var memory = {MemoryType}.Of(mm);",
+            $"    return {Services}.ApplyTransactional<ApplyWalk, TFn, TUndo, {MemoryType}>(mm, addr, end, ref fn, ref undo, ref memory);",
+            "}");
+        w.Member(
+            "This geometry's apply walk, for the one transactional procedure.",
+            "private readonly struct ApplyWalk : global::PamtGen.CompilerServices.IApplyWalk",
+            "{",
+            $"    public static int Apply<TFn, TMemory>({MmType} mm, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) {FnConstraint} {WalkMemoryConstraint} =>",
+            $"        ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create, journal);",
             "}");
         w.Member(
             "free_pgd_range() for a kernel range: after [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.",
             $"public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)",
             "{",
             "    ulong end = addr + size;",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmptyPgdRange(mm, addr, end);",
+            $"    var memory = {MemoryType}.Of(mm);",
+            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmpty{top}Range(mm, addr, end, ref memory);",
             "}");
 
         EmitBlockMapping(w);
@@ -134,16 +168,16 @@ public sealed partial class PamtGenerator
 
         for (int i = 0; i < levels.Length - 1; i++)
         {
-            EmitFreeEmpty(w, levels, i, i == 0 ? check : LevelNames[levels[i]]);
+            EmitFreeEmpty(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
         }
 
-        EmitApplyPte(w, levels[levels.Length - 2]);
+        EmitApplyPte(w, EntryLevel(s, levels.Length - 2));
         for (int i = 0; i < levels.Length - 1; i++)
         {
             EmitWalkUpper(w, s, levels, i);
         }
 
-        EmitWalkPte(w, levels[levels.Length - 2]);
+        EmitWalkPte(w, EntryLevel(s, levels.Length - 2));
     }
 
     /// <summary>
@@ -168,49 +202,68 @@ public sealed partial class PamtGenerator
             $"public static int Collapse(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => {Mapping}.Collapse(mm, va, level, gather);");
     }
 
-    /// <summary>apply_to_pgd_range() (the loop of __apply_to_page_range()) and apply_to_p4d/pud/pmd_range().</summary>
+    /// <summary>
+    /// apply_to_pgd_range() (the loop of __apply_to_page_range()) and apply_to_p4d/pud/pmd_range(), as the kernel writes
+    /// them: none is skipped unless creating, pXd_leaf() is WARN and -EINVAL, pXd_bad() is WARN and skipped, or cleared
+    /// when creating (the child then allocates a table there), with the format architecture's helpers.
+    /// </summary>
     private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, int[] levels, int position, string checkName)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
+        string level = $"{Level}.{checkName}";
         var code = new CodeLines();
-        code.Open($"private static int ApplyTo{name}Range<TFn>({UpperParameters(position)}, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
-        EmitTableOffset(code, position, name, create: true, levels[position]);
+        code.Open($"private static int ApplyTo{name}Range<TFn, TMemory>({UpperParameters(position)}, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
+        EmitTableOffset(code, position, name, create: true, position == 0 ? 0 : EntryLevel(s, position - 1));
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
-        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
-        code.Open("if (entry != 0 || create) // !pXd_none()");
-        code.Open($"if (entry != 0 && !new Entry(entry).IsTable({Level}.{checkName}))");
-        code.Line($"return {Einval}; // pXd_leaf(), or an entry that is not a table (pXd_bad())");
+        code.Line($"ulong entry = memory.Read(table, index, {Once});");
+        code.Line("bool descend = entry != 0 || create; // pXd_none() && !create: continue");
+        code.Open($"if (entry != 0 && new Entry(entry).PxdLeaf({level}))");
+        code.Line($"return {Services}.LeafWhereTableExpected(mm, {level}, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL");
         code.Close();
         code.Line();
-        code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, create);");
+        code.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
+        code.Line($"descend = {Services}.BadEntry(mm, {level}, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating");
+        code.Close();
+        code.Line();
+        code.Open("if (descend)");
+        code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, ref memory, create, journal);");
         code.ReturnIfError();
         code.Close();
         code.NextEntryOrReturn("0");
         w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
     }
 
-    /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first.</summary>
-    private static void EmitFreeEmpty(MemberWriter w, int[] levels, int position, string checkName)
+    /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first, into the tables the kernel's walkers follow.</summary>
+    private static void EmitFreeEmpty(MemberWriter w, GeometrySpec s, int[] levels, int position, string checkName)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
+        string level = $"{Level}.{checkName}";
         var code = new CodeLines();
-        code.Open($"private static int FreeEmpty{name}Range({UpperParameters(position)})");
-        EmitTableOffset(code, position, name, create: false);
+        code.Open($"private static int FreeEmpty{name}Range<TMemory>({UpperParameters(position)}, ref TMemory memory) {WalkMemoryConstraint}");
+        if (position == 0)
+        {
+            code.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
+        }
+        else
+        {
+            code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{LevelNames[EntryLevel(s, position - 1)]}, addr, memory.Read(parent, parentIndex, {Once}), ref memory); // {name.ToLowerInvariant()}_offset()");
+        }
+
         code.Line("int freed = 0;");
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
-        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);");
-        code.Open($"if (new Entry(entry).IsTable({Level}.{checkName}))");
+        code.Line($"ulong entry = memory.Read(table, index, {Once});");
+        code.Open($"if (entry != 0 && !new Entry(entry).PxdLeaf({level}) && !new Entry(entry).PxdBad({level}))");
         if (child != "Pte")
         {
-            code.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next);");
+            code.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next, ref memory);");
         }
 
         code.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
-        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, {Level}.{checkName}, table, index))");
+        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, {level}, table, index, addr, ref memory))");
         code.Line("freed++;");
         code.Close();
         code.Close();
@@ -219,44 +272,43 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>
-    /// apply_to_pte_range(): [addr, end) lies in one table, so the loop runs over that slice of it, without a bounds
-    /// check per entry and with <c>create</c> tested once rather than per PTE.
+    /// apply_to_pte_range(): [addr, end) lies in one table, so the loop runs over that slice of it, with <c>create</c>
+    /// tested once rather than per PTE; each PTE reaches the callback as a pointer through the walk's memory.
     /// </summary>
     private static void EmitApplyPte(MemberWriter w, int parentLevel)
     {
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
-        code.Open($"private static int ApplyToPteRange<TFn>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn");
-        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {Level}.Pmd, {parent}, {parent}Index))");
+        string level = $"{Level}.{LevelNames[parentLevel]}";
+        code.Line(NoInlining + " // the PTE loop in a frame of its own: inlined into the pmd loop, its locals spill to the stack");
+        code.Open($"private static int ApplyToPteRange<TFn, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
+        code.Line($"ulong {parent}Entry = create ? 0 : memory.Read({parent}, {parent}Index, {Once});");
+        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, {parent}, {parent}Index, addr, ref memory, journal, out {parent}Entry))");
         code.Line($"return {Enomem}; // pte_alloc_kernel() failed");
         code.Close();
         code.Line();
-        code.Line($"global::System.Span<ulong> entries = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_kernel()");
-        code.Line("global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));");
+        code.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, {parent}Entry, ref memory); // pte_offset_kernel()");
+        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
+        code.Line("int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);");
         code.Line("TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out");
         code.Open("if (create)");
-        code.Open("foreach (ref ulong slot in range)");
-        code.Line($"int err = callback.Invoke(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot), addr);");
+        code.Open("for (; index < last; index++, addr += PageSize)");
+        code.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
         code.Open("if (err != 0)");
         code.Line("fn = callback;");
         code.Line("return err;");
         code.Close();
-        code.Line();
-        code.Line("addr += PageSize;");
         code.Close();
         code.Close();
         code.Open("else");
-        code.Open("foreach (ref ulong slot in range)");
-        code.Line($"ref global::PamtGen.Pte pte = ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot);");
-        code.Open($"if (!{Pgtable}.PteNone({Pgtable}.PtepGet(ref pte)))");
-        code.Line("int err = callback.Invoke(ref pte, addr);");
+        code.Open("for (; index < last; index++, addr += PageSize)");
+        code.Open($"if (memory.Read(table, index, {Once}) != 0) // !pte_none(ptep_get(pte))");
+        code.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
         code.Open("if (err != 0)");
         code.Line("fn = callback;");
         code.Line("return err;");
         code.Close();
         code.Close();
-        code.Line();
-        code.Line("addr += PageSize;");
         code.Close();
         code.Close();
         code.Line();
@@ -266,18 +318,22 @@ public sealed partial class PamtGenerator
         w.Member("apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name=\"create\"/>), or for those that are not none.", code.ToArray());
     }
 
-    /// <summary>walk_pgd_range() and walk_p4d/pud/pmd_range().</summary>
+    /// <summary>
+    /// walk_pgd_range() and walk_p4d/pud/pmd_range() as walk_page_range_novma() runs them: a none entry is a hole, and so is
+    /// a bad pgd or p4d entry, which pXd_none_or_clear_bad() clears; a pud or pmd entry goes to its callback, is read again,
+    /// and is descended into when it is present and not a leaf.
+    /// </summary>
     private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, int[] levels, int position)
     {
         string name = LevelNames[levels[position]];
         string child = LevelNames[levels[position + 1]];
         var code = new CodeLines();
-        code.Open($"private static int Walk{name}Range<TOps>({UpperParameters(position)}, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
+        code.Open($"private static int Walk{name}Range<TOps, TMemory>({UpperParameters(position)}, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
         code.Line($"{Callbacks} callbacks = TOps.Callbacks;");
-        EmitTableOffset(code, position, name, create: false);
+        EmitTableOffset(code, position, name, create: false, position == 0 ? 0 : EntryLevel(s, position - 1));
+        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
-        code.Line("ref ulong slot = ref entries[index];");
         int opened = 0;
 
         // The folded levels above the one that checks the top table's entries: never none, so pud_entry is
@@ -285,7 +341,7 @@ public sealed partial class PamtGenerator
         int check = position == 0 ? s.TopCheckDepth : levels[position];
         for (int folded = levels[position]; folded < check; folded++)
         {
-            if (folded == 2)
+            if (folded == GeometryRules.Pud)
             {
                 EmitEntryCallback(code, "Pud");
             }
@@ -295,7 +351,17 @@ public sealed partial class PamtGenerator
         }
 
         string checkName = LevelNames[check];
-        code.Line("ulong entry = global::System.Threading.Volatile.Read(ref slot);");
+        string level = $"{Level}.{checkName}";
+        code.Line($"ulong entry = memory.Read(table, index, {Once});");
+        if (check < GeometryRules.Pud)
+        {
+            code.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
+            code.Line($"{Services}.ClearBad(mm, {level}, table, index, addr, entry, ref memory); // pXd_none_or_clear_bad()");
+            code.Line("entry = 0;");
+            code.Close();
+            code.Line();
+        }
+
         code.Open("if (entry == 0) // pXd_none()");
         code.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
         code.Line($"int err = ops.PteHole(addr, next, {check});");
@@ -303,14 +369,15 @@ public sealed partial class PamtGenerator
         code.Close();
         code.Close();
         code.Open("else");
-        if (check is 2 or 3)
+        if (check is GeometryRules.Pud or GeometryRules.Pmd)
         {
             EmitEntryCallback(code, checkName);
+            code.Line($"entry = memory.Read(table, index, {Once}); // re-read: the entry callback may have changed it");
         }
 
-        code.Line("entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it");
-        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0 && new Entry(entry).IsTable({Level}.{checkName}))");
-        code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops);");
+        string present = check is GeometryRules.Pud or GeometryRules.Pmd ? $" && new Entry(entry).PxdPresent({level}) && !new Entry(entry).PxdLeaf({level})" : "";
+        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0{present})");
+        code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops, ref memory);");
         code.ReturnIfError();
         code.Close();
         code.Close();
@@ -328,17 +395,16 @@ public sealed partial class PamtGenerator
     {
         var code = new CodeLines();
         string parent = LevelNames[parentLevel].ToLowerInvariant();
-        code.Open($"private static int WalkPteRange<TOps>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps");
-        code.Line($"global::System.Span<ulong> entries = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref {parent}.TableEntries[{parent}Index])).TableEntries; // pte_offset_map()");
+        code.Open($"private static int WalkPteRange<TOps, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
+        code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{LevelNames[parentLevel]}, addr, memory.Read({parent}, {parent}Index, {Once}), ref memory); // pte_offset_kernel()");
+        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
         code.Line("TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out");
-        code.Open("foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))");
-        code.Line($"int err = callbacks.PteEntry(ref {Unsafe}.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);");
+        code.Open("for (int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift); index < last; index++, addr += PageSize)");
+        code.Line($"int err = callbacks.PteEntry({Services}.PtePointer(pointers, index), addr, addr + PageSize);");
         code.Open("if (err != 0)");
         code.Line("ops = callbacks;");
         code.Line("return err;");
         code.Close();
-        code.Line();
-        code.Line("addr += PageSize;");
         code.Close();
         code.Line();
         code.Line("ops = callbacks;");
@@ -350,33 +416,32 @@ public sealed partial class PamtGenerator
     private static void EmitEntryCallback(CodeLines code, string level)
     {
         code.Open($"if ((callbacks & {Callbacks}.{level}Entry) != 0)");
-        code.Line($"int err = ops.{level}Entry(ref {Unsafe}.As<ulong, global::PamtGen.{level}>(ref slot), addr, next);");
+        code.Line($"int err = ops.{level}Entry({Services}.{level}Pointer(pointers, index), addr, next);");
         code.ReturnIfError();
         code.Close();
         code.Line();
     }
 
-    /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it.</summary>
-    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, int level = 0)
+    /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it, the parent entry read through the memory.</summary>
+    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, int parentCheck)
     {
         if (position == 0)
         {
             code.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
+            return;
         }
-        else
+
+        string level = $"{Level}.{LevelNames[parentCheck]}";
+        code.Line(create ? $"ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, {Once});" : $"ulong parentEntry = memory.Read(parent, parentIndex, {Once});");
+        if (create)
         {
-            if (create)
-            {
-                code.Open($"if (create && !{Services}.PopulateIfNone(mm, {Level}.{LevelNames[level - 1]}, parent, parentIndex))");
-                code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
-                code.Close();
-                code.Line();
-            }
-
-            code.Line($"{PageType} table = {Services}.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // {name.ToLowerInvariant()}_offset()");
+            code.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, parent, parentIndex, addr, ref memory, journal, out parentEntry))");
+            code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
+            code.Close();
+            code.Line();
         }
 
-        code.Line("global::System.Span<ulong> entries = table.TableEntries;");
+        code.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, parentEntry, ref memory); // {name.ToLowerInvariant()}_offset()");
     }
 
     /// <summary>

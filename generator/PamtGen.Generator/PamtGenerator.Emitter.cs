@@ -15,6 +15,9 @@ public sealed partial class PamtGenerator
     private const string AggressiveInlining =
         "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
 
+    private const string NoInlining =
+        "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]";
+
     /// <summary>The hint name of a class's generated file: its full name, made a file name.</summary>
     internal static string HintName(GeometrySpec spec) => HintName(spec.Type.FullName, ".PamtGen.g.cs");
 

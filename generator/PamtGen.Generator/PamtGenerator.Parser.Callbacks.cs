@@ -10,13 +10,13 @@ namespace PamtGen.Generator;
 
 public sealed partial class PamtGenerator
 {
-    private const string PteTypeName = "PamtGen.Pte";
+    private const string PtePointerTypeName = "PamtGen.PtePointer";
 
     private static readonly SymbolDisplayFormat FullyQualified =
         SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     /// <summary>
-    /// Checks that a [PteCallback] method has the pte_fn_t shape, <c>static int M(ref Pte pte, ulong addr, TData data)</c>,
+    /// Checks that a [PteCallback] method has the pte_fn_t shape, <c>static int M(PtePointer pte, ulong addr, TData data)</c>,
     /// in partial types, and describes its adapter.
     /// </summary>
     internal static CallbackParseResult ParseCallback(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -69,7 +69,7 @@ public sealed partial class PamtGenerator
         return new CallbackParseResult(spec, EquatableArray<DiagnosticInfo>.Empty);
     }
 
-    /// <summary>What is wrong with the parameters, or null when they are (ref Pte, ulong, TData).</summary>
+    /// <summary>What is wrong with the parameters, or null when they are (PtePointer, ulong, TData).</summary>
     private static string? ParameterProblem(IMethodSymbol method)
     {
         var parameters = method.Parameters;
@@ -78,9 +78,13 @@ public sealed partial class PamtGenerator
             return $"it has {parameters.Length} parameter(s)";
         }
 
-        if (parameters[0].Type.ToDisplayString() != PteTypeName || parameters[0].RefKind != RefKind.Ref)
+        if (parameters[0].Type.ToDisplayString() != PtePointerTypeName || parameters[0].RefKind != RefKind.None)
         {
-            return parameters[0].Type.ToDisplayString() == PteTypeName ? "the PTE must be passed by 'ref'" : $"the first parameter is '{parameters[0].Type.ToDisplayString()}', not 'ref Pte'";
+            return parameters[0].Type.ToDisplayString() == PtePointerTypeName
+                ? "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is"
+                : parameters[0].Type.ToDisplayString() == "PamtGen.Pte"
+                    ? $"the first parameter is '{(parameters[0].RefKind == RefKind.Ref ? "ref " : "")}Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt"
+                    : $"the first parameter is '{parameters[0].Type.ToDisplayString()}', not 'PtePointer'";
         }
 
         if (parameters[1].Type.SpecialType != SpecialType.System_UInt64 || parameters[1].RefKind != RefKind.None)

@@ -12,6 +12,7 @@ public sealed partial class PamtGenerator
     internal const string EntryFormatAttributeName = "PamtGen.EntryFormatAttribute";
     private const string EntryLeafAttributeName = "PamtGen.EntryLeafAttribute";
     private const string EntryFieldAttributeName = "PamtGen.EntryFieldAttribute";
+    private const string EntryKernelChecksAttributeName = "PamtGen.EntryKernelChecksAttribute";
 
     /// <summary>
     /// The entry format of a geometry class: its own [EntryFormat]/[EntryLeaf]/[EntryField], or those on the class of one
@@ -93,6 +94,17 @@ public sealed partial class PamtGenerator
             }
         }
 
+        var checks = new List<KernelChecksDecl>();
+        var checkSources = new List<AttributeData>();
+        foreach (var data in attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryKernelChecksAttributeName))
+        {
+            if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int level)
+            {
+                checks.Add(EntryFormatRules.ReadKernelChecks(level, Named(data)));
+                checkSources.Add(data);
+            }
+        }
+
         if (isDefault && format is not null)
         {
             leaves.RemoveAll(l => !EntryFormatRules.DefaultKeeps(l, format, pageShift, entrySize, levels));
@@ -108,7 +120,7 @@ public sealed partial class PamtGenerator
 
         if (format is not null)
         {
-            problems.AddRange(EntryFormatRules.Check(format, leaves, fields, pageShift, entrySize, levels));
+            problems.AddRange(EntryFormatRules.Check(format, leaves, fields, checks, pageShift, entrySize, levels));
         }
 
         foreach (var problem in problems)
@@ -116,6 +128,7 @@ public sealed partial class PamtGenerator
             LocationInfo? location = applied is not null
                 ? LocationInfo.From(applied)
                 : problem.Attribute < 0 ? ArgumentLocation(formatData, problem.Argument, cancellationToken)
+                : problem.Attribute >= EntryFormatRules.KernelChecksBase ? ArgumentLocation(checkSources[problem.Attribute - EntryFormatRules.KernelChecksBase], problem.Argument, cancellationToken)
                 : problem.Attribute >= EntryFormatRules.FieldBase ? ArgumentLocation(fieldSources[problem.Attribute - EntryFormatRules.FieldBase], problem.Argument, cancellationToken)
                 : ArgumentLocation(leafSources[problem.Attribute], problem.Argument, cancellationToken);
             if (isDefault)
@@ -130,7 +143,7 @@ public sealed partial class PamtGenerator
 
         return format is null || problems.Count > 0
             ? null
-            : new FormatSpec(format, new EquatableArray<LeafDecl>(leaves), new EquatableArray<FieldDecl>(fields),
+            : new FormatSpec(format, new EquatableArray<LeafDecl>(leaves), new EquatableArray<FieldDecl>(fields), new EquatableArray<KernelChecksDecl>(checks),
                 isDefault ? null : holder.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
     }
 
@@ -150,7 +163,10 @@ public sealed partial class PamtGenerator
     private static bool HasAttribute(ISymbol symbol, string metadataName) =>
         symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
 
-    /// <summary>The written named arguments of an attribute, by name, as constants (an enum as its underlying value); null when not written or not constant.</summary>
+    /// <summary>
+    /// The written named arguments of an attribute, by name, as constants (an enum as its underlying value, an array as an
+    /// object array of its elements, as the runtime reads it); null when not written or not constant.
+    /// </summary>
     internal static System.Func<string, object?> Named(AttributeData attribute) =>
         name =>
         {
@@ -159,6 +175,11 @@ public sealed partial class PamtGenerator
                 if (argument.Key == name && argument.Value.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum)
                 {
                     return argument.Value.Value;
+                }
+
+                if (argument.Key == name && argument.Value.Kind == TypedConstantKind.Array && !argument.Value.IsNull)
+                {
+                    return argument.Value.Values.Select(v => v.Value).ToArray();
                 }
             }
 

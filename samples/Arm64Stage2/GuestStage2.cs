@@ -43,12 +43,12 @@ public sealed partial class GuestStage2
     /// <summary>The level-3 page descriptor that maps <paramref name="ipa"/>, or null when none is valid.</summary>
     public Stage2.Entry? Descriptor(ulong ipa)
     {
-        if (!Mm.TryGetEntrySlot(PageTableLevel.Pte, ipa, out var table, out int index, out _))
+        if (!Mm.TryGetEntry(PageTableLevel.Pte, ipa, out ulong value))
         {
             return null;
         }
 
-        var entry = new Stage2.Entry(table.TableEntries[index]);
+        var entry = new Stage2.Entry(value);
         return entry.IsValid(PageTableLevel.Pte) ? entry : null;
     }
 
@@ -57,9 +57,9 @@ public sealed partial class GuestStage2
     /// page): Normal write-back memory (MemAttr 0b1111), read/write (S2AP 0b11), inner shareable, access flag set.
     /// </summary>
     [PteCallback]
-    private static int MapHostPage(ref Pte pte, ulong ipa, GuestStage2 guest)
+    private static int MapHostPage(PtePointer pte, ulong ipa, GuestStage2 guest)
     {
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte))
         {
             return 0;
@@ -71,21 +71,21 @@ public sealed partial class GuestStage2
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(guest.Mm, ipa, ref pte, Stage2.Entry.Page(page.PhysAddr).WithMemAttr(0xf).WithS2AccessPermissions(3).WithShareability(3).WithAccessFlag(true));
+        SetPteAt(guest.Mm, ipa, pte, Stage2.Entry.Page(page.PhysAddr).WithMemAttr(0xf).WithS2AccessPermissions(3).WithShareability(3).WithAccessFlag(true));
         return 0;
     }
 
     /// <summary>Invalidates a stage-2 descriptor and frees the host page behind it.</summary>
     [PteCallback]
-    private static int UnmapHostPage(ref Pte pte, ulong ipa, GuestStage2 guest)
+    private static int UnmapHostPage(PtePointer pte, ulong ipa, GuestStage2 guest)
     {
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte))
         {
             return 0;
         }
 
-        PteClear(guest.Mm, ipa, ref pte);
+        PteClear(guest.Mm, ipa, pte);
         guest.Host.FreePage(guest.Host.PtePage(entry));
         return 0;
     }

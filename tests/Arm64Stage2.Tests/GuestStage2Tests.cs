@@ -52,8 +52,8 @@ public class GuestStage2Tests
         Assert.Equal(pa | 0x7ffUL, page.Value);
 
         // The level-2 entry above it is a table descriptor (11) pointing at the level-3 table, no x86 bits in it.
-        Assert.True(guest.Mm.TryGetEntrySlot(PageTableLevel.Pmd, ipa, out var level2, out int index, out _));
-        var table = new Stage2.Entry(level2.TableEntries[index]);
+        Assert.True(guest.Mm.TryGetEntry(PageTableLevel.Pmd, ipa, out ulong level2));
+        var table = new Stage2.Entry(level2);
         Assert.Equal(0x3UL, table.Value & 0xffff);
         Assert.True(table.IsTable(PageTableLevel.Pmd));
         Assert.True(guest.Host.IsAllocated(table.OutputAddress(PageTableLevel.Pmd) >> Stage2.PageShift));
@@ -99,19 +99,24 @@ public class GuestStage2Tests
     public void Every_failed_map_is_undone_by_unmap_without_a_leak()
     {
         ulong ipa = (512 - 4) * MiB, size = 8 * MiB; // 128 pages across a level-2 boundary
-        var clean = new GuestStage2(hostPages: 512);
-        long setup = clean.Host.Stats.Attempts;
-        Assert.Equal(0, clean.MapRam(ipa, size));
-        long attempts = clean.Host.Stats.Attempts - setup;
-        for (long k = 1; k <= attempts; k++)
+        long attempts = 0;
+        for (long k = 1; ; k++)
         {
             var guest = new GuestStage2(hostPages: 512);
-            guest.Host.FaultInjection = FailPageAlloc.Nth(guest.Host.Stats.Attempts + k);
-            Assert.Equal(-Errno.ENOMEM, guest.MapRam(ipa, size));
+            using var failure = guest.Host.FailNth(k);
+            int err = guest.MapRam(ipa, size);
+            if (!failure.Injected)
+            {
+                Assert.Equal(0, err);
+                attempts = failure.Attempts;
+                break;
+            }
+
+            Assert.Equal(-Errno.ENOMEM, err);
             Assert.Equal(0, guest.Unmap(ipa, size));
             Assert.Equal(0, guest.Host.Stats.DataPages);
         }
 
-        Assert.Equal(128 + 3, attempts); // 128 pages, a level-2 table and two level-3 tables
+        Assert.Equal(128 + 3, attempts); // 128 pages, a level-2 table and two level-3 tables, each failed once
     }
 }

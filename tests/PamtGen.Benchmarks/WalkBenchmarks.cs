@@ -28,10 +28,10 @@ public class WalkBenchmarks
         _start = new VmallocSpace(_mm).VmallocStart;
         _size = (ulong)Ptes << geometry.PageShift;
         // Map every PTE to some PFN; no data page is allocated, only the tables.
-        int err = ReferenceWalkers.ApplyToPageRange(_mm, _start, _size, static (ref Pte pte, ulong addr, Mm mm) =>
+        int err = ReferenceWalkers.ApplyToPageRange(_mm, _start, _size, static (PtePointer pte, ulong addr, Mm mm) =>
         {
             ulong pa = ((addr >> mm.Geometry.PageShift) & 0xfffff) << mm.Geometry.PageShift;
-            Pgtable.SetPteAt(mm, addr, ref pte, new Pte(mm.Geometry.MakeKernelPageEntry(pa))); // in the geometry's own format
+            Pgtable.SetPteAt(mm, addr, pte, new Pte(mm.Geometry.MakeKernelPageEntry(pa))); // in the geometry's own format
             return 0;
         }, _mm);
         if (err != 0)
@@ -42,8 +42,8 @@ public class WalkBenchmarks
         var tables = new List<Page>();
         for (ulong addr = _start; addr < _start + _size; addr += geometry.Size(PageTableLevel.Pmd))
         {
-            _mm.TryGetEntrySlot(PageTableLevel.Pmd, addr, out var pmd, out int index, out _);
-            tables.Add(PamtGen.CompilerServices.GeneratedWalkers.TableOf(_mm, pmd.TableEntries[index]));
+            _mm.TryGetEntry(PageTableLevel.Pmd, addr, out ulong pmd);
+            tables.Add(ModelMemory.Of(_mm).TableAt(geometry.TableAddress(pmd))!);
         }
 
         _tables = [.. tables];
@@ -53,9 +53,9 @@ public class WalkBenchmarks
     public ulong Generic()
     {
         var sum = new Sum();
-        ReferenceWalkers.ApplyToExistingPageRange(_mm, _start, _size, static (ref Pte pte, ulong addr, Sum s) =>
+        ReferenceWalkers.ApplyToExistingPageRange(_mm, _start, _size, static (PtePointer pte, ulong addr, Sum s) =>
         {
-            s.Value += pte.Value;
+            s.Value += Pgtable.PtepGet(pte).Value;
             return 0;
         }, sum);
         return sum.Value;
@@ -83,7 +83,7 @@ public class WalkBenchmarks
         ulong sum = 0;
         foreach (var table in _tables)
         {
-            foreach (ulong pte in table.TableEntries)
+            foreach (ulong pte in table.Words)
             {
                 if (pte != 0)
                 {
@@ -104,9 +104,9 @@ public class WalkBenchmarks
     {
         public ulong Value;
 
-        public int Invoke(ref Pte pte, ulong addr)
+        public int Invoke(PtePointer pte, ulong addr)
         {
-            Value += pte.Value;
+            Value += Pgtable.PtepGet(pte).Value;
             return 0;
         }
     }

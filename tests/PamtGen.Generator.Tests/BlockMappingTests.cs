@@ -75,25 +75,29 @@ public class BlockMappingTests
         };
         foreach (var (what, run) in operations)
         {
-            var clean = Setup();
-            long before = clean.Allocator.Stats.Attempts;
-            int ok = run(clean.Mm);
             if (block == default && what == "split")
             {
-                Assert.Equal(-Errno.EINVAL, ok);
+                Assert.Equal(-Errno.EINVAL, run(Setup().Mm));
                 continue;
             }
 
-            Assert.Equal(0, ok);
-            long attempts = clean.Allocator.Stats.Attempts - before;
-            Assert.True(attempts > 0, $"{name} {what} allocates nothing: the test would prove nothing");
-            for (long k = 1; k <= attempts; k++)
+            // Fail its first allocation, then its second, ... until it makes no k-th attempt and succeeds.
+            for (long k = 1; ; k++)
             {
                 var (mm, allocator) = Setup();
                 var tables = mm.Snapshot();
                 var pages = allocator.LeakReport();
-                allocator.FaultInjection = FailPageAlloc.Nth(allocator.Stats.Attempts + k);
-                Assert.Equal(-Errno.ENOMEM, run(mm));
+                using var failure = allocator.FailNth(k);
+                int err = run(mm);
+                if (!failure.Injected)
+                {
+                    Assert.Equal(0, err);
+                    Assert.Equal(k - 1, failure.Attempts); // each of its attempts failed once
+                    Assert.True(k > 1, $"{name} {what} allocates nothing: the test would prove nothing");
+                    break;
+                }
+
+                Assert.Equal(-Errno.ENOMEM, err);
                 Assert.Equal(tables, mm.Snapshot());
                 Assert.Equal(pages, allocator.LeakReport());
             }
@@ -156,14 +160,14 @@ public class BlockMappingTests
         long tables = allocator.Stats.PageTablePages;
         Assert.Equal(-Errno.EEXIST, Arm64Granule4K.MapRange(mm, 0x1f_f000, 0x5000_0000, 0x2000, normal)); // its first page overlaps
         Assert.Equal(before, mm.Snapshot());
-        Assert.Equal(tables, allocator.Stats.PageTablePages); // the pte table allocated for 0x1ff000 is freed again
+        Assert.Equal(tables, allocator.Stats.PageTablePages); // decided before anything was written: no table was allocated for 0x1ff000
 
         // Replace: the block's first page is remapped; the block is split and keeps the rest of its translation.
         Assert.Equal(0, Arm64Granule4K.MapRange(mm, 0x1f_f000, 0x5000_0000, 0x2000, normal, new MapRangeOptions(Replace: true)));
-        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x20_0000, out var table, out int index, out _));
-        Assert.Equal(0x5000_1000UL, new Arm64Granule4K.Entry(table.TableEntries[index]).OutputAddress(PageTableLevel.Pte));
-        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x20_1000, out table, out index, out _));
-        Assert.Equal(0x4000_1000UL, new Arm64Granule4K.Entry(table.TableEntries[index]).OutputAddress(PageTableLevel.Pte));
+        Assert.True(mm.TryGetEntry(PageTableLevel.Pte, 0x20_0000, out ulong pte));
+        Assert.Equal(0x5000_1000UL, new Arm64Granule4K.Entry(pte).OutputAddress(PageTableLevel.Pte));
+        Assert.True(mm.TryGetEntry(PageTableLevel.Pte, 0x20_1000, out pte));
+        Assert.Equal(0x4000_1000UL, new Arm64Granule4K.Entry(pte).OutputAddress(PageTableLevel.Pte));
     }
 
     [Fact]
@@ -172,7 +176,7 @@ public class BlockMappingTests
         // apply_to_page_range() allocates the tables of a range even where its callback maps nothing.
         var allocator = PageAllocator.Synthetic(64);
         var mm = new X86_64FourLevel.AddressSpace(allocator);
-        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, 0x4000_0000, 0x2000, static (ref Pte pte, ulong addr, int _) => 0, 0));
+        Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, 0x4000_0000, 0x2000, static (PtePointer pte, ulong addr, int _) => 0, 0));
         Assert.Equal(4, allocator.Stats.PageTablePages); // root, PDPT, PD, PT
         Assert.Equal(0, X86_64FourLevel.MapRange(mm, 0x4000_0000, 0x8000_0000, 1UL << 30, X86_64FourLevel.Entry.Page(0)));
         Assert.Equal(2, allocator.Stats.PageTablePages); // the PD and PT under the new 1 GiB leaf are freed
@@ -190,17 +194,17 @@ public class BlockMappingTests
         Assert.Equal(0, Arm64Stage2Ipa40.Split(mm, 0x80_4000_0000, PageTableLevel.Pud));
         Assert.Equal(0, Arm64Stage2Ipa40.Split(mm, 0x80_4020_0000, PageTableLevel.Pmd));
         Assert.Equal(tables + 2, allocator.Stats.PageTablePages);
-        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, 0x80_4021_3000, out var table, out int index, out _));
-        var page = new Arm64Stage2Ipa40.Entry(table.TableEntries[index]);
+        Assert.True(mm.TryGetEntry(PageTableLevel.Pte, 0x80_4021_3000, out ulong value));
+        var page = new Arm64Stage2Ipa40.Entry(value);
         Assert.Equal(0x8021_3000UL, page.OutputAddress(PageTableLevel.Pte));
         Assert.Equal(0xfUL, page.MemAttr);
         Assert.Equal(3UL, page.S2AccessPermissions);
 
         // The hardware sets AF on one page: collapse merges it into the block. A page remapped elsewhere stops collapse.
-        table.TableEntries[index] = page.WithAccessFlag(true).Value;
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x80_4021_3000, page.WithAccessFlag(true).Value));
         Assert.Equal(0, Arm64Stage2Ipa40.Collapse(mm, 0x80_4020_0000, PageTableLevel.Pmd));
-        Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pmd, 0x80_4020_0000, out table, out index, out _));
-        Assert.True(new Arm64Stage2Ipa40.Entry(table.TableEntries[index]).AccessFlag);
+        Assert.True(mm.TryGetEntry(PageTableLevel.Pmd, 0x80_4020_0000, out value));
+        Assert.True(new Arm64Stage2Ipa40.Entry(value).AccessFlag);
         Assert.Equal(0, Arm64Stage2Ipa40.MapRange(mm, 0x80_4000_0000, 0x9000_0000, 0x1000, ram, new MapRangeOptions(Replace: true)));
         Assert.Equal(-Errno.EINVAL, Arm64Stage2Ipa40.Collapse(mm, 0x80_4000_0000, PageTableLevel.Pmd));
         Assert.Equal(-Errno.EINVAL, Arm64Stage2Ipa40.Collapse(mm, 0x80_4000_0000, PageTableLevel.Pud)); // its table holds a table, not leaves
@@ -225,6 +229,149 @@ public class BlockMappingTests
         var oops = Assert.Throws<KernelOopsException>(() => mm.AtomicAt(0x20_0000));
         Assert.Contains("maps physical address 0xfee00000, which is not model memory", oops.Message, StringComparison.Ordinal);
         Assert.Equal(1, allocator.Stats.DataPages); // mapping device memory allocated nothing
+    }
+
+    [Fact]
+    public void Deref_of_a_page_table_page_is_refused_rather_than_going_around_its_memory()
+    {
+        var allocator = PageAllocator.Synthetic(64);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        Assert.Equal(0, X86_64FourLevel.MapRange(mm, 0x10_0000, mm.Pgd.PhysAddr, 4096, X86_64FourLevel.Entry.Page(0).WithWritable(true)));
+        var oops = Assert.Throws<KernelOopsException>(() => mm.AtomicAt(0x10_0000));
+        Assert.Contains($"maps the page-table page at pfn 0x{mm.Pgd.Pfn:x}", oops.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => mm.Pgd.Bytes.Length);
+    }
+
+    [Fact]
+    public void Replace_rewrites_leaves_in_the_tables_that_stay_and_needs_no_allocation()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 10);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true);
+        Assert.Equal(0, mm.MapRange(0x4000_0000, 0x1_0000_0000, 64 * 4096, rw, MapRangeOptions.PagesOnly));
+        Assert.Equal(0, mm.MapRange(0x4020_0000, 0x1_4020_0000, 2UL << 20, rw)); // and a 2 MiB block
+        var tables = allocator.LeakReport();
+
+        // The same ranges to other frames: every table stays, so nothing may be allocated (KVM's stage2_map_walker, aarch64-paging's map_range).
+        using (var failure = allocator.FailAfter(0))
+        {
+            Assert.Equal(0, mm.MapRange(0x4000_0000, 0x2_0000_0000, 64 * 4096, rw, new MapRangeOptions(Replace: true, LargestLeaf: PageTableLevel.Pte)));
+            Assert.Equal(0, mm.MapRange(0x4020_0000, 0x2_4020_0000, 2UL << 20, rw, new MapRangeOptions(Replace: true)));
+            Assert.Equal(0, failure.Attempts);
+        }
+
+        Assert.Equal(tables, allocator.LeakReport()); // the same table pages, none freed and allocated again
+        Assert.Equal(0x2_0000_3000UL, mm.Translate(0x4000_3000, Access.Read).OutputAddress);
+        Assert.Equal(0x2_4030_0000UL, mm.Translate(0x4030_0000, Access.Read).OutputAddress);
+        Assert.Equal([PageTableLevel.Pmd], mm.Leaves(0x4020_0000, 0x4040_0000).Select(l => l.Level));
+
+        // A replace that does need a table (a block over part of which pages go) fails with -ENOMEM and changes nothing.
+        var before = mm.Snapshot();
+        using (allocator.FailAfter(0))
+        {
+            Assert.Equal(-Errno.ENOMEM, mm.MapRange(0x4020_0000, 0x3_0000_0000, 4096, rw, out var refusal, new MapRangeOptions(Replace: true)));
+            Assert.Equal(RefusalReason.NoMemory, refusal.Reason);
+        }
+
+        Assert.Equal(before, mm.Snapshot());
+    }
+
+    [Fact]
+    public void An_overlap_is_eexist_before_anything_is_written_even_over_an_unflushed_unmap()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 10);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        mm.TrackTlb(strict: true);
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true);
+        Assert.Equal(0, mm.MapRange(0x4000_0000, 0x1_0000_0000, 16 * 4096, rw));
+        Assert.Equal(0, mm.MapRange(0x4010_0000, 0x1_1000_0000, 4096, rw));
+
+        // Unmap the first range into a gather and do not flush yet: its translations may still be cached.
+        var gather = new TlbGather();
+        Assert.Equal(0, mm.UnmapRange(0x4000_0000, 16 * 4096, gather));
+        var before = mm.Snapshot();
+
+        // A map over the unmapped range and the still-mapped page: the overlap is found before any entry is written, so the
+        // strict TLB sees no write over a stale translation (which would be a BUG): the map touches nothing and says why.
+        Assert.Equal(-Errno.EEXIST, mm.MapRange(0x4000_0000, 0x2_0000_0000, 0x10_1000, rw, out var refusal));
+        Assert.Equal(new Refusal(-Errno.EEXIST, RefusalReason.Overlap, PageTableLevel.Pte, 0x4010_0000, mm.Snapshot().Single(e => e.Address == 0x4010_0000 && e.Level == PageTableLevel.Pte).Value), refusal);
+        Assert.Equal(before, mm.Snapshot());
+        gather.Flush(mm);
+        Assert.Equal(0, mm.MapRange(0x4000_0000, 0x2_0000_0000, 16 * 4096, rw)); // after the flush the same map is fine
+    }
+
+    [Fact]
+    public void Collapse_and_split_say_why_they_refuse()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 12);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        var g = mm.Geometry;
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true);
+        const ulong Mib2 = 2UL << 20;
+
+        Refusal Collapse(ulong va, PageTableLevel level)
+        {
+            int err = mm.Collapse(va, level, out var refusal);
+            Assert.Equal(refusal.Error, err);
+            return refusal;
+        }
+
+        Assert.Equal(RefusalReason.NotABlockLevel, Collapse(0x4000_0000, PageTableLevel.Pte).Reason);
+        Assert.Equal(RefusalReason.NoEntry, Collapse(0x4000_0000, PageTableLevel.Pmd).Reason); // nothing mapped there
+
+        // Not all leaves: the table holds a hole.
+        Assert.Equal(0, mm.MapRange(0x4000_0000, 0x1_0000_0000, Mib2 - 4096, rw, MapRangeOptions.PagesOnly));
+        var notAll = Collapse(0x4000_0000, PageTableLevel.Pmd);
+        Assert.Equal((-Errno.EINVAL, RefusalReason.NotAllLeaves, PageTableLevel.Pte, 0x401f_f000UL), (notAll.Error, notAll.Reason, notAll.Level, notAll.Address));
+
+        // Misaligned: the first leaf maps an address not aligned to 2 MiB.
+        Assert.Equal(0, mm.MapRange(0x4020_0000, 0x1_0000_1000, Mib2, rw, MapRangeOptions.PagesOnly));
+        Assert.Equal(RefusalReason.Misaligned, Collapse(0x4020_0000, PageTableLevel.Pmd).Reason);
+
+        // Not contiguous: one page maps elsewhere.
+        Assert.Equal(0, mm.MapRange(0x4040_0000, 0x1_0040_0000, Mib2, rw, MapRangeOptions.PagesOnly));
+        Assert.Equal(0, mm.MapRange(0x4050_0000, 0x3_0000_0000, 4096, rw, new MapRangeOptions(Replace: true)));
+        var gap = Collapse(0x4040_0000, PageTableLevel.Pmd);
+        Assert.Equal((RefusalReason.NotContiguous, 0x4050_0000UL), (gap.Reason, gap.Address));
+
+        // Fields differ: one page is read-only.
+        Assert.Equal(0, mm.MapRange(0x4060_0000, 0x1_0060_0000, Mib2, rw, MapRangeOptions.PagesOnly));
+        Assert.Equal(0, mm.MapRange(0x4070_0000, 0x1_0070_0000, 4096, X86_64FourLevel.Entry.Page(0), new MapRangeOptions(Replace: true)));
+        var fields = Collapse(0x4060_0000, PageTableLevel.Pmd);
+        Assert.Equal((RefusalReason.FieldsDiffer, 0x4070_0000UL), (fields.Reason, fields.Address));
+        Assert.Equal($"the pte leaf 0x{fields.Entry:x} for 0x40700000 differs from the first leaf in its fields", fields.Message);
+
+        // Not a table: the entry is already a block.
+        Assert.Equal(0, mm.MapRange(0x4080_0000, 0x1_0080_0000, Mib2, rw));
+        Assert.Equal(RefusalReason.NotATable, Collapse(0x4080_0000, PageTableLevel.Pmd).Reason);
+
+        // Split: not a block, and a level whose block cannot be split (pte holds leaves, p4d holds none).
+        int err = mm.Split(0x4040_0000, PageTableLevel.Pmd, out var split);
+        Assert.Equal((-Errno.EINVAL, RefusalReason.NotABlock), (err, split.Reason));
+        Assert.Equal(-Errno.EINVAL, mm.Split(0x4080_0000, PageTableLevel.P4d, out split));
+        Assert.Equal(RefusalReason.LevelHoldsNoLeaves, split.Reason);
+        Assert.Equal(0, mm.Split(0x4080_0000, PageTableLevel.Pmd, out split));
+        Assert.False(split.Refused);
+        Assert.True(g.IsLeafEntry(PageTableLevel.Pte, mm.Leaves(0x4080_0000, 0x4080_1000).Single().Entry));
+    }
+
+    [Fact]
+    public void Leaves_lists_what_the_hardware_translates_through()
+    {
+        var allocator = PageAllocator.Synthetic(1 << 10);
+        var mm = new X86_64FourLevel.AddressSpace(allocator);
+        var rw = X86_64FourLevel.Entry.Page(0).WithWritable(true);
+        Assert.Equal(0, mm.MapRange(0x4000_0000, 0x1_0000_0000, (1UL << 30) + (2UL << 20) + 4096, rw));
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x8020_0000, 0x5000_0000)); // not present: no leaf
+        var leaves = mm.Leaves();
+        Assert.Equal(
+            [
+                new MappedLeaf(PageTableLevel.Pud, 0x4000_0000, 0x1_0000_0000, 1UL << 30, leaves[0].Entry),
+                new MappedLeaf(PageTableLevel.Pmd, 0x8000_0000, 0x1_4000_0000, 2UL << 20, leaves[1].Entry),
+            ],
+            leaves);
+        Assert.Equal([leaves[1]], mm.Leaves(0x8000_0000, 0x8020_0000));
+        Assert.Equal(leaves.Select(l => l.Entry), leaves.Select(l => mm.Snapshot().Single(e => e.Address == l.VirtualAddress && e.Level == l.Level).Value));
     }
 
     private static ulong Window(Geometry g) => g.VirtualAddressBits >= 40 ? 1UL << 38 : 1UL << 28;
@@ -347,25 +494,23 @@ public class BlockMappingTests
             Assert.True(mm.Allocator.Stats.PageTablePages == tableEntries.Count + g.RootTables, $"{where}: {mm.Allocator.Stats.PageTablePages} table pages, {tableEntries.Count} reachable below the root");
             foreach (var entry in tableEntries)
             {
-                var child = PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, entry.Value);
-                Assert.True(child.TableEntries.ToArray().Any(e => e != 0), $"{where}: the table under {entry} is empty");
+                Assert.True(snapshot.Any(e => e.Level > entry.Level && e.Address >= entry.Address && e.Address - entry.Address < g.Size(entry.Level)), $"{where}: the table under {entry} is empty");
             }
         }
 
         private (ulong Pa, ulong Fields)? Translate(Mm mm, ulong va)
         {
-            if (mm.TryGetEntrySlot(PageTableLevel.Pte, va, out var table, out int index, out var blockedAt))
+            if (mm.TryGetEntry(PageTableLevel.Pte, va, out ulong pte, out var blockedAt))
             {
-                ulong pte = table.TableEntries[index];
                 return g.IsLeafEntry(PageTableLevel.Pte, pte) ? (g.LeafAddress(PageTableLevel.Pte, pte), g.MoveLeafFields(PageTableLevel.Pte, pte, PageTableLevel.Pte)) : null;
             }
 
-            if (!mm.TryGetEntrySlot(blockedAt, va, out table, out index, out _) || !g.IsLeafEntry(blockedAt, table.TableEntries[index]))
+            ulong leaf = pte; // the entry the walk stopped at, blockedAt's
+            if (!g.IsLeafEntry(blockedAt, leaf))
             {
                 return null;
             }
 
-            ulong leaf = table.TableEntries[index];
             ulong offset = (va & (g.Size(blockedAt) - 1)) & ~(g.PageSize - 1);
             return (g.LeafAddress(blockedAt, leaf) + offset, g.MoveLeafFields(blockedAt, leaf, PageTableLevel.Pte));
         }

@@ -21,7 +21,7 @@ public class CallbackTests
             public static partial class Pamt
             {
                 [PteCallback]
-                internal static int PamtRefcountPopulate(ref Pte pte, ulong addr, State data)
+                internal static int PamtRefcountPopulate(PtePointer pte, ulong addr, State data)
                 {
                     data.Calls++;
                     return 0;
@@ -46,9 +46,9 @@ public class CallbackTests
                         /// <summary>An adapter that passes <paramref name="data"/> to every call.</summary>
                         public PamtRefcountPopulateFn(global::Tdx.State data) => Data = data;
 
-                        /// <summary>Calls <see cref="PamtRefcountPopulate"/>(ref pte, addr, Data).</summary>
+                        /// <summary>Calls <see cref="PamtRefcountPopulate"/>(pte, addr, Data).</summary>
                         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-                        public int Invoke(ref global::PamtGen.Pte pte, ulong addr) => PamtRefcountPopulate(ref pte, addr, Data);
+                        public int Invoke(global::PamtGen.PtePointer pte, ulong addr) => PamtRefcountPopulate(pte, addr, Data);
                     }
                 }
             }
@@ -61,7 +61,7 @@ public class CallbackTests
 
     [Fact]
     public Task PG1012_callback_not_static() =>
-        Verify("public partial class C { [PteCallback] public int {|#0:F|}(ref Pte pte, ulong addr, object data) => 0; }", Expect("PG1012", 0, "F"));
+        Verify("public partial class C { [PteCallback] public int {|#0:F|}(PtePointer pte, ulong addr, object data) => 0; }", Expect("PG1012", 0, "F"));
 
     [Theory]
     [InlineData("void", "void")]
@@ -69,16 +69,18 @@ public class CallbackTests
     [InlineData("uint", "uint")]
     public Task PG1013_callback_return_type_not_int(string type, string shown) =>
         Verify(
-            $"public static partial class C {{ [PteCallback] static {{|#0:{type}|}} F(ref Pte pte, ulong addr, object data) {{ {(type == "void" ? "" : "return 0;")} }} }}",
+            $"public static partial class C {{ [PteCallback] static {{|#0:{type}|}} F(PtePointer pte, ulong addr, object data) {{ {(type == "void" ? "" : "return 0;")} }} }}",
             Expect("PG1013", 0, "F", shown));
 
     [Theory]
-    [InlineData("(Pte pte, ulong addr, object data)", "the PTE must be passed by 'ref'")]
-    [InlineData("(in Pte pte, ulong addr, object data)", "the PTE must be passed by 'ref'")]
-    [InlineData("(ref ulong pte, ulong addr, object data)", "the first parameter is 'ulong', not 'ref Pte'")]
-    [InlineData("(ref Pte pte, long addr, object data)", "the second parameter must be the address, a 'ulong' passed by value")]
-    [InlineData("(ref Pte pte, ulong addr, ref object data)", "the data must be passed by value, with a type a struct field can hold")]
-    [InlineData("(ref Pte pte, ulong addr)", "it has 2 parameter(s)")]
+    [InlineData("(Pte pte, ulong addr, object data)", "the first parameter is 'Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
+    [InlineData("(ref Pte pte, ulong addr, object data)", "the first parameter is 'ref Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
+    [InlineData("(in PtePointer pte, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
+    [InlineData("(ref PtePointer pte, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
+    [InlineData("(ref ulong pte, ulong addr, object data)", "the first parameter is 'ulong', not 'PtePointer'")]
+    [InlineData("(PtePointer pte, long addr, object data)", "the second parameter must be the address, a 'ulong' passed by value")]
+    [InlineData("(PtePointer pte, ulong addr, ref object data)", "the data must be passed by value, with a type a struct field can hold")]
+    [InlineData("(PtePointer pte, ulong addr)", "it has 2 parameter(s)")]
     public Task PG1014_callback_parameters_not_the_pte_fn_shape(string parameters, string why) =>
         Verify(
             $"public static partial class C {{ [PteCallback] static int F{{|#0:{parameters}|}} => 0; }}",
@@ -87,13 +89,13 @@ public class CallbackTests
     [Fact]
     public Task PG1015_callback_generic() =>
         Verify(
-            "public static partial class C { [PteCallback] static int F{|#0:<T>|}(ref Pte pte, ulong addr, T data) => 0; }",
+            "public static partial class C { [PteCallback] static int F{|#0:<T>|}(PtePointer pte, ulong addr, T data) => 0; }",
             Expect("PG1015", 0, "F"));
 
     [Fact]
     public Task PG1002_callback_in_a_type_that_is_not_partial() =>
         Verify(
-            "public static class {|#0:C|} { [PteCallback] static int F(ref Pte pte, ulong addr, object data) => 0; }",
+            "public static class {|#0:C|} { [PteCallback] static int F(PtePointer pte, ulong addr, object data) => 0; }",
             Expect("PG1002", 0, "C"));
 
     [Fact]

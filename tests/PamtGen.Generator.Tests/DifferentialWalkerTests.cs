@@ -9,7 +9,8 @@ namespace PamtGen.Generator.Tests;
 /// every level boundary, start at 0 or end near the top of the address space; random prior populations and
 /// leaf entries; callbacks that map, unmap and fail at random; random allocation failures. Every callback
 /// invocation (in order, with the PTE or entry value it saw), the return code, the final table state and the
-/// allocator's accounting must be identical. CI runs 1 000 cases per geometry; PAMTGEN_DIFFERENTIAL_CASES=100000
+/// allocator's accounting must be identical. One case in four also holds hostile entries (HostileEntries); then the
+/// warnings the walkers record and the kernel BUG they raise, if any, must be identical too. CI runs 1 000 cases per geometry; PAMTGEN_DIFFERENTIAL_CASES=100000
 /// runs more.
 /// </summary>
 public class DifferentialWalkerTests(ITestOutputHelper output)
@@ -34,7 +35,9 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             Assert.True(reference.Result == generated.Result, $"{what}: returned {generated.Result}, reference {reference.Result}");
             Assert.True(reference.Tables.SequenceEqual(generated.Tables), $"{what}: table state differs");
             Assert.True(reference.Stats == generated.Stats, $"{what}: accounting differs: {generated.Stats} vs {reference.Stats}");
-            string kind = $"{scenario.Operation}:{(reference.Result == 0 ? "ok" : reference.Result.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
+            Assert.True(reference.Warnings.SequenceEqual(generated.Warnings), $"{what}: warnings differ\nreference: {string.Join(" | ", reference.Warnings)}\ngenerated: {string.Join(" | ", generated.Warnings)}");
+            Assert.True(reference.Bug == generated.Bug, $"{what}: BUG differs: {generated.Bug} vs {reference.Bug}");
+            string kind = $"{scenario.Operation}:{(reference.Bug is not null ? "BUG" : reference.Result == 0 ? "ok" : reference.Result.ToString(System.Globalization.CultureInfo.InvariantCulture))}{(reference.Warnings.Count > 0 ? "+WARN" : "")}";
             kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
         }
 
@@ -52,14 +55,14 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
     /// <summary>One callback invocation: which callback, where, and the value it saw.</summary>
     private readonly record struct Call(char Kind, ulong Addr, ulong Next, ulong Value);
 
-    private sealed record Outcome(List<Call> Calls, int Result, IReadOnlyList<EntryState> Tables, AllocatorStats Stats);
+    private sealed record Outcome(List<Call> Calls, int Result, IReadOnlyList<EntryState> Tables, AllocatorStats Stats, IReadOnlyList<string> Warnings, string? Bug);
 
     private sealed record Scenario(
         string Name, ulong Seed, Geometry Geometry, ulong Window, int WindowPages, int[] Prior, (PageTableLevel Level, int Page)? Leaf,
-        Operation Operation, ulong Start, ulong Size, PageWalkCallbacks Callbacks, int FailNth, double FailProbability)
+        Operation Operation, ulong Start, ulong Size, PageWalkCallbacks Callbacks, int FailNth, double FailProbability, int HostileSeed)
     {
         public override string ToString() =>
-            $"{Operation} [0x{Start:x} +0x{Size:x}) window 0x{Window:x}, {Prior.Length} prior, leaf {Leaf?.Level}, callbacks {Callbacks}, fail attempt {FailNth} after setup, fail probability {FailProbability}";
+            $"{Operation} [0x{Start:x} +0x{Size:x}) window 0x{Window:x}, {Prior.Length} prior, leaf {Leaf?.Level}, hostile seed {HostileSeed}, callbacks {Callbacks}, fail attempt {FailNth} after setup, fail probability {FailProbability}";
 
         public static Scenario Random(string name, ulong seed)
         {
@@ -94,7 +97,8 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             int failure = rng.Next(4);
             int failNth = failure == 1 ? rng.Next(1, 12) : 0;
             double failProbability = failure == 0 ? (rng.Next(2) == 0 ? 0.05 : 0.3) : 0;
-            return new Scenario(name, seed, g, window, windowPages, prior, leaf, operation, start, size, callbackSets[rng.Next(callbackSets.Length)], failNth, failProbability);
+            int hostileSeed = rng.Next(4) == 0 ? rng.Next(1, int.MaxValue) : 0;
+            return new Scenario(name, seed, g, window, windowPages, prior, leaf, operation, start, size, callbackSets[rng.Next(callbackSets.Length)], failNth, failProbability, hostileSeed);
         }
 
         /// <summary>Builds the machine the same way each time, then runs the operation through one walker implementation.</summary>
@@ -116,6 +120,11 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
                 mm.SetEntry(leaf.Level, Window + (ulong)leaf.Page * Geometry.PageSize, value);
             }
 
+            if (HostileSeed != 0)
+            {
+                HostileEntries.Corrupt(mm, new Random(HostileSeed));
+            }
+
             // Failures count from the operation's first allocation, after the setup's.
             if (FailNth > 0)
             {
@@ -126,16 +135,26 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
                 allocator.FaultInjection = FailPageAlloc.Probability(FailProbability, Seed);
             }
 
-            int result = (Operation, useGenerated) switch
+            int result = 0;
+            string? bug = null;
+            try
             {
-                (Operation.Apply, true) => ApplyGenerated(mm, state, create: true),
-                (Operation.ApplyExisting, true) => ApplyGenerated(mm, state, create: false),
-                (Operation.Apply, false) => ReferenceWalkers.ApplyToPageRange(mm, Start, Size, CallbackState.Apply, state),
-                (Operation.ApplyExisting, false) => ReferenceWalkers.ApplyToExistingPageRange(mm, Start, Size, CallbackState.Apply, state),
-                (_, true) => WalkGenerated(mm, state),
-                (_, false) => ReferenceWalkers.WalkPageRange(mm, Start, Start + Size, state.ReferenceOps(Callbacks), state),
-            };
-            return new Outcome(state.Calls, result, mm.Snapshot(), allocator.Stats);
+                result = (Operation, useGenerated) switch
+                {
+                    (Operation.Apply, true) => ApplyGenerated(mm, state, create: true),
+                    (Operation.ApplyExisting, true) => ApplyGenerated(mm, state, create: false),
+                    (Operation.Apply, false) => ReferenceWalkers.ApplyToPageRange(mm, Start, Size, CallbackState.Apply, state),
+                    (Operation.ApplyExisting, false) => ReferenceWalkers.ApplyToExistingPageRange(mm, Start, Size, CallbackState.Apply, state),
+                    (_, true) => WalkGenerated(mm, state),
+                    (_, false) => ReferenceWalkers.WalkPageRange(mm, Start, Start + Size, state.ReferenceOps(Callbacks), state),
+                };
+            }
+            catch (KernelBugException e) when (HostileSeed != 0)
+            {
+                bug = e.Message; // only hostile tables may make a walker BUG, and both must BUG alike
+            }
+
+            return new Outcome(state.Calls, result, mm.Snapshot(), allocator.Stats, [.. mm.Warnings], bug);
         }
 
         private int ApplyGenerated(Mm mm, CallbackState state, bool create)
@@ -173,11 +192,12 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             _ => Arm64Granule64K.WalkPageRange((Arm64Granule64K.AddressSpace)mm, Start, Start + Size, ref ops),
         };
 
-        private static int MapOne(ref Pte pte, ulong addr, CallbackState state)
+        private static int MapOne(PtePointer pte, ulong addr, CallbackState state)
         {
-            if (PteNone(PtepGet(ref pte)) && state.Mm.Allocator.AllocPage(Gfp.Zero) is { } page)
+            if (PteNone(PtepGet(pte)) && state.Mm.Allocator.AllocPage(Gfp.Zero) is { } page)
             {
-                SetPteAt(state.Mm, addr, ref pte, CallbackState.PageEntry(state.Mm, page));
+                state.Owned.Add(page.Pfn);
+                SetPteAt(state.Mm, addr, pte, CallbackState.PageEntry(state.Mm, page));
             }
 
             return 0;
@@ -191,10 +211,13 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         public List<Call> Calls { get; } = [];
 
+        /// <summary>The pages the callbacks mapped: the only ones they free (a hostile PTE may map anything, the root included).</summary>
+        public HashSet<ulong> Owned { get; } = [];
+
         /// <summary>A pte_fn_t that maps a page into some none PTEs, unmaps some present ones, and now and then fails.</summary>
-        public static int Apply(ref Pte pte, ulong addr, CallbackState state)
+        public static int Apply(PtePointer pte, ulong addr, CallbackState state)
         {
-            var entry = PtepGet(ref pte);
+            var entry = PtepGet(pte);
             state.Calls.Add(new Call('f', addr, 0, entry.Value));
             ulong roll = state.Roll();
             if (roll % 499 == 0)
@@ -210,13 +233,18 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
                     return -Errno.ENOMEM;
                 }
 
-                SetPteAt(state.Mm, addr, ref pte, PageEntry(state.Mm, page));
+                state.Owned.Add(page.Pfn);
+                SetPteAt(state.Mm, addr, pte, PageEntry(state.Mm, page));
             }
             else if (!PteNone(entry) && roll % 3 == 0)
             {
-                PteClear(state.Mm, addr, ref pte);
+                PteClear(state.Mm, addr, pte);
                 var geometry = state.Mm.Geometry;
-                state.Mm.Allocator.FreePage(state.Mm.Allocator.PfnToPage(geometry.LeafAddress(PageTableLevel.Pte, entry.Value) >> geometry.PageShift));
+                ulong pfn = geometry.LeafAddress(PageTableLevel.Pte, entry.Value) >> geometry.PageShift;
+                if (state.Owned.Remove(pfn))
+                {
+                    state.Mm.Allocator.FreePage(state.Mm.Allocator.PfnToPage(pfn));
+                }
             }
 
             return 0;
@@ -225,20 +253,20 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         /// <summary>mk_pte() in the geometry's own format.</summary>
         public static Pte PageEntry(Mm mm, Page page) => new(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0));
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => Record('e', addr, next, pte.Value);
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => Record('e', addr, next, Pgtable.PtepGet(pte).Value);
 
         public int PteHole(ulong addr, ulong next, int depth) => Record('h', addr, next, (ulong)depth);
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => Record('m', addr, next, pmd.Value);
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => Record('m', addr, next, Pgtable.PmdpGet(pmd).Value);
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => Record('u', addr, next, pud.Value);
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => Record('u', addr, next, Pgtable.PudpGet(pud).Value);
 
         public MmWalkOps<CallbackState> ReferenceOps(PageWalkCallbacks callbacks) => new()
         {
-            PteEntry = (callbacks & PageWalkCallbacks.PteEntry) != 0 ? (ref Pte pte, ulong a, ulong n, CallbackState s) => s.PteEntry(ref pte, a, n) : null,
+            PteEntry = (callbacks & PageWalkCallbacks.PteEntry) != 0 ? (PtePointer pte, ulong a, ulong n, CallbackState s) => s.PteEntry(pte, a, n) : null,
             PteHole = (callbacks & PageWalkCallbacks.PteHole) != 0 ? (ulong a, ulong n, int d, CallbackState s) => s.PteHole(a, n, d) : null,
-            PmdEntry = (callbacks & PageWalkCallbacks.PmdEntry) != 0 ? (ref Pmd pmd, ulong a, ulong n, CallbackState s) => s.PmdEntry(ref pmd, a, n) : null,
-            PudEntry = (callbacks & PageWalkCallbacks.PudEntry) != 0 ? (ref Pud pud, ulong a, ulong n, CallbackState s) => s.PudEntry(ref pud, a, n) : null,
+            PmdEntry = (callbacks & PageWalkCallbacks.PmdEntry) != 0 ? (PmdPointer pmd, ulong a, ulong n, CallbackState s) => s.PmdEntry(pmd, a, n) : null,
+            PudEntry = (callbacks & PageWalkCallbacks.PudEntry) != 0 ? (PudPointer pud, ulong a, ulong n, CallbackState s) => s.PudEntry(pud, a, n) : null,
         };
 
         private int Record(char kind, ulong addr, ulong next, ulong value)
@@ -260,7 +288,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
     private readonly struct ApplyFn(CallbackState state) : IPteFn
     {
-        public int Invoke(ref Pte pte, ulong addr) => CallbackState.Apply(ref pte, addr, state);
+        public int Invoke(PtePointer pte, ulong addr) => CallbackState.Apply(pte, addr, state);
     }
 
     // One ops type per set of callbacks: the set is a static property, as the kernel's mm_walk_ops are constant.
@@ -268,13 +296,13 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
     {
         public const PageWalkCallbacks Set = PageWalkCallbacks.PteEntry | PageWalkCallbacks.PteHole;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => s.PteEntry(ref pte, addr, next);
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => s.PteEntry(pte, addr, next);
 
         public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
     }
 
     private readonly struct OpsAll(CallbackState s) : IPageWalkOps
@@ -283,13 +311,13 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => s.PteEntry(ref pte, addr, next);
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => s.PteEntry(pte, addr, next);
 
         public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => s.PmdEntry(ref pmd, addr, next);
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => s.PmdEntry(pmd, addr, next);
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => s.PudEntry(ref pud, addr, next);
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => s.PudEntry(pud, addr, next);
     }
 
     private readonly struct OpsHoleOnly(CallbackState s) : IPageWalkOps
@@ -298,13 +326,13 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
         public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
     }
 
     private readonly struct OpsPmdAndHole(CallbackState s) : IPageWalkOps
@@ -313,13 +341,13 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
         public int PteHole(ulong addr, ulong next, int depth) => s.PteHole(addr, next, depth);
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => s.PmdEntry(ref pmd, addr, next);
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => s.PmdEntry(pmd, addr, next);
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
     }
 
     private readonly struct OpsPudOnly(CallbackState s) : IPageWalkOps
@@ -328,12 +356,12 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
 
         static PageWalkCallbacks IPageWalkOps.Callbacks => Set;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PteEntry(PtePointer pte, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
         public int PteHole(ulong addr, ulong next, int depth) => throw new InvalidOperationException("not declared");
 
-        public int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
+        public int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => throw new InvalidOperationException("not declared");
 
-        public int PudEntry(ref Pud pud, ulong addr, ulong next) => s.PudEntry(ref pud, addr, next);
+        public int PudEntry(PudPointer pud, ulong addr, ulong next) => s.PudEntry(pud, addr, next);
     }
 }

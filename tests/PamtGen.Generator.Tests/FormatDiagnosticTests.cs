@@ -156,12 +156,12 @@ public class FormatDiagnosticTests
     [Fact]
     public Task PG1023_a_field_named_as_a_member_of_the_struct() =>
         Verify(X86Format + "[EntryField({|#0:\"Value\"|}, 9, 11)]\n" + Geometry,
-            Expect("PG1023", "'Value' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
+            Expect("PG1023", "'Value' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage, PxdLeaf, PxdPresent, PxdBad)"));
 
     [Fact]
     public Task PG1023_a_null_field_name() =>
         Verify(X86Format + "[EntryField({|#0:null!|}, 9, 11)]\n" + Geometry,
-            Expect("PG1023", "'' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage)"));
+            Expect("PG1023", "'' cannot name a field: it must be an identifier that the entry struct does not already use (Value, IsNone, IsValid, IsTable, IsLeaf, OutputAddress, TableAddress, Table, Block, Page, NeedsBreakBeforeMake, Equals, GetHashCode, ToString, Format, Entry, GetType, Pfn, KernelPage, PxdLeaf, PxdPresent, PxdBad)"));
 
     [Fact]
     public Task PG1024_a_permission_model_without_its_fields() =>

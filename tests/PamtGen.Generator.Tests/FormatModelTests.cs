@@ -28,8 +28,7 @@ public class FormatModelTests
         {
             ulong addr = start + ((ulong)i * g.PageSize);
             mm.AtomicAt(addr + 8) = 100 + i;
-            Assert.True(mm.TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out _));
-            ulong pte = table.TableEntries[index];
+            Assert.True(mm.TryGetEntry(PageTableLevel.Pte, addr, out ulong pte));
             Assert.True(g.IsLeafEntry(PageTableLevel.Pte, pte));
             Assert.Equal(100 + i, allocator.PfnToPage(g.LeafAddress(PageTableLevel.Pte, pte) >> g.PageShift).AtomicAt(8));
         }
@@ -62,15 +61,17 @@ public class FormatModelTests
         Assert.Equal(2, mm.Pgd.Pages);
         Assert.Equal(0x102UL, mm.Pgd.Pfn);
         Assert.True(allocator.IsAllocated(0x103));
-        Assert.Equal(1024, mm.Pgd.TableEntries.Length);
+        var root = ModelMemory.Of(mm);
+        Assert.Equal(0UL, root.Read(mm.Pgd, 1023, MemoryOrder.Once)); // 1024 entries, through the memory interface
+        Assert.Throws<IndexOutOfRangeException>(() => root.Read(mm.Pgd, 1024, MemoryOrder.Once));
         Assert.Equal(2, allocator.Stats.PageTablePages);
 
         // IPA 2^39 and above is in the second table of the root (index 512 on).
         ulong high = (1UL << 39) + (5UL << 30);
         Assert.Equal(512 + 5, (int)Arm64Stage2Ipa40.PgdIndex(high));
         Assert.Equal(0, ReferenceWalkers.ApplyToPageRange(mm, high, 4096, Map, (Mm)mm));
-        Assert.NotEqual(0UL, mm.Pgd.TableEntries[512 + 5]);
-        Assert.Equal(0x101UL, new Arm64Stage2Ipa40.Entry(mm.Pgd.TableEntries[512 + 5]).OutputAddress(PageTableLevel.Pud) >> 12); // the skipped page, reused
+        Assert.NotEqual(0UL, root.Read(mm.Pgd, 512 + 5, MemoryOrder.Once));
+        Assert.Equal(0x101UL, new Arm64Stage2Ipa40.Entry(root.Read(mm.Pgd, 512 + 5, MemoryOrder.Once)).OutputAddress(PageTableLevel.Pud) >> 12); // the skipped page, reused
         mm.AtomicAt(high) = 7;
         Assert.Equal(7, mm.AtomicAt(high));
 
@@ -90,9 +91,9 @@ public class FormatModelTests
         Assert.Equal(0, allocator.Stats.PageTablePages);
     }
 
-    private static int Map(ref Pte pte, ulong addr, Mm mm)
+    private static int Map(PtePointer pte, ulong addr, Mm mm)
     {
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             return 0;
         }
@@ -103,19 +104,19 @@ public class FormatModelTests
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(mm, addr, ref pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0)));
+        SetPteAt(mm, addr, pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0)));
         return 0;
     }
 
-    private static int Unmap(ref Pte pte, ulong addr, Mm mm)
+    private static int Unmap(PtePointer pte, ulong addr, Mm mm)
     {
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry))
         {
             return 0;
         }
 
-        PteClear(mm, addr, ref pte);
+        PteClear(mm, addr, pte);
         mm.Allocator.FreePage(mm.Allocator.PfnToPage(mm.Geometry.LeafAddress(PageTableLevel.Pte, entry.Value) >> mm.Geometry.PageShift));
         return 0;
     }

@@ -10,7 +10,7 @@ namespace PamtGen.Generator.Tests;
 /// </summary>
 public partial class FormatsDocTests
 {
-    private static readonly string Document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "FORMATS.md"));
+    private static readonly string Document = File.ReadAllText(Path.Combine(Analyzers.RepositorySources.Root, "docs", "FORMATS.md"));
 
     /// <summary>The attributes of the document's Sv39 declaration (the snapshot tests generate it too).</summary>
     public static string RiscVSv39Format => string.Join('\n', Blocks().Single(b => b.Contains("RISC-V Sv39", StringComparison.Ordinal))
@@ -80,9 +80,6 @@ public partial class FormatsDocTests
         Assert.True(emit.Success, string.Join('\n', emit.Diagnostics));
         return Assembly.Load(image.ToArray());
     }
-
-    private static string RepositoryRoot() =>
-        typeof(FormatsDocTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 
     [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
     private static partial Regex CodeBlock();

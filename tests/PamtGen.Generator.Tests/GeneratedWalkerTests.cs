@@ -75,9 +75,9 @@ public class GeneratedWalkerTests
         public ulong Sum;
         public int Calls;
 
-        public int Invoke(ref Pte pte, ulong addr)
+        public int Invoke(PtePointer pte, ulong addr)
         {
-            Sum += pte.Value;
+            Sum += Pgtable.PtepGet(pte).Value;
             Calls++;
             return 0;
         }
@@ -88,7 +88,7 @@ public class GeneratedWalkerTests
         public int Ptes;
         public int Holes;
 
-        public int PteEntry(ref Pte pte, ulong addr, ulong next)
+        public int PteEntry(PtePointer pte, ulong addr, ulong next)
         {
             Ptes++;
             return 0;
@@ -100,8 +100,8 @@ public class GeneratedWalkerTests
             return 0;
         }
 
-        public readonly int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => 0;
+        public readonly int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => 0;
 
-        public readonly int PudEntry(ref Pud pud, ulong addr, ulong next) => 0;
+        public readonly int PudEntry(PudPointer pud, ulong addr, ulong next) => 0;
     }
 }

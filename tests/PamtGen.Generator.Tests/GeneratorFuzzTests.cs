@@ -75,7 +75,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         string ns = Pick(random, ["global", "block", "file"]);
         bool callback = random.Next(4) == 0;
         string format = random.Next(4) == 0 ? "[PamtGen.Formats.X86_64EntryFormat]\n" : "";
-        string callbackShape = random.Next(3) != 0 ? "static int F(ref Pte pte, ulong addr, object data) => 0;" : Pick(random, ["static int F(ref Pte pte, ulong addr, object data) => 0;", "int F(ref Pte pte, ulong addr, object data) => 0;", "static void F(ref Pte pte, ulong addr, object data) { }", "static int F(Pte pte, ulong addr, object data) => 0;", "static int F<T>(ref Pte pte, ulong addr, T data) => 0;"]);
+        string callbackShape = random.Next(3) != 0 ? "static int F(PtePointer pte, ulong addr, object data) => 0;" : Pick(random, ["static int F(PtePointer pte, ulong addr, object data) => 0;", "int F(PtePointer pte, ulong addr, object data) => 0;", "static void F(PtePointer pte, ulong addr, object data) { }", "static int F(Pte pte, ulong addr, object data) => 0;", "static int F(ref Pte pte, ulong addr, object data) => 0;", "static int F<T>(PtePointer pte, ulong addr, T data) => 0;"]);
 
         // The oracle, written apart from the generator.
         bool argumentsValid = pageShift is >= 10 and <= 20 && entrySize is 4 or 8 && !missing && !nonConstant
@@ -89,7 +89,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         // below its 52 physical-address bits.
         bool formatValid = pageShift >= 12
             && (format.Length == 0 || (entrySize == 8 && levels >= 3 && pageShift + (2 * bits) < 52));
-        bool callbackValid = !callback || (callbackShape.StartsWith("static int F(ref", StringComparison.Ordinal) && container != "plain");
+        bool callbackValid = !callback || (callbackShape.StartsWith("static int F(PtePointer", StringComparison.Ordinal) && container != "plain");
 
         var arguments = new List<string>
         {

@@ -1,3 +1,5 @@
+using static PamtGen.Pgtable;
+
 namespace PamtGen.Generator.Tests;
 
 /// <summary>
@@ -67,8 +69,8 @@ public class NestedTranslationTests
         var s2 = guest.Stage2;
         Assert.Equal(PageTableLevel.Pmd, s2.Translate(data.PhysAddr, Access.Read).Level); // the slot is mapped with 2 MiB blocks
         Assert.Equal(0, BlockMapping.Split(s2, data.PhysAddr, PageTableLevel.Pmd));
-        Assert.True(s2.TryGetEntrySlot(PageTableLevel.Pte, data.PhysAddr, out var table, out int index, out _));
-        table.TableEntries[index] &= ~(1UL << 7); // S2AP[1]: no write
+        Assert.True(s2.TryGetEntry(PageTableLevel.Pte, data.PhysAddr, out ulong s2Pte));
+        Assert.True(s2.SetEntry(PageTableLevel.Pte, data.PhysAddr, s2Pte & ~(1UL << 7))); // S2AP[1]: no write
         Assert.Equal((TranslationStage.Stage2, FaultReason.Write), (stage1.Translate(0x40_0000, Access.Write).Stage, stage1.Translate(0x40_0000, Access.Write).Fault));
         Assert.True(stage1.Translate(0x40_0000, Access.Read).Ok);
 
@@ -86,23 +88,26 @@ public class NestedTranslationTests
         var (guest, stage1) = Guest("X86_64FourLevel", "Arm64Stage2Ipa40", MapRangeOptions.PagesOnly);
         var data = guest.Allocator.AllocPage(Gfp.Zero)!;
         Assert.True(stage1.SetEntry(PageTableLevel.Pte, 0x40_0000, data.PhysAddr | 0x3)); // present, writable, Accessed clear
-        Assert.True(stage1.TryGetEntrySlot(PageTableLevel.Pte, 0x40_0000, out var pteTable, out int pteIndex, out _));
-        Assert.True(guest.Stage2.TryGetEntrySlot(PageTableLevel.Pte, pteTable.PhysAddr, out var s2Table, out int s2Index, out _));
-        s2Table.TableEntries[s2Index] &= ~(1UL << 7); // stage 2 maps the guest's pte table read-only
+        var pteSlot = stage1.VirtToKpte(0x40_0000)!.Value;
+        Assert.True(stage1.TryGetEntry(PageTableLevel.Pmd, 0x40_0000, out ulong pmd));
+        ulong pteTable = stage1.Geometry.TableAddress(pmd); // guest-physical
+        ulong pteAddress = pteTable + (((0x40_0000UL >> 12) & 511) * 8);
+        Assert.True(guest.Stage2.TryGetEntry(PageTableLevel.Pte, pteTable, out ulong s2Entry));
+        Assert.True(guest.Stage2.SetEntry(PageTableLevel.Pte, pteTable, s2Entry & ~(1UL << 7))); // stage 2 maps the guest's pte table read-only
 
         // A lookup reads the entry and succeeds; the walker that must set Accessed in it takes a stage-2 write fault.
         Assert.True(stage1.Translate(0x40_0000, Access.Read).Ok);
         foreach (var result in new[] { stage1.Translate(0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty), Translator.Translate(stage1, 0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty) })
         {
             Assert.Equal(
-                (TranslationStage.Stage2, FaultReason.Write, pteTable.PhysAddr + ((ulong)pteIndex * 8), true),
+                (TranslationStage.Stage2, FaultReason.Write, pteAddress, true),
                 (result.Stage, result.Fault, result.FaultAddress, result.DuringStage1Walk));
         }
 
-        Assert.Equal(0x3UL, pteTable.TableEntries[pteIndex] & 0x23); // nothing written
-        s2Table.TableEntries[s2Index] |= 1UL << 7;
+        Assert.Equal(0x3UL, PtepGet(pteSlot).Value & 0x23); // nothing written
+        Assert.True(guest.Stage2.SetEntry(PageTableLevel.Pte, pteTable, s2Entry));
         Assert.True(stage1.Translate(0x40_0000, Access.Write, TranslateOptions.UpdateAccessedDirty).Ok);
-        Assert.Equal(0x63UL, pteTable.TableEntries[pteIndex] & 0x63); // Accessed and Dirty set through stage 2
+        Assert.Equal(0x63UL, PtepGet(pteSlot).Value & 0x63); // Accessed and Dirty set through stage 2
     }
 
     [Fact]

@@ -123,29 +123,29 @@ public class TlbTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FlushTlbKernelRange(mm, Va + 1, Va));
     }
 
-    private static int Write(ref Pte pte, ulong addr, (Mm Mm, Arm64Granule4K.Entry Entry) data)
+    private static int Write(PtePointer pte, ulong addr, (Mm Mm, Arm64Granule4K.Entry Entry) data)
     {
-        SetPteAt(data.Mm, addr, ref pte, data.Entry);
+        SetPteAt(data.Mm, addr, pte, data.Entry);
         return 0;
     }
 
-    private static int Remap(ref Pte pte, ulong addr, Mm mm)
+    private static int Remap(PtePointer pte, ulong addr, Mm mm)
     {
-        SetPteAt(mm, addr, ref pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, 0x20_0000, mm.Geometry.MoveLeafFields(PageTableLevel.Pte, PtepGet(ref pte).Value, PageTableLevel.Pte))));
+        SetPteAt(mm, addr, pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, 0x20_0000, mm.Geometry.MoveLeafFields(PageTableLevel.Pte, PtepGet(pte).Value, PageTableLevel.Pte))));
         return 0;
     }
 
-    private static int ReadOnly(ref Pte pte, ulong addr, Mm mm)
+    private static int ReadOnly(PtePointer pte, ulong addr, Mm mm)
     {
-        SetPteAt(mm, addr, ref pte, new Arm64Granule4K.Entry(PtepGet(ref pte).Value).WithAccessPermissions(2));
+        SetPteAt(mm, addr, pte, new Arm64Granule4K.Entry(PtepGet(pte).Value).WithAccessPermissions(2));
         return 0;
     }
 
-    private static int Clear(ref Pte pte, ulong addr, Mm mm)
+    private static int Clear(PtePointer pte, ulong addr, Mm mm)
     {
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
-            PteClear(mm, addr, ref pte);
+            PteClear(mm, addr, pte);
         }
 
         return 0;

@@ -34,25 +34,26 @@ public class TransactionalWalkerTests
     public void Every_failure_is_rolled_back_to_the_exact_state_before_the_call()
     {
         ulong start = Base + (3 * Pmd) - (5 * P), size = 700 * P; // across two PTE tables
-        var clean = NewMm();
-        Prepopulate(clean, start);
-        long setup = clean.Allocator.Stats.Attempts;
-        var cleanFn = new RecordingMap(clean, []);
-        var cleanUndo = new Unmap(clean);
-        Assert.Equal(0, X86_64FourLevel.ApplyToPageRangeTransactional(clean, start, size, ref cleanFn, ref cleanUndo));
-        long attempts = clean.Allocator.Stats.Attempts - setup;
-        Assert.True(attempts > 600);
-        for (long k = 1; k <= attempts; k++)
+        for (long k = 1; ; k++)
         {
             var mm = NewMm();
             Prepopulate(mm, start);
             var tables = mm.Snapshot();
             var stats = mm.Allocator.Stats;
-            mm.Allocator.FaultInjection = FailPageAlloc.Nth(mm.Allocator.Stats.Attempts + k);
+            using var failure = mm.Allocator.FailNth(k);
             var mapped = new HashSet<ulong>();
             var fn = new RecordingMap(mm, [], mapped);
             var undo = new UndoMapped(mm, mapped);
-            Assert.Equal(-Errno.ENOMEM, X86_64FourLevel.ApplyToPageRangeTransactional(mm, start, size, ref fn, ref undo));
+            int err = X86_64FourLevel.ApplyToPageRangeTransactional(mm, start, size, ref fn, ref undo);
+            if (!failure.Injected)
+            {
+                Assert.Equal(0, err); // the walk makes no k-th attempt: every one before failed once
+                Assert.Equal(k - 1, failure.Attempts);
+                Assert.True(k > 600);
+                break;
+            }
+
+            Assert.Equal(-Errno.ENOMEM, err);
             Assert.Equal(tables, mm.Snapshot());
             Assert.Equal((stats.DataPages, stats.PageTablePages), (mm.Allocator.Stats.DataPages, mm.Allocator.Stats.PageTablePages));
         }
@@ -131,10 +132,10 @@ public class TransactionalWalkerTests
     /// <summary>Maps a page where the PTE is none; records (addr, value seen) and which PTEs it mapped.</summary>
     private struct RecordingMap(Mm mm, List<(ulong, ulong)> calls, HashSet<ulong>? mapped = null) : IPteFn
     {
-        public int Invoke(ref Pte pte, ulong addr)
+        public int Invoke(PtePointer pte, ulong addr)
         {
-            calls.Add((addr, pte.Value));
-            if (!PteNone(PtepGet(ref pte)))
+            calls.Add((addr, PtepGet(pte).Value));
+            if (!PteNone(PtepGet(pte)))
             {
                 return 0;
             }
@@ -145,7 +146,7 @@ public class TransactionalWalkerTests
                 return -Errno.ENOMEM;
             }
 
-            SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+            SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
             mapped?.Add(addr);
             return 0;
         }
@@ -154,12 +155,12 @@ public class TransactionalWalkerTests
     /// <summary>Unmaps and frees every populated PTE (a depopulate).</summary>
     private readonly struct Unmap(Mm mm) : IPteFn
     {
-        public int Invoke(ref Pte pte, ulong addr)
+        public int Invoke(PtePointer pte, ulong addr)
         {
-            var entry = PtepGet(ref pte);
+            var entry = PtepGet(pte);
             if (!PteNone(entry))
             {
-                PteClear(mm, addr, ref pte);
+                PteClear(mm, addr, pte);
                 mm.Allocator.FreePage(mm.Allocator.PtePage(entry));
             }
 
@@ -170,11 +171,11 @@ public class TransactionalWalkerTests
     /// <summary>The undo of a RecordingMap: unmaps only the PTEs the walk itself mapped, so what was there before stays.</summary>
     private readonly struct UndoMapped(Mm mm, HashSet<ulong> mapped) : IPteFn
     {
-        public int Invoke(ref Pte pte, ulong addr) => mapped.Remove(addr) ? new Unmap(mm).Invoke(ref pte, addr) : 0;
+        public int Invoke(PtePointer pte, ulong addr) => mapped.Remove(addr) ? new Unmap(mm).Invoke(pte, addr) : 0;
     }
 
     private struct FailingAt(Mm mm, ulong failAt, HashSet<ulong> mapped) : IPteFn
     {
-        public int Invoke(ref Pte pte, ulong addr) => addr == failAt ? -Errno.EIO : new RecordingMap(mm, [], mapped).Invoke(ref pte, addr);
+        public int Invoke(PtePointer pte, ulong addr) => addr == failAt ? -Errno.EIO : new RecordingMap(mm, [], mapped).Invoke(pte, addr);
     }
 }

@@ -154,8 +154,8 @@ public class TranslationTests(ITestOutputHelper output)
         // With updates, A in every entry the walk used (the tables' A cleared first), D only in the leaf of a write.
         foreach (var level in new[] { PageTableLevel.P4d, PageTableLevel.Pud, PageTableLevel.Pmd })
         {
-            Assert.True(mm.TryGetEntrySlot(level, 0x40_0000, out var table, out int index, out _));
-            table.TableEntries[index] &= ~0x20UL;
+            Assert.True(mm.TryGetEntry(level, 0x40_0000, out ulong entry));
+            Assert.True(mm.SetEntry(level, 0x40_0000, entry & ~0x20UL));
         }
 
         Assert.True(Probe.X86_64FourLevel.Translate(mm, 0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty).Ok);
@@ -178,21 +178,21 @@ public class TranslationTests(ITestOutputHelper output)
         Assert.Equal((1L, 1L), (tlb.Hits, tlb.Misses));
 
         // The entry changes without an invalidation: the TLB still answers with the old translation, as the hardware may.
-        mm.TryGetEntrySlot(PageTableLevel.Pte, 0x40_0000, out var table, out int index, out _);
-        table.TableEntries[index] = 0x5555_5000 | 0x63;
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x40_0000, 0x5555_5000 | 0x63));
         Assert.Equal(0x1234_5000UL, mm.Translate(0x40_0000, Access.Read).OutputAddress);
         tlb.InvalidateAddress(0x40_0000);
         Assert.Equal(0x5555_5000UL, mm.Translate(0x40_0000, Access.Read).OutputAddress);
         Assert.Equal(1, tlb.Cached);
 
         // A write through a translation whose D is clear walks again to set it (with updates); a fault drops the entry.
-        table.TableEntries[index] = 0x5555_5000 | 0x23;
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x40_0000, 0x5555_5000 | 0x23));
         tlb.InvalidateAll();
         Assert.False(mm.Translate(0x40_0000, Access.Read, TranslateOptions.UpdateAccessedDirty).Dirty);
         var dirtied = mm.Translate(0x40_0000, Access.Write, TranslateOptions.UpdateAccessedDirty);
         Assert.Equal((true, 4), (dirtied.Dirty, dirtied.EntriesRead));
-        Assert.Equal(0x5555_5000UL | 0x63, table.TableEntries[index]);
-        table.TableEntries[index] = 0x5555_5000 | 0x21; // read-only now
+        Assert.True(mm.TryGetEntry(PageTableLevel.Pte, 0x40_0000, out ulong pte));
+        Assert.Equal(0x5555_5000UL | 0x63, pte);
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x40_0000, 0x5555_5000 | 0x21)); // read-only now
         tlb.InvalidateAll();
         Assert.True(mm.Translate(0x40_0000, Access.Read).Ok);
         Assert.Equal(FaultReason.Write, mm.Translate(0x40_0000, Access.Write).Fault);
@@ -267,12 +267,12 @@ public class TranslationTests(ITestOutputHelper output)
                     continue;
                 }
 
-                if (!Mm.TryGetEntrySlot(above, va, out var table, out int index, out _))
+                if (!Mm.TryGetEntry(above, va, out ulong current))
                 {
                     continue; // under an entry planted invalid above: no walk reaches it
                 }
 
-                ulong entry = (table.TableEntries[index] & ~_arch.TableAttributes) | (Bits64(random) & _arch.TableAttributes);
+                ulong entry = (current & ~_arch.TableAttributes) | (Bits64(random) & _arch.TableAttributes);
                 if (random.Next(3) == 0)
                 {
                     entry = (entry & ~_arch.TableAttributes) | _arch.AllowAll; // often fully open, so deep faults are reached
@@ -285,7 +285,7 @@ public class TranslationTests(ITestOutputHelper output)
                     _entries[key] = entry;
                 }
 
-                table.TableEntries[index] = entry;
+                Assert.True(Mm.SetEntry(above, va, entry));
             }
         }
 

@@ -27,7 +27,7 @@ public class TypedAddressSpaceTests
         public static partial class Callbacks
         {
             [PteCallback]
-            public static int Count(ref Pte pte, ulong addr, int[] calls)
+            public static int Count(PtePointer pte, ulong addr, int[] calls)
             {
                 calls[0]++;
                 return 0;

@@ -21,11 +21,11 @@ public sealed class LanguageServerTests(PackedFeed packed, ITestOutputHelper out
         public static partial class Callbacks
         {
             [PteCallback]
-            public static int Map(ref Pte pte, ulong addr, Mm mm)
+            public static int Map(PtePointer pte, ulong addr, Mm mm)
             {
                 var page = mm.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
-                SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+                SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
                 return 0;
             }
         }
@@ -40,12 +40,12 @@ public sealed class LanguageServerTests(PackedFeed packed, ITestOutputHelper out
         public static partial class Callbacks
         {
             [PteCallback]
-            public static int Map(ref Pte pte, ulong addr, Mm mm)
+            public static int Map(PtePointer pte, ulong addr, Mm mm)
             {
-                if (!PteNone(PtepGet(ref pte))) return 0;
+                if (!PteNone(PtepGet(pte))) return 0;
                 var page = mm.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
-                SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+                SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
                 return 0;
             }
         }

@@ -52,12 +52,12 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
             public static partial class Callbacks
             {
                 [PteCallback]
-                public static int Map(ref Pte pte, ulong addr, State data)
+                public static int Map(PtePointer pte, ulong addr, State data)
                 {
-                    if (!PteNone(PtepGet(ref pte))) return 0;
+                    if (!PteNone(PtepGet(pte))) return 0;
                     var page = data.Mm.Allocator.AllocPage(Gfp.Zero);
                     if (page is null) return -Errno.ENOMEM;
-                    SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+                    SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
                     data.Mapped++;
                     return 0;
                 }
@@ -95,11 +95,11 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
             public static partial class Callbacks
             {
                 [PteCallback]
-                public static int Map(ref Pte pte, ulong addr, Mm mm)
+                public static int Map(PtePointer pte, ulong addr, Mm mm)
                 {
                     var page = mm.Allocator.AllocPage(Gfp.Zero);
                     if (page is null) return -Errno.ENOMEM;
-                    SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+                    SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
                     return 0;
                 }
 
@@ -139,10 +139,10 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
             [RefcountTable(ElementSize = 4)] public static partial class E1010;
             [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4)] public static partial class E1011;
 
-            public sealed partial class E1012 { [PteCallback] public int Fn(ref Pte pte, ulong addr, object data) => 0; }
-            public static partial class E1013 { [PteCallback] public static void Fn(ref Pte pte, ulong addr, object data) { } }
+            public sealed partial class E1012 { [PteCallback] public int Fn(PtePointer pte, ulong addr, object data) => 0; }
+            public static partial class E1013 { [PteCallback] public static void Fn(PtePointer pte, ulong addr, object data) { } }
             public static partial class E1014 { [PteCallback] public static int Fn(Pte pte, ulong addr, object data) => 0; }
-            public static partial class E1015 { [PteCallback] public static int Fn<T>(ref Pte pte, ulong addr, T data) => 0; }
+            public static partial class E1015 { [PteCallback] public static int Fn<T>(PtePointer pte, ulong addr, T data) => 0; }
 
             public static class Program
             {

@@ -43,8 +43,7 @@ public class EntryFormatRuntimeTests
         var vm = new VmallocSpace(m.Mm);
         ulong addr = vm.Vmalloc(2 * m.P, Gfp.Kernel);
         Assert.NotEqual(0UL, addr);
-        Assert.True(m.Mm.TryGetEntrySlot(PageTableLevel.Pte, addr, out var table, out int index, out _));
-        ulong pte = table.TableEntries[index];
+        Assert.True(m.Mm.TryGetEntry(PageTableLevel.Pte, addr, out ulong pte));
         var g = m.Geometry;
         Assert.True(g.IsLeafEntry(PageTableLevel.Pte, pte));
         Assert.Equal(g.Format.Declaration.PageBits | g.LeafAddress(PageTableLevel.Pte, pte) | (name.StartsWith("arm64", StringComparison.Ordinal) ? 0x3UL : 0x1UL), pte);
@@ -85,8 +84,9 @@ public class EntryFormatRuntimeTests
         var root = allocator.AllocPageTables(4, 512)!;
         Assert.Equal(0x104UL, root.Pfn);
         Assert.Equal(4, root.Pages);
-        Assert.Equal(2048, root.TableEntries.Length);
-        Assert.All(root.TableEntries.ToArray(), e => Assert.Equal(0UL, e));
+        var memory = new ModelMemory(allocator);
+        Assert.All(Enumerable.Range(0, 2048), i => Assert.Equal(0UL, memory.Read(root, i, MemoryOrder.Once))); // 2048 entries, all zero
+        Assert.Throws<IndexOutOfRangeException>(() => memory.Read(root, 2048, MemoryOrder.Once));
         Assert.Equal(4, allocator.Stats.PageTablePages);
         Assert.Equal([0x104UL, 0x105, 0x106, 0x107], allocator.LeakReport().Select(l => l.Pfn));
         Assert.Equal(0x103UL, allocator.AllocPage(Gfp.Zero)!.Pfn); // the page skipped for the alignment is used first

@@ -6,9 +6,9 @@ namespace PamtGen.Runtime.Tests;
 internal static class KernelCallbacks
 {
     /// <summary>The reviewed populate: check pte_none first, allocate only when the PTE is empty.</summary>
-    public static int PopulateIfNone(ref Pte pte, ulong addr, Mm mm)
+    public static int PopulateIfNone(PtePointer pte, ulong addr, Mm mm)
     {
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             return 0;
         }
@@ -19,12 +19,12 @@ internal static class KernelCallbacks
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
         return 0;
     }
 
     /// <summary>pamt_refcount_populate() of v4: allocate first, then map it or free it again under the lock.</summary>
-    public static int SeedV4Populate(ref Pte pte, ulong addr, Mm mm)
+    public static int SeedV4Populate(PtePointer pte, ulong addr, Mm mm)
     {
         var page = mm.Allocator.AllocPage(Gfp.Kernel | Gfp.Zero);
         if (page is null)
@@ -35,9 +35,9 @@ internal static class KernelCallbacks
         var entry = MkPte(page, PageKernel);
         lock (mm.PageTableLock)
         {
-            if (PteNone(PtepGet(ref pte)))
+            if (PteNone(PtepGet(pte)))
             {
-                SetPteAt(mm, addr, ref pte, entry);
+                SetPteAt(mm, addr, pte, entry);
             }
             else
             {
@@ -49,12 +49,12 @@ internal static class KernelCallbacks
     }
 
     /// <summary>pamt_refcount_depopulate(): clear and free every populated PTE; holes and aborted populates are none.</summary>
-    public static int Depopulate(ref Pte pte, ulong addr, Mm mm)
+    public static int Depopulate(PtePointer pte, ulong addr, Mm mm)
     {
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (!PteNone(entry))
         {
-            PteClear(mm, addr, ref pte);
+            PteClear(mm, addr, pte);
             mm.Allocator.FreePage(mm.Allocator.PtePage(entry));
         }
 

@@ -28,10 +28,10 @@ internal sealed class Machine
     public Page Map(ulong addr)
     {
         Page? page = null;
-        int err = ReferenceWalkers.ApplyToPageRange(Mm, addr, P, (ref Pte pte, ulong a, Machine m) =>
+        int err = ReferenceWalkers.ApplyToPageRange(Mm, addr, P, (PtePointer pte, ulong a, Machine m) =>
         {
             page = m.Allocator.AllocPage(Gfp.Zero)!;
-            Pgtable.SetPteAt(m.Mm, a, ref pte, Pgtable.MkPte(page, Pgtable.PageKernel));
+            Pgtable.SetPteAt(m.Mm, a, pte, Pgtable.MkPte(page, Pgtable.PageKernel));
             return 0;
         }, this);
         Assert.Equal(0, err);
@@ -40,9 +40,9 @@ internal sealed class Machine
 
     /// <summary>A callback that records each (addr, pte value) it is called with and returns what <paramref name="result"/> says.</summary>
     public static PteFn<List<(ulong Addr, ulong Value)>> Recorder(Func<int, ulong, int>? result = null) =>
-        (ref Pte pte, ulong addr, List<(ulong Addr, ulong Value)> calls) =>
+        (PtePointer pte, ulong addr, List<(ulong Addr, ulong Value)> calls) =>
         {
-            calls.Add((addr, pte.Value));
+            calls.Add((addr, Pgtable.PtepGet(pte).Value));
             return result?.Invoke(calls.Count, addr) ?? 0;
         };
 

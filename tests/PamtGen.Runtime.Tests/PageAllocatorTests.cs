@@ -123,6 +123,45 @@ public class PageAllocatorTests
     }
 
     [Fact]
+    public void A_fault_injection_scope_counts_from_its_start_and_puts_the_policy_back()
+    {
+        var allocator = PageAllocator.Synthetic(32);
+        allocator.AllocPage(Gfp.Kernel); // attempts before the scope do not count
+        allocator.AllocPage(Gfp.Kernel);
+        var outer = FailPageAlloc.Probability(0, 1);
+        allocator.FaultInjection = outer;
+        using (var failure = allocator.FailNth(2))
+        {
+            Assert.False(failure.Injected);
+            Assert.NotNull(allocator.AllocPage(Gfp.Kernel));
+            Assert.Null(allocator.AllocPageTable(512)); // the scope's second attempt, data or table alike
+            Assert.True(failure.Injected);
+            Assert.NotNull(allocator.AllocPage(Gfp.Kernel));
+            Assert.Equal(3, failure.Attempts);
+        }
+
+        Assert.Same(outer, allocator.FaultInjection);
+        using (var failure = allocator.FailAfter(1))
+        {
+            Assert.NotNull(allocator.AllocPage(Gfp.Kernel));
+            Assert.False(failure.Injected);
+            Assert.Null(allocator.AllocPage(Gfp.Kernel));
+            Assert.Null(allocator.AllocPage(Gfp.Kernel));
+            Assert.True(failure.Injected);
+        }
+
+        using (var nothing = allocator.FailAfter(0))
+        {
+            Assert.Equal(0, nothing.Attempts);
+            Assert.False(nothing.Injected); // no attempt, no failure: an operation that needs no allocation passes under it
+        }
+
+        Assert.Same(outer, allocator.FaultInjection);
+        Assert.Throws<ArgumentOutOfRangeException>(() => allocator.FailNth(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => allocator.FailAfter(-1));
+    }
+
+    [Fact]
     public void Fault_injection_by_probability_is_deterministic_per_seed_and_near_p()
     {
         static bool[] Run(ulong seed)

@@ -30,27 +30,29 @@ public class PteBitHelperTests
     public void Pte_update_clears_then_sets_in_place_and_returns_the_old_entry()
     {
         var mm = new Mm(Geometry.X86_64FourLevel, PageAllocator.Synthetic(16));
-        var entry = Mapped;
-        ulong old = PteUpdate(mm, 0x1000, ref entry, clr: (ulong)PteFlags.ReadWrite, set: 1UL << 63);
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0x1000, Mapped.Value));
+        var entry = mm.VirtToKpte(0x1000)!.Value;
+        ulong old = PteUpdate(mm, 0x1000, entry, clr: (ulong)PteFlags.ReadWrite, set: 1UL << 63);
         Assert.Equal(Mapped.Value, old);
-        Assert.Equal((Mapped.Value & ~(ulong)PteFlags.ReadWrite) | 1UL << 63, entry.Value);
+        Assert.Equal((Mapped.Value & ~(ulong)PteFlags.ReadWrite) | 1UL << 63, PtepGet(entry).Value);
     }
 
     [Fact]
     public void Pte_update_loses_no_update_under_contention()
     {
         var mm = new Mm(Geometry.X86_64FourLevel, PageAllocator.Synthetic(16));
-        var entries = new Pte[1];
+        Assert.True(mm.SetEntry(PageTableLevel.Pte, 0, 0));
+        var entry = mm.VirtToKpte(0)!.Value;
         Parallel.For(0, 8, bit =>
         {
             for (int i = 0; i < 10_000; i++)
             {
-                PteUpdate(mm, 0, ref entries[0], clr: 0, set: 1UL << (52 + bit));
-                PteUpdate(mm, 0, ref entries[0], clr: 1UL << (52 + bit), set: 0);
+                PteUpdate(mm, 0, entry, clr: 0, set: 1UL << (52 + bit));
+                PteUpdate(mm, 0, entry, clr: 1UL << (52 + bit), set: 0);
             }
 
-            PteUpdate(mm, 0, ref entries[0], clr: 0, set: 1UL << (52 + bit));
+            PteUpdate(mm, 0, entry, clr: 0, set: 1UL << (52 + bit));
         });
-        Assert.Equal(0xffUL << 52, entries[0].Value);
+        Assert.Equal(0xffUL << 52, PtepGet(entry).Value);
     }
 }

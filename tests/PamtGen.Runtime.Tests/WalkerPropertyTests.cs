@@ -51,7 +51,7 @@ public class WalkerPropertyTests
             var pieces = new List<(ulong Start, ulong End)>();
             var ops = new MmWalkOps<List<(ulong Start, ulong End)>>
             {
-                PteEntry = (ref Pte pte, ulong a, ulong next, List<(ulong Start, ulong End)> p) => { p.Add((a, next)); return 0; },
+                PteEntry = (PtePointer pte, ulong a, ulong next, List<(ulong Start, ulong End)> p) => { p.Add((a, next)); return 0; },
                 PteHole = (ulong a, ulong next, int depth, List<(ulong Start, ulong End)> p) => { p.Add((a, next)); return 0; },
             };
             Assert.Equal(0, ReferenceWalkers.WalkPageRange(m.Mm, addr, end, ops, pieces));

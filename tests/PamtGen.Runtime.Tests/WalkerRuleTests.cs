@@ -131,14 +131,14 @@ public class WalkerRuleTests
         var m = new Machine(Of(name));
         ulong addr = m.Base + m.PmdSize;
         int calls = 0;
-        int err = ReferenceWalkers.ApplyToPageRange(m.Mm, addr, 8 * m.P, (ref Pte pte, ulong a, Machine machine) =>
+        int err = ReferenceWalkers.ApplyToPageRange(m.Mm, addr, 8 * m.P, (PtePointer pte, ulong a, Machine machine) =>
         {
             if (++calls == 3)
             {
                 return 7;
             }
 
-            SetPteAt(machine.Mm, a, ref pte, MkPte(machine.Allocator.AllocPage(Gfp.Zero)!, PageKernel));
+            SetPteAt(machine.Mm, a, pte, MkPte(machine.Allocator.AllocPage(Gfp.Zero)!, PageKernel));
             return 0;
         }, m);
         Assert.Equal(7, err);
@@ -174,7 +174,7 @@ public class WalkerRuleTests
         var holes = new List<(ulong Addr, ulong Next, int Depth)>();
         var ops = new MmWalkOps<int>
         {
-            PteEntry = (ref Pte pte, ulong addr, ulong next, int _) => { entries.Add(addr); Assert.Equal(addr + m.P, next); return 0; },
+            PteEntry = (PtePointer pte, ulong addr, ulong next, int _) => { entries.Add(addr); Assert.Equal(addr + m.P, next); return 0; },
             PteHole = (ulong addr, ulong next, int depth, int _) => { holes.Add((addr, next, depth)); return 0; },
         };
         ulong end = m.Base + 2 * g.Size(PageTableLevel.Pgd);
@@ -203,8 +203,8 @@ public class WalkerRuleTests
         var ptes = new List<ulong>();
         var ops = new MmWalkOps<int>
         {
-            PmdEntry = (ref Pmd pmd, ulong addr, ulong next, int _) => { pmds.Add((addr, next, m.Geometry.IsLeafEntry(PageTableLevel.Pmd, pmd.Value))); return 0; },
-            PteEntry = (ref Pte pte, ulong addr, ulong next, int _) => { ptes.Add(addr); return 0; },
+            PmdEntry = (PmdPointer pmd, ulong addr, ulong next, int _) => { pmds.Add((addr, next, m.Geometry.IsLeafEntry(PageTableLevel.Pmd, Pgtable.PmdpGet(pmd).Value))); return 0; },
+            PteEntry = (PtePointer pte, ulong addr, ulong next, int _) => { ptes.Add(addr); return 0; },
         };
         Assert.Equal(0, ReferenceWalkers.WalkPageRange(m.Mm, m.Base, m.Base + 4 * m.PmdSize, ops, 0));
         Assert.Equal([(table, table + m.PmdSize, false), (leaf, leaf + m.PmdSize, true)], pmds);
@@ -222,7 +222,7 @@ public class WalkerRuleTests
         var ops = new MmWalkOps<int>
         {
             // walk_pgd_range() descends only when a callback below wants it: give it a pte_entry.
-            PteEntry = (ref Pte pte, ulong a, ulong n, int _) => ++ptes == 3 ? 9 : 0,
+            PteEntry = (PtePointer pte, ulong a, ulong n, int _) => ++ptes == 3 ? 9 : 0,
             PteHole = (ulong a, ulong n, int d, int _) => ++holes == 1 ? -Errno.EIO : 0,
         };
         Assert.Equal(-Errno.EIO, ReferenceWalkers.WalkPageRange(m.Mm, m.Base, m.Base + 8 * m.PmdSize, ops, 0));
@@ -261,7 +261,7 @@ public class WalkerRuleTests
 
     private static MmWalkOps<List<(ulong Addr, ulong Value)>> AllOps(List<(ulong Addr, ulong Value)> calls) => new()
     {
-        PteEntry = (ref Pte pte, ulong addr, ulong next, List<(ulong Addr, ulong Value)> c) => { c.Add((addr, pte.Value)); return 0; },
+        PteEntry = (PtePointer pte, ulong addr, ulong next, List<(ulong Addr, ulong Value)> c) => { c.Add((addr, Pgtable.PtepGet(pte).Value)); return 0; },
         PteHole = (ulong addr, ulong next, int depth, List<(ulong Addr, ulong Value)> c) => 0,
     };
 }

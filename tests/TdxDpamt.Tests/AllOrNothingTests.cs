@@ -47,12 +47,8 @@ public class AllOrNothingTests(ITestOutputHelper output)
         var kernel = new TdxKernel(map);
         var design = new FixedDpamt();
         Assert.Equal(0, design.InitPamtMetadata(kernel));
-        long setup = kernel.Allocator.Stats.Attempts;
-        if (failAttempt is { } k)
-        {
-            kernel.Allocator.FaultInjection = FailPageAlloc.Nth(setup + k);
-        }
-
+        // Attempts counted from here; a scope that fails nothing when the build runs clean.
+        var injection = failAttempt is { } k ? kernel.Allocator.FailNth(k) : kernel.Allocator.FailAfter(int.MaxValue);
         failed = false;
         foreach (var range in map.ForEachMemPfnRange())
         {
@@ -75,8 +71,9 @@ public class AllOrNothingTests(ITestOutputHelper output)
             }
         }
 
-        long attempts = kernel.Allocator.Stats.Attempts - setup;
-        kernel.Allocator.FaultInjection = FailPageAlloc.Never;
+        long attempts = injection.Attempts;
+        Assert.Equal(failAttempt is not null, injection.Injected);
+        injection.Dispose();
         design.FreePamtMetadata(kernel);
         DpamtDesign.ReclaimPageTables(kernel);
         Assert.Equal((0L, 1L), (kernel.Allocator.Stats.DataPages, kernel.Allocator.Stats.PageTablePages)); // only the root

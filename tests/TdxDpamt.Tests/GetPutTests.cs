@@ -82,8 +82,9 @@ public class GetPutTests
     {
         var (k, pfn) = Boot();
         var stats = k.Allocator.Stats;
-        k.Allocator.FaultInjection = FailPageAlloc.Nth(stats.Attempts + failingPage);
+        using var failure = k.Allocator.FailNth(failingPage);
         Assert.Equal(-Errno.ENOMEM, DpamtDesign.TdxPamtGet(k, pfn));
+        Assert.True(failure.Injected);
         Assert.Equal(0, Count(k, pfn));
         Assert.Equal(stats.DataPages, k.Allocator.Stats.DataPages);
         Assert.Equal(0, k.Module.Adds);

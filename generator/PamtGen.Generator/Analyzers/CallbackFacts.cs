@@ -146,7 +146,7 @@ internal sealed class CallbackFacts
 
     /// <summary>
     /// ptep_get(pte) of the callback's PTE, or a local holding it; also that entry read through a generated entry struct:
-    /// converted (<c>Stage2.Entry e = PtepGet(ref pte)</c>, implicit or cast) or constructed from it or its Value.
+    /// converted (<c>Stage2.Entry e = PtepGet(pte)</c>, implicit or cast) or constructed from it or its Value.
     /// </summary>
     public bool IsEntry(IOperation? operation)
     {

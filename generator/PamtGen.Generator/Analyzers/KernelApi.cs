@@ -13,9 +13,10 @@ namespace PamtGen.Generator.Analyzers;
 /// </summary>
 internal sealed class KernelApi
 {
-    private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol pgtable, INamedTypeSymbol pageAllocator)
+    private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol ptePointer, INamedTypeSymbol pgtable, INamedTypeSymbol pageAllocator)
     {
         Pte = pte;
+        PtePointer = ptePointer;
         Pgtable = pgtable;
         PageAllocator = pageAllocator;
         Mm = compilation.GetTypeByMetadataName("PamtGen.Mm");
@@ -102,6 +103,9 @@ internal sealed class KernelApi
     /// <summary><c>PamtGen.Pte</c>, the pte_t.</summary>
     public INamedTypeSymbol Pte { get; }
 
+    /// <summary><c>PamtGen.PtePointer</c>, the pte_t * a callback gets.</summary>
+    public INamedTypeSymbol PtePointer { get; }
+
     /// <summary><c>PamtGen.Pgtable</c>, the entry helpers.</summary>
     public INamedTypeSymbol Pgtable { get; }
 
@@ -121,20 +125,21 @@ internal sealed class KernelApi
     /// <summary>The API of a compilation that references the runtime; null for one that does not (then no rule runs).</summary>
     public static KernelApi? Create(Compilation compilation) =>
         compilation.GetTypeByMetadataName("PamtGen.Pte") is { } pte
+        && compilation.GetTypeByMetadataName("PamtGen.PtePointer") is { } ptePointer
         && compilation.GetTypeByMetadataName("PamtGen.Pgtable") is { } pgtable
         && compilation.GetTypeByMetadataName("PamtGen.PageAllocator") is { } allocator
-            ? new KernelApi(compilation, pte, pgtable, allocator)
+            ? new KernelApi(compilation, pte, ptePointer, pgtable, allocator)
             : null;
 
     /// <summary>
     /// A PTE callback: a [PteCallback] method, or any method of the pte_fn_t shape
-    /// <c>static int M(ref Pte pte, ulong addr, T data)</c>. <paramref name="pte"/> is its PTE parameter.
+    /// <c>static int M(PtePointer pte, ulong addr, T data)</c>. <paramref name="pte"/> is its PTE parameter.
     /// </summary>
     public bool IsPteCallback(ISymbol? symbol, out IParameterSymbol pte)
     {
         pte = null!;
-        if (symbol is not IMethodSymbol method || method.Parameters.Length != 3 || method.Parameters[0].RefKind != RefKind.Ref
-            || !SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, Pte))
+        if (symbol is not IMethodSymbol method || method.Parameters.Length != 3 || method.Parameters[0].RefKind != RefKind.None
+            || !SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, PtePointer))
         {
             return false;
         }

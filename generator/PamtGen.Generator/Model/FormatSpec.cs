@@ -8,7 +8,7 @@ namespace PamtGen.Generator.Model;
 /// the runtime reads the same declaration from (<see cref="Holder"/>, the class carrying the attributes; null for the
 /// default x86 format).
 /// </summary>
-internal sealed class FormatSpec(FormatDecl format, EquatableArray<LeafDecl> leaves, EquatableArray<FieldDecl> fields, string? holder) : IEquatable<FormatSpec>
+internal sealed class FormatSpec(FormatDecl format, EquatableArray<LeafDecl> leaves, EquatableArray<FieldDecl> fields, EquatableArray<KernelChecksDecl> kernelChecks, string? holder) : IEquatable<FormatSpec>
 {
     public FormatDecl Format { get; } = format;
 
@@ -16,13 +16,16 @@ internal sealed class FormatSpec(FormatDecl format, EquatableArray<LeafDecl> lea
 
     public EquatableArray<FieldDecl> Fields { get; } = fields;
 
+    /// <summary>The kernel's pXd_leaf()/pXd_present()/pXd_bad() where the format declares them.</summary>
+    public EquatableArray<KernelChecksDecl> KernelChecks { get; } = kernelChecks;
+
     /// <summary>The fully qualified class carrying the declaration (the geometry itself or a ready-made format attribute), or null for the default.</summary>
     public string? Holder { get; } = holder;
 
-    public FormatTables Resolve(int levels) => EntryFormatRules.Resolve(Format, Leaves.ToArray(), Fields.ToArray(), levels);
+    public FormatTables Resolve(int levels) => EntryFormatRules.Resolve(Format, Leaves.ToArray(), Fields.ToArray(), KernelChecks.ToArray(), levels);
 
     public bool Equals(FormatSpec? other) =>
-        other is not null && Format.Equals(other.Format) && Leaves.Equals(other.Leaves) && Fields.Equals(other.Fields) && Holder == other.Holder;
+        other is not null && Format.Equals(other.Format) && Leaves.Equals(other.Leaves) && Fields.Equals(other.Fields) && KernelChecks.Equals(other.KernelChecks) && Holder == other.Holder;
 
     public override bool Equals(object? obj) => Equals(obj as FormatSpec);
 

@@ -123,6 +123,42 @@ public sealed class EntryLeafAttribute(PageTableLevel level) : Attribute
     public int AddressShift { get; set; }
 }
 
+/// <summary>
+/// How the kernel's own page-table code reads the entries of one upper level, where the architecture's helpers differ
+/// from what the hardware does with them: <c>pXd_leaf()</c>, <c>pXd_present()</c> and <c>pXd_bad()</c> as
+/// arch/*/include/asm/pgtable.h defines them (Linux v6.12, docs/KERNEL.md). The walkers follow them, as
+/// <c>__apply_to_page_range()</c> does: a leaf is -EINVAL, a bad entry is warned about and skipped (or cleared, when the
+/// walk allocates). Each rule is a list of up to three alternatives: an entry matches when
+/// <c>(entry &amp; Masks[i]) == Values[i]</c> for some <c>i</c>. A level without this attribute takes the hardware's view:
+/// <c>pXd_leaf()</c> is a valid leaf, <c>pXd_present()</c> valid, <c>pXd_bad()</c> anything but a valid table entry. At a
+/// level the geometry folds the attribute is not read (one format serves geometries of several level counts).
+/// </summary>
+/// <param name="level">The level, named as the kernel's checks name it (on 4 levels the top table's entries are p4d entries).</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EntryKernelChecksAttribute(PageTableLevel level) : Attribute
+{
+    /// <summary>The level; the pte level has no such helpers.</summary>
+    public PageTableLevel Level { get; } = level;
+
+    /// <summary><c>pXd_leaf()</c>'s masks (x86 pmd_leaf(): PSE, 0x80); none: the level has no leaf helper (false, as p4d_leaf()).</summary>
+    public ulong[] LeafMasks { get; set; } = [];
+
+    /// <summary>What <see cref="LeafMasks"/>' bits hold in a leaf, one per mask. Default: the masks.</summary>
+    public ulong[] LeafValues { get; set; } = [];
+
+    /// <summary><c>pXd_present()</c>'s masks (x86 pmd_present(): P, PROT_NONE or PSE); none: valid by the format's rule.</summary>
+    public ulong[] PresentMasks { get; set; } = [];
+
+    /// <summary>What <see cref="PresentMasks"/>' bits hold in a present entry, one per mask. Default: the masks.</summary>
+    public ulong[] PresentValues { get; set; } = [];
+
+    /// <summary><c>pXd_bad()</c> is false exactly when <c>(entry &amp; TableMask) == TableValue</c>: the flags a good table entry has.</summary>
+    public ulong TableMask { get; set; }
+
+    /// <summary>What <see cref="TableMask"/>'s bits hold in a good table entry (x86 pmd_bad(): P, R/W and D, 0x43).</summary>
+    public ulong TableValue { get; set; }
+}
+
 /// <summary>A named bit range of an entry (a permission, the accessed or dirty flag, a memory type, software bits).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class EntryFieldAttribute : Attribute

@@ -64,6 +64,19 @@ public static class TranslationRules
         return (Permissions)(kernel | (kernel << 3));
     }
 
+    /// <summary>
+    /// The permissions of a walk that used table entries whose AND is <paramref name="tablesAnd"/> and OR <paramref name="tablesOr"/>
+    /// and ends at the leaf <paramref name="leaf"/>, by the format's model: the one dispatch of the runtime's walk (the generated
+    /// walk calls its model's function with its masks as constants).
+    /// </summary>
+    internal static Permissions PermissionsOf(TranslationMasks m, ulong tablesAnd, ulong tablesOr, ulong leaf) => m.Model switch
+    {
+        EntryFormatRules.PermissionsX86 => X86(tablesAnd & leaf, tablesOr | leaf, m.Writable, m.User, m.NoExecute),
+        EntryFormatRules.PermissionsArm64Stage1 => Arm64Stage1(tablesOr, leaf, m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable),
+        EntryFormatRules.PermissionsArm64Stage2 => Arm64Stage2(leaf, m.S2AccessPermissions, m.ExecuteNever),
+        _ => PamtGen.Permissions.All,
+    };
+
     /// <summary>The permission <paramref name="access"/> needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Permissions Needed(Access access)
@@ -99,22 +112,17 @@ public static class TranslationRules
     /// common case writes nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int UpdateEntry<TMemory>(ref TMemory memory, ulong table, int index, ulong old, ulong @new)
-        where TMemory : struct, ITableMemory
+    public static int UpdateEntry<TMemory>(ref TMemory memory, Page table, int index, ulong old, ulong @new)
+        where TMemory : struct, IPageTableMemory
     {
-        ref ulong slot = ref memory.Entry(table, index, write: true);
-        if (TMemory.CanFault && Unsafe.IsNullRef(ref slot))
-        {
-            return 2;
-        }
-
-        return Interlocked.CompareExchange(ref slot, @new, old) == old ? 0 : 1;
+        ulong seen = memory.CompareExchange(table, index, @new, old);
+        return TMemory.CanFault && memory.Faulted ? 2 : seen == old ? 0 : 1;
     }
 
     /// <summary>The stage-2 fault that stopped a walk reaching a table, with the entries the walk read.</summary>
     public static Translation Stage2Fault<TMemory>(ref TMemory memory, Access access, int reads)
-        where TMemory : struct, ITableMemory =>
-        memory.Stage2Fault with { EntriesRead = reads + memory.ExtraReads, Access = access };
+        where TMemory : struct, IPageTableMemory =>
+        memory.Fault with { EntriesRead = reads + memory.ExtraReads, Access = access };
 
     /// <summary>A fault of the walk's own stage at <paramref name="level"/> for <paramref name="address"/> (a stage-2 fault of a two-stage walk is marked where the stages meet).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -23,6 +23,12 @@ namespace PamtGen.Formats;
 [EntryField("UxnTable", 60, Kinds = EntryKinds.Table)]
 [EntryField("ApTable", 61, 62, Kinds = EntryKinds.Table)]
 [EntryField("NsTable", 63, Kinds = EntryKinds.Table)]
+// The kernel's checks of arch/arm64/include/asm/pgtable.h (v6.12): pmd_leaf() and pud_leaf() are "present and not a
+// table" (present: valid, or PTE_PRESENT_INVALID, bit 11, without valid), pmd_bad() and pud_bad() "not a table" (bits[1:0]
+// not 11), p4d_bad() bit 1 clear; no p4d_leaf().
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, TableMask = 0x2, TableValue = 0x2)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage1Granule4KEntryFormatAttribute : Attribute;
 
@@ -48,6 +54,12 @@ public sealed class Arm64Stage1Granule4KEntryFormatAttribute : Attribute;
 [EntryField("UxnTable", 60, Kinds = EntryKinds.Table)]
 [EntryField("ApTable", 61, 62, Kinds = EntryKinds.Table)]
 [EntryField("NsTable", 63, Kinds = EntryKinds.Table)]
+// The kernel's checks of arch/arm64/include/asm/pgtable.h (v6.12): pmd_leaf() and pud_leaf() are "present and not a
+// table" (present: valid, or PTE_PRESENT_INVALID, bit 11, without valid), pmd_bad() and pud_bad() "not a table" (bits[1:0]
+// not 11), p4d_bad() bit 1 clear; no p4d_leaf().
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, TableMask = 0x2, TableValue = 0x2)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage1Granule16KEntryFormatAttribute : Attribute;
 
@@ -73,6 +85,12 @@ public sealed class Arm64Stage1Granule16KEntryFormatAttribute : Attribute;
 [EntryField("UxnTable", 60, Kinds = EntryKinds.Table)]
 [EntryField("ApTable", 61, 62, Kinds = EntryKinds.Table)]
 [EntryField("NsTable", 63, Kinds = EntryKinds.Table)]
+// The kernel's checks of arch/arm64/include/asm/pgtable.h (v6.12): pmd_leaf() and pud_leaf() are "present and not a
+// table" (present: valid, or PTE_PRESENT_INVALID, bit 11, without valid), pmd_bad() and pud_bad() "not a table" (bits[1:0]
+// not 11), p4d_bad() bit 1 clear; no p4d_leaf().
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3, 0x803, 0x803], LeafValues = [0x1, 0x800, 0x802], PresentMasks = [0x1, 0x801], PresentValues = [0x1, 0x800], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, TableMask = 0x2, TableValue = 0x2)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage1Granule64KEntryFormatAttribute : Attribute;
 
@@ -92,6 +110,11 @@ public sealed class Arm64Stage1Granule64KEntryFormatAttribute : Attribute;
 [EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
+// Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and
+// kvm_pte_valid() of arch/arm64/kvm/hyp/pgtable.c (v6.12) decide, at every level; a leaf is valid and not a table.
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage2Granule4KEntryFormatAttribute : Attribute;
 
@@ -110,6 +133,11 @@ public sealed class Arm64Stage2Granule4KEntryFormatAttribute : Attribute;
 [EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
+// Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and
+// kvm_pte_valid() of arch/arm64/kvm/hyp/pgtable.c (v6.12) decide, at every level; a leaf is valid and not a table.
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage2Granule16KEntryFormatAttribute : Attribute;
 
@@ -128,5 +156,10 @@ public sealed class Arm64Stage2Granule16KEntryFormatAttribute : Attribute;
 [EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
+// Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and
+// kvm_pte_valid() of arch/arm64/kvm/hyp/pgtable.c (v6.12) decide, at every level; a leaf is valid and not a table.
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
+[EntryKernelChecks(PageTableLevel.P4d, LeafMasks = [0x3], LeafValues = [0x1], PresentMasks = [0x1], TableMask = 0x3, TableValue = 0x3)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class Arm64Stage2Granule64KEntryFormatAttribute : Attribute;

@@ -23,6 +23,15 @@ namespace PamtGen.Formats;
 [EntryField("Global", 8, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 9, 11)]
 [EntryField("NoExecute", 63)]
+// The kernel's pXd_leaf()/pXd_present()/pXd_bad() of arch/x86/include/asm/pgtable.h (v6.12), over the flags outside the
+// PFN field [51:12]: pmd_leaf() is PSE alone, present or not; pmd_present() P, PROT_NONE (bit 8) or PSE; pmd_bad() any
+// flag but U and A differing from _KERNPG_TABLE's P, R/W and D; pud_leaf() P and PSE; pud_bad() a flag beyond
+// _KERNPG_TABLE and U; p4d_bad() the same with NX ignored, and pgd_bad() flags other than _KERNPG_TABLE's beside U and
+// NX (CONFIG_MITIGATION_PAGE_TABLE_ISOLATION, as distribution kernels build); no p4d_leaf() or pgd_leaf().
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x80], PresentMasks = [0x1, 0x100, 0x80], TableMask = 0xfff0_0000_0000_0fdb, TableValue = 0x43)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x81], PresentMasks = [0x1], TableMask = 0xfff0_0000_0000_0f98, TableValue = 0)]
+[EntryKernelChecks(PageTableLevel.P4d, PresentMasks = [0x1], TableMask = 0x7ff0_0000_0000_0f98, TableValue = 0)]
+[EntryKernelChecks(PageTableLevel.Pgd, PresentMasks = [0x1], TableMask = 0x7ff0_0000_0000_0ffb, TableValue = 0x63)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class X86_64EntryFormatAttribute : Attribute;
 
@@ -43,5 +52,8 @@ public sealed class X86_64EntryFormatAttribute : Attribute;
 [EntryField("Pat", 12, Levels = EntryLevels.Pmd, Kinds = EntryKinds.Leaf)]
 [EntryField("Global", 8, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 9, 11)]
+// pmd_leaf(), pmd_present() and pmd_bad() of arch/x86/include/asm/pgtable.h (v6.12) over the 32-bit entry's flags [11:0];
+// on 2 levels they read the page directory's entries.
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x80], PresentMasks = [0x1, 0x100, 0x80], TableMask = 0xfdb, TableValue = 0x43)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class X86NonPaeEntryFormatAttribute : Attribute;

@@ -64,3 +64,42 @@ public abstract class FailPageAlloc
         return x ^ (x >> 31);
     }
 }
+
+/// <summary>
+/// Fault injection for the length of a <c>using</c> block: attempts are counted from the scope's start, and the policy the
+/// allocator had before comes back when the scope is disposed. <see cref="Injected"/> says whether the scope's failure
+/// happened, so an exhaustive test is a loop: <c>for (k = 1; ; k++) { using var f = allocator.FailNth(k); ...; if (!f.Injected) break; }</c>.
+/// </summary>
+public sealed class FaultInjectionScope : IDisposable
+{
+    private readonly PageAllocator _allocator;
+    private readonly FailPageAlloc _previous;
+    private readonly FailPageAlloc _policy;
+    private readonly long _start;
+    private readonly long _firstFailing;
+
+    internal FaultInjectionScope(PageAllocator allocator, Func<long, FailPageAlloc> policy, long firstFailing)
+    {
+        _allocator = allocator;
+        _previous = allocator.FaultInjection;
+        _start = allocator.Stats.Attempts;
+        _firstFailing = firstFailing;
+        _policy = policy(_start);
+        allocator.FaultInjection = _policy;
+    }
+
+    /// <summary>Allocation attempts made since the scope began.</summary>
+    public long Attempts => _allocator.Stats.Attempts - _start;
+
+    /// <summary>True once an attempt the scope fails was made (the k-th, or the first after the n allowed).</summary>
+    public bool Injected => Attempts >= _firstFailing;
+
+    /// <summary>Puts back the policy the allocator had before the scope.</summary>
+    public void Dispose()
+    {
+        if (ReferenceEquals(_allocator.FaultInjection, _policy))
+        {
+            _allocator.FaultInjection = _previous;
+        }
+    }
+}

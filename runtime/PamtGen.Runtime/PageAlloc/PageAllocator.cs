@@ -79,6 +79,20 @@ public sealed class PageAllocator
     /// <summary>The fault-injection policy (fail_page_alloc); <see cref="FailPageAlloc.Never"/> by default.</summary>
     public FailPageAlloc FaultInjection { get; set; } = FailPageAlloc.Never;
 
+    /// <summary>Fails the <paramref name="n"/>-th allocation attempt (1-based) from now, until the returned scope is disposed.</summary>
+    public FaultInjectionScope FailNth(long n)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        return new FaultInjectionScope(this, start => FailPageAlloc.Nth(start + n), n);
+    }
+
+    /// <summary>Lets the next <paramref name="n"/> allocation attempts succeed and fails every one after them, until the returned scope is disposed.</summary>
+    public FaultInjectionScope FailAfter(long n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        return new FaultInjectionScope(this, start => FailPageAlloc.After(start + n), n + 1);
+    }
+
     /// <summary>alloc_page(gfp): one data page, or null when the allocation fails.</summary>
     [AllocatesPage]
     public Page? AllocPage(Gfp gfp) => Alloc(PagePurpose.Data, PageSize / sizeof(ulong), (gfp & Gfp.Zero) != 0);
@@ -160,6 +174,43 @@ public sealed class PageAllocator
             if (!_allocated.TryGetValue(pfn, out var page))
             {
                 throw new KernelBugException($"pfn_to_page of pfn 0x{pfn:x}, which is not allocated", pfn);
+            }
+
+            Volatile.Write(ref _recent[(int)(pfn & (RecentSlots - 1))], page);
+            return page;
+        }
+    }
+
+    /// <summary>
+    /// The page-table page that begins at physical address <paramref name="address"/>, or null when none does (not RAM, not
+    /// allocated, a data page, not page-aligned, or inside a concatenated root): what a table entry's address names, for
+    /// <see cref="ModelMemory.TableAt"/>. Never throws, whatever the address.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal Page? TableAt(ulong address)
+    {
+        ulong pfn = address >> PageShift;
+        var recent = Volatile.Read(ref _recent[(int)(pfn & (RecentSlots - 1))]);
+        if (recent is not null && recent.Pfn == pfn && recent.Purpose == PagePurpose.PageTable && (address & (ulong)(PageSize - 1)) == 0)
+        {
+            return recent;
+        }
+
+        return TableAtLocked(address, pfn);
+    }
+
+    private Page? TableAtLocked(ulong address, ulong pfn)
+    {
+        if ((address & (ulong)(PageSize - 1)) != 0)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (!_allocated.TryGetValue(pfn, out var page) || page.Pfn != pfn || page.Purpose != PagePurpose.PageTable)
+            {
+                return null; // a data page is no table: its storage is laid out as bytes, a table's as one slot per entry
             }
 
             Volatile.Write(ref _recent[(int)(pfn & (RecentSlots - 1))], page);

@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
+using PamtGen.CompilerServices;
+
 namespace PamtGen;
 
-/// <summary>How <see cref="BlockMapping.MapRange"/> chooses leaves and treats what is already mapped.</summary>
-/// <param name="Replace">Replace mappings in the range (as <see cref="BlockMapping.UnmapRange"/> would remove them) instead of failing with -EEXIST.</param>
+/// <summary>How <see cref="BlockMapping.MapRange(Mm, ulong, ulong, ulong, ulong, MapRangeOptions, TlbGather?)"/> chooses leaves and treats what is already mapped.</summary>
+/// <param name="Replace">Replace mappings in the range, in place, instead of failing with -EEXIST: leaves are rewritten, tables that stay are kept, a block the range covers in part is split first.</param>
 /// <param name="LargestLeaf">The highest level a leaf may be at: <see cref="PageTableLevel.Pte"/> maps pages only, <see cref="PageTableLevel.Pmd"/> caps blocks at PMD_SIZE; the default allows every block the format has.</param>
 public readonly record struct MapRangeOptions(bool Replace = false, PageTableLevel LargestLeaf = PageTableLevel.Pgd)
 {
@@ -11,13 +14,15 @@ public readonly record struct MapRangeOptions(bool Replace = false, PageTableLev
 
 /// <summary>
 /// Range mapping with blocks, for any geometry and entry format, all or nothing: the operations of a stage-2 manager
-/// (KVM's kvm_pgtable_stage2_map()/_unmap()/_split(), aarch64-paging's map_range(), the x86 direct map). The generated
-/// <c>MapRange</c>, <c>UnmapRange</c>, <c>Split</c> and <c>Collapse</c> of a geometry class call these with its typed
-/// address space. Each operation holds the mm's page-table lock, writes through a journal, and on any failure puts back
-/// every entry it wrote and frees every table it allocated, so the tables and the set of allocated pages are exactly as
-/// before the call; tables it empties or replaces are freed only when it succeeds. Attributes are leaf field bits as a
-/// page (pte) has them; each leaf gets them moved to where its level keeps them (x86's PAT: bit 7 of a PTE, bit 12 of a
-/// block). Table entries are the format's TableBits.
+/// (KVM's kvm_pgtable_stage2_map()/_unmap()/_split(), aarch64-paging's map_range(), the x86 direct map), each a visitor
+/// of the one walk (<see cref="PageTableWalk"/>) with the hardware's view of the tables. Each operation holds the mm's
+/// page-table lock (as KVM's map holds its mmu_lock), first walks the range without writing to decide every refusal that
+/// can be decided (-EINVAL for a bad entry or an impossible split, -EEXIST for an overlap), then writes through the one
+/// journal (<see cref="Journal"/>): on -ENOMEM it puts back every entry it wrote and frees every table it allocated, so the
+/// tables and the set of allocated pages are exactly as before the call; tables it empties or replaces are freed only
+/// when it succeeds. A refusal says why (<see cref="Refusal"/>). Attributes are leaf field bits as a page (pte) has them;
+/// each leaf gets them moved to where its level keeps them (x86's PAT: bit 7 of a PTE, bit 12 of a block). Table
+/// entries are the format's TableBits.
 /// </summary>
 public static class BlockMapping
 {
@@ -26,43 +31,52 @@ public static class BlockMapping
     /// largest leaf each step allows (aligned va and pa, the level's whole span in the range, a level whose format holds
     /// leaves, no higher than <see cref="MapRangeOptions.LargestLeaf"/>). The physical range need not be the model's pages
     /// (guest RAM, device memory): it is mapped, never allocated or freed. -EINVAL for a misaligned, empty or wrapping
-    /// range, or one outside the window or the physical-address bits; -EEXIST when the range overlaps a mapping (unless
-    /// <see cref="MapRangeOptions.Replace"/>); -ENOMEM when a table cannot be allocated.
+    /// range, one outside the window or the physical-address bits, or a bad entry in it; -EEXIST when the range overlaps a
+    /// mapping (unless <see cref="MapRangeOptions.Replace"/>); -ENOMEM when a table cannot be allocated.
     /// </summary>
-    public static int MapRange(Mm mm, ulong va, ulong pa, ulong size, ulong attributes, MapRangeOptions options = default, TlbGather? gather = null)
+    [MethodImpl(MethodImplOptions.NoInlining)] // an operation, called once: the typed forwarders of a geometry class stay one call
+    public static int MapRange(Mm mm, ulong va, ulong pa, ulong size, ulong attributes, MapRangeOptions options = default, TlbGather? gather = null) =>
+        MapRange(mm, va, pa, size, attributes, out _, options, gather);
+
+    /// <summary>MapRange, with why it refused when it did.</summary>
+    public static int MapRange(Mm mm, ulong va, ulong pa, ulong size, ulong attributes, out Refusal refusal, MapRangeOptions options = default, TlbGather? gather = null)
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
-        if (!ValidRange(g, va, size) || (pa & (g.PageSize - 1)) != 0 || pa + size < pa
-            || (g.Format.PhysicalAddressBits < 64 && (pa + size - 1) >> g.Format.PhysicalAddressBits != 0))
+        if (!ValidRange(g, va, size))
         {
-            return -Errno.EINVAL;
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.InvalidRange, PageTableLevel.Pte, va, 0);
         }
 
-        return Transaction(mm, gather, journal =>
+        if ((pa & (g.PageSize - 1)) != 0 || pa + size < pa
+            || (g.Format.PhysicalAddressBits < 64 && (pa + size - 1) >> g.Format.PhysicalAddressBits != 0))
         {
-            // Replacing is unmapping with break-before-make: the old translations are invalidated before the new ones go in.
-            int err = options.Replace ? Unmap(journal, 0, mm.Pgd, va, va + size) : 0;
-            if (options.Replace)
-            {
-                mm.Tlb?.InvalidateRange(va, size);
-            }
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.InvalidPhysicalRange, PageTableLevel.Pte, pa, 0);
+        }
 
-            return err != 0 ? err : Map(journal, 0, mm.Pgd, va, va + size, pa, attributes, options);
-        });
+        var map = new MapVisitor(new Operation(mm, null, gather), va, pa, attributes, options);
+        return Transaction(mm, gather, va, va + size, ref map, out refusal);
     }
 
     /// <summary>
     /// Unmaps [<paramref name="va"/>, +<paramref name="size"/>): clears the leaves in it, first splitting a block the range
     /// covers only in part (the rest keeps its translation and fields), and frees the tables it empties. -EINVAL for a
-    /// misaligned range or an entry that is neither none, a table nor a leaf; -ENOMEM when a split cannot allocate.
+    /// misaligned range or a bad entry in it; -ENOMEM when a split cannot allocate.
     /// </summary>
-    public static int UnmapRange(Mm mm, ulong va, ulong size, TlbGather? gather = null)
+    [MethodImpl(MethodImplOptions.NoInlining)] // an operation, called once: the typed forwarders of a geometry class stay one call
+    public static int UnmapRange(Mm mm, ulong va, ulong size, TlbGather? gather = null) => UnmapRange(mm, va, size, out _, gather);
+
+    /// <summary>UnmapRange, with why it refused when it did.</summary>
+    public static int UnmapRange(Mm mm, ulong va, ulong size, out Refusal refusal, TlbGather? gather = null)
     {
         ArgumentNullException.ThrowIfNull(mm);
-        return ValidRange(mm.Geometry, va, size)
-            ? Transaction(mm, gather, journal => Unmap(journal, 0, mm.Pgd, va, va + size))
-            : -Errno.EINVAL;
+        if (!ValidRange(mm.Geometry, va, size))
+        {
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.InvalidRange, PageTableLevel.Pte, va, 0);
+        }
+
+        var unmap = new UnmapVisitor(new Operation(mm, null, gather));
+        return Transaction(mm, gather, va, va + size, ref unmap, out refusal);
     }
 
     /// <summary>
@@ -70,18 +84,43 @@ public static class BlockMapping
     /// with the same translations and fields (KVM's stage2 split). -EINVAL when there is no block there or the level
     /// below holds no leaves; -ENOMEM when the table cannot be allocated.
     /// </summary>
-    public static int Split(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null)
+    [MethodImpl(MethodImplOptions.NoInlining)] // an operation, called once: the typed forwarders of a geometry class stay one call
+    public static int Split(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null) => Split(mm, va, level, out _, gather);
+
+    /// <summary>Split, with why it refused when it did.</summary>
+    public static int Split(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null)
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
         int position = g.EntryLevelPosition(level);
-        if (position < 0 || level == PageTableLevel.Pte || !mm.TryGetEntrySlot(level, va, out var table, out int index, out _)
-            || !g.IsLeafEntry(level, table.Words[index]))
+        if (position < 0 || level == PageTableLevel.Pte)
         {
-            return -Errno.EINVAL;
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotABlockLevel, level, va, 0);
         }
 
-        return Transaction(mm, gather, journal => SplitSlot(journal, position, table, index, va));
+        if (!g.HoldsLeaves(level))
+        {
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelHoldsNoLeaves, level, va, 0); // no block there to split, whatever the tables hold
+        }
+
+        lock (mm.PageTableLock)
+        {
+            var memory = ModelMemory.Of(mm);
+            var slot = mm.Lookup(level, va, ref memory);
+            if (!slot.Reached || !g.IsUsableLeaf(level, slot.Value))
+            {
+                return Refuse(out refusal, -Errno.EINVAL, slot.Reached ? RefusalReason.NotABlock : RefusalReason.NoEntry, slot.Level, va, slot.Value);
+            }
+
+            if (!g.HoldsLeaves(g.EntryLevels[position + 1]))
+            {
+                return Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelBelowHoldsNoLeaves, level, va, slot.Value);
+            }
+
+            var operation = new Operation(mm, new Journal(mm), gather);
+            int err = operation.SplitBlock(position, slot.Table!, slot.Index, va, slot.Value, ref memory, out _);
+            return Finish(mm, gather, operation, err, new Refusal(err, RefusalReason.NoMemory, level, va, slot.Value), ref memory, out refusal);
+        }
     }
 
     /// <summary>
@@ -90,337 +129,528 @@ public static class BlockMapping
     /// accessed and dirty, are merged: set when set in any), and the level must hold leaves. The table is freed.
     /// -EINVAL when the entry is not such a table.
     /// </summary>
-    public static int Collapse(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null)
+    [MethodImpl(MethodImplOptions.NoInlining)] // an operation, called once: the typed forwarders of a geometry class stay one call
+    public static int Collapse(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null) => Collapse(mm, va, level, out _, gather);
+
+    /// <summary>Collapse, with why it refused when it did.</summary>
+    public static int Collapse(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null)
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
         int position = g.EntryLevelPosition(level);
-        if (position < 0 || level == PageTableLevel.Pte || !g.HoldsLeaves(level)
-            || !mm.TryGetEntrySlot(level, va, out var table, out int index, out _) || !g.IsTableEntry(level, table.Words[index]))
+        if (position < 0 || level == PageTableLevel.Pte)
         {
-            return -Errno.EINVAL;
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotABlockLevel, level, va, 0);
         }
 
-        var child = mm.TableOf(table.Words[index]);
-        var below = g.EntryLevels[position + 1];
-        ulong first = child.Words[0];
-        ulong hardware = g.HardwareUpdatedBits(below);
-        if (!g.IsLeafEntry(below, first) || (g.LeafAddress(below, first) & (g.Size(level) - 1)) != 0)
+        if (!g.HoldsLeaves(level))
         {
-            return -Errno.EINVAL;
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelHoldsNoLeaves, level, va, 0);
         }
 
-        ulong start = g.LeafAddress(below, first), fields = g.MoveLeafFields(below, first, below) & ~hardware, merged = 0;
-        for (int i = 0; i < child.Words.Length; i++)
+        lock (mm.PageTableLock)
         {
-            ulong entry = child.Words[i];
-            if (!g.IsLeafEntry(below, entry) || g.LeafAddress(below, entry) != start + ((ulong)i * g.Size(below))
-                || (g.MoveLeafFields(below, entry, below) & ~hardware) != fields)
+            var memory = ModelMemory.Of(mm);
+            var slot = mm.Lookup(level, va, ref memory);
+            var child = slot.Reached && PageTableWalk.Descends(g, WalkView.Hardware, level, slot.Value) ? memory.TableAt(g.TableAddress(slot.Value)) : null;
+            if (child is null)
             {
-                return -Errno.EINVAL;
+                return Refuse(out refusal, -Errno.EINVAL, slot.Reached ? RefusalReason.NotATable : RefusalReason.NoEntry, slot.Level, va, slot.Value);
             }
 
-            merged |= entry & hardware;
-        }
-
-        ulong block = g.MakeLeafEntry(level, start, g.MoveLeafFields(below, fields | merged, level));
-        return Transaction(mm, gather, journal =>
-        {
-            journal.Write(table, index, level, va, block);
-            journal.FreeOnCommit(child);
-            return 0;
-        });
-    }
-
-    private static int Map(MappingJournal journal, int position, Page table, ulong va, ulong end, ulong pa, ulong attributes, MapRangeOptions options)
-    {
-        var g = journal.Mm.Geometry;
-        var level = g.EntryLevels[position];
-        ulong size = g.Size(level);
-        var real = g.TableLevel(level);
-        for (int index = g.Index(real, va); va != end; index++)
-        {
-            ulong next = g.AddrEnd(real, va, end);
-            ulong entry = table.Words[index];
-            bool leaf = level == PageTableLevel.Pte
-                || (g.HoldsLeaves(level) && level >= options.LargestLeaf && next - va == size && ((va | pa) & (size - 1)) == 0);
-            if (leaf)
+            var below = g.EntryLevels[position + 1];
+            ulong hardware = g.HardwareUpdatedBits(below), start = 0, fields = 0, merged = 0;
+            for (int i = 0; i < g.PtrsPerTable; i++)
             {
-                // A table that maps nothing (apply_to_page_range() leaves such tables) is no mapping: the block replaces it.
-                bool emptyTable = entry != 0 && level != PageTableLevel.Pte && g.IsTableEntry(level, entry)
-                    && MapsNothing(journal.Mm, position + 1, journal.Mm.TableOf(entry));
-                if (entry != 0 && !emptyTable)
+                ulong entry = memory.Read(child, i, MemoryOrder.Once);
+                ulong at = (va & ~(g.Size(level) - 1)) + ((ulong)i * g.Size(below));
+                if (!g.IsUsableLeaf(below, entry))
                 {
-                    return -Errno.EEXIST;
+                    return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotAllLeaves, below, at, entry);
                 }
 
-                journal.Write(table, index, level, va, g.MakeLeafEntry(level, pa, g.MoveLeafFields(PageTableLevel.Pte, attributes, level)));
-                if (emptyTable)
+                ulong entryFields = g.MoveLeafFields(below, entry, below) & ~hardware;
+                if (i == 0)
                 {
-                    FreeSubtree(journal, position + 1, journal.Mm.TableOf(entry));
-                }
-            }
-            else
-            {
-                if (entry == 0)
-                {
-                    var fresh = journal.AllocTable();
-                    if (fresh is null)
+                    (start, fields) = (g.LeafAddress(below, entry), entryFields);
+                    if ((start & (g.Size(level) - 1)) != 0)
                     {
-                        return -Errno.ENOMEM;
+                        return Refuse(out refusal, -Errno.EINVAL, RefusalReason.Misaligned, below, at, entry);
                     }
-
-                    journal.Write(table, index, level, va, g.MakeTableEntry(fresh.PhysAddr));
                 }
-                else if (!g.IsTableEntry(level, entry))
+                else if (g.LeafAddress(below, entry) != start + ((ulong)i * g.Size(below)))
                 {
-                    return -Errno.EEXIST; // a block (or an entry that is not none) already maps part of the range
+                    return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotContiguous, below, at, entry);
                 }
-
-                int err = Map(journal, position + 1, journal.Mm.TableOf(table.Words[index]), va, next, pa, attributes, options);
-                if (err != 0)
+                else if (entryFields != fields)
                 {
-                    return err;
-                }
-            }
-
-            pa += next - va;
-            va = next;
-        }
-
-        return 0;
-    }
-
-    private static int Unmap(MappingJournal journal, int position, Page table, ulong va, ulong end)
-    {
-        var g = journal.Mm.Geometry;
-        var level = g.EntryLevels[position];
-        ulong size = g.Size(level);
-        var real = g.TableLevel(level);
-        for (int index = g.Index(real, va); va != end; index++)
-        {
-            ulong next = g.AddrEnd(real, va, end);
-            ulong entry = table.Words[index];
-            if (entry == 0)
-            {
-                // nothing mapped here
-            }
-            else if (g.IsLeafEntry(level, entry) && (level == PageTableLevel.Pte || next - va == size))
-            {
-                journal.Write(table, index, level, va, 0);
-            }
-            else
-            {
-                // A block the range covers in part is split first; then the table below is unmapped, and freed when empty.
-                int err = g.IsLeafEntry(level, entry) ? SplitSlot(journal, position, table, index, va)
-                    : g.IsTableEntry(level, entry) ? 0 : -Errno.EINVAL;
-                var child = err == 0 ? journal.Mm.TableOf(table.Words[index]) : null;
-                err = child is null ? err : Unmap(journal, position + 1, child, va, next);
-                if (err != 0)
-                {
-                    return err;
+                    return Refuse(out refusal, -Errno.EINVAL, RefusalReason.FieldsDiffer, below, at, entry);
                 }
 
-                if (Array.TrueForAll(child!.Words, e => e == 0))
-                {
-                    journal.Write(table, index, level, va, 0);
-                    journal.FreeOnCommit(child);
-                }
+                merged |= entry & hardware;
             }
 
-            va = next;
+            var operation = new Operation(mm, new Journal(mm), gather);
+            operation.Set(slot.Table!, slot.Index, level, va, slot.Value, g.MakeLeafEntry(level, start, g.MoveLeafFields(below, fields | merged, level)), ref memory);
+            operation.Journal!.FreeOnCommit(child);
+            return Finish(mm, gather, operation, 0, default, ref memory, out refusal);
         }
-
-        return 0;
-    }
-
-    /// <summary>True when no entry of <paramref name="table"/> (of the level at <paramref name="position"/>) or of the tables below it is a leaf.</summary>
-    private static bool MapsNothing(Mm mm, int position, Page table)
-    {
-        var g = mm.Geometry;
-        var level = g.EntryLevels[position];
-        foreach (ulong entry in table.Words)
-        {
-            if (entry != 0 && (level == PageTableLevel.Pte || !g.IsTableEntry(level, entry) || !MapsNothing(mm, position + 1, mm.TableOf(entry))))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Frees, on commit, <paramref name="table"/> and every table below it.</summary>
-    private static void FreeSubtree(MappingJournal journal, int position, Page table)
-    {
-        var g = journal.Mm.Geometry;
-        var level = g.EntryLevels[position];
-        if (level != PageTableLevel.Pte)
-        {
-            foreach (ulong entry in table.Words)
-            {
-                if (entry != 0)
-                {
-                    FreeSubtree(journal, position + 1, journal.Mm.TableOf(entry));
-                }
-            }
-        }
-
-        journal.FreeOnCommit(table);
-    }
-
-    /// <summary>The block in <paramref name="table"/>[<paramref name="index"/>] becomes a table of leaves one level down, same translations and fields.</summary>
-    private static int SplitSlot(MappingJournal journal, int position, Page table, int index, ulong va)
-    {
-        var g = journal.Mm.Geometry;
-        var level = g.EntryLevels[position];
-        var below = g.EntryLevels[position + 1];
-        if (!g.HoldsLeaves(below))
-        {
-            return -Errno.EINVAL;
-        }
-
-        var child = journal.AllocTable();
-        if (child is null)
-        {
-            return -Errno.ENOMEM;
-        }
-
-        ulong block = table.Words[index];
-        ulong start = g.LeafAddress(level, block), fields = g.MoveLeafFields(level, block, below);
-        for (int i = 0; i < child.Words.Length; i++)
-        {
-            child.Words[i] = g.MakeLeafEntry(below, start + ((ulong)i * g.Size(below)), fields); // not yet reachable: no journal needed
-        }
-
-        journal.Write(table, index, level, va, g.MakeTableEntry(child.PhysAddr));
-        return 0;
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> under the page-table lock and commits its journal, or rolls it back on an error.
-    /// The ranges it leaves to invalidate go to <paramref name="gather"/>, or, without one, are invalidated at the end.
+    /// Runs a write visitor as all or nothing, under the page-table lock: its refusals first, from a walk that writes
+    /// nothing, then its writes through a journal, committed or rolled back. The ranges it leaves to invalidate go to
+    /// <paramref name="gather"/>, or, without one, are invalidated before it returns.
     /// </summary>
-    private static int Transaction(Mm mm, TlbGather? gather, Func<MappingJournal, int> operation)
+    private static int Transaction<TVisitor>(Mm mm, TlbGather? gather, ulong va, ulong end, ref TVisitor visitor, out Refusal refusal)
+        where TVisitor : struct, IBlockVisitor
     {
         lock (mm.PageTableLock)
         {
-            var own = gather ?? new TlbGather();
-            var journal = new MappingJournal(mm, own);
-            int err;
+            var memory = ModelMemory.Of(mm);
+            visitor.DryRun = true;
+            int err = PageTableWalk.Walk(mm.Geometry, mm.Pgd, va, end, ref visitor, ref memory);
+            if (err != 0)
+            {
+                refusal = visitor.Refusal;
+                return err;
+            }
+
+            var operation = visitor.Operation = new Operation(mm, new Journal(mm), gather);
+            visitor.DryRun = false;
             try
             {
-                err = operation(journal);
+                err = PageTableWalk.Walk(mm.Geometry, mm.Pgd, va, end, ref visitor, ref memory);
             }
             catch
             {
-                journal.Rollback();
+                operation.Journal!.Rollback(ref memory);
                 throw;
             }
 
-            if (err == 0)
-            {
-                journal.Commit();
-            }
-            else
-            {
-                journal.Rollback();
-            }
-
-            if (gather is null)
-            {
-                own.Flush(mm);
-            }
-
-            return err;
+            return Finish(mm, gather, operation, err, visitor.Refusal, ref memory, out refusal);
         }
+    }
+
+    /// <summary>Commits or rolls back the operation's journal and flushes its own gather.</summary>
+    private static int Finish(Mm mm, TlbGather? gather, Operation operation, int err, Refusal why, ref ModelMemory memory, out Refusal refusal)
+    {
+        if (err == 0)
+        {
+            operation.Journal!.Commit(ref memory);
+            refusal = default;
+        }
+        else
+        {
+            operation.Journal!.Rollback(ref memory);
+            refusal = why;
+        }
+
+        if (gather is null)
+        {
+            operation.Gather.Flush(mm);
+        }
+
+        return err;
+    }
+
+    private static int Refuse(out Refusal refusal, int err, RefusalReason reason, PageTableLevel level, ulong address, ulong entry)
+    {
+        refusal = new Refusal(err, reason, level, address, entry);
+        return err;
     }
 
     private static bool ValidRange(Geometry g, ulong va, ulong size) =>
         size != 0 && ((va | size) & (g.PageSize - 1)) == 0 && va + size > va && g.InOneWindow(va, va + size);
 
-    /// <summary>
-    /// Every entry an operation writes, the tables it allocates and those it frees only if it succeeds. A write that the
-    /// format says needs break-before-make goes through an invalid entry and an invalidation of the entry's range first,
-    /// as KVM's stage2_try_break_pte() and stage2_make_pte() do; any other change of a valid entry leaves its range to
-    /// the gather.
-    /// </summary>
-    private sealed class MappingJournal(Mm mm, TlbGather gather)
+    /// <summary>An operation's state: the address space, its journal (null in the walk that only decides refusals) and the gather of ranges to invalidate.</summary>
+    private sealed class Operation(Mm mm, Journal? journal, TlbGather? gather)
     {
-        private readonly List<(Page Table, int Index, PageTableLevel Level, ulong Va, ulong Old)> _writes = [];
-        private readonly List<Page> _allocated = [];
-        private readonly HashSet<Page> _fresh = new(ReferenceEqualityComparer.Instance);
-        private readonly List<Page> _freeOnCommit = [];
-
         public Mm Mm { get; } = mm;
 
-        /// <summary>Writes the entry of <paramref name="level"/> whose range holds <paramref name="va"/>.</summary>
-        public void Write(Page table, int index, PageTableLevel level, ulong va, ulong value)
+        public Journal? Journal { get; } = journal;
+
+        public TlbGather Gather { get; } = gather ?? new TlbGather();
+
+        /// <summary>
+        /// Writes the entry of <paramref name="level"/> whose range holds <paramref name="va"/>, journaled. A write that the
+        /// format says needs break-before-make goes through an invalid entry and an invalidation of the entry's range first,
+        /// as KVM's stage2_try_break_pte() and stage2_make_pte() do; any other change of a valid entry leaves its range to
+        /// the gather.
+        /// </summary>
+        public void Set<TMemory>(Page table, int index, PageTableLevel level, ulong va, ulong old, ulong value, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
         {
             var g = Mm.Geometry;
-            ulong size = g.Size(level), start = va & ~(size - 1), old = table.Words[index];
-            if (!_fresh.Contains(table))
-            {
-                _writes.Add((table, index, level, start, old)); // a table this operation allocated is freed on rollback: its entries need no record
-            }
-
+            ulong size = g.Size(level), start = va & ~(size - 1);
+            Journal!.Wrote(table, index, level, start, old);
             if (g.NeedsBreakBeforeMake(level, old, value))
             {
-                Set(table, index, level, start, old, 0);
+                Write(table, index, level, start, old, 0, ref memory);
                 Mm.Tlb?.InvalidateRange(start, size);
                 old = 0;
             }
             else if (old != 0 && old != value)
             {
-                gather.Add(start, size);
+                Gather.Add(start, size);
             }
 
-            Set(table, index, level, start, old, value);
+            Write(table, index, level, start, old, value, ref memory);
         }
 
-        private void Set(Page table, int index, PageTableLevel level, ulong va, ulong old, ulong value)
+        private void Write<TMemory>(Page table, int index, PageTableLevel level, ulong va, ulong old, ulong value, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
         {
-            Volatile.Write(ref table.Words[index], value);
+            memory.Write(table, index, value, MemoryOrder.Once);
             Mm.Tlb?.EntryChanged(level, va, old, value);
         }
 
-        public Page? AllocTable()
+        /// <summary>A fresh zeroed table, journaled; null when the allocation fails.</summary>
+        public Page? AllocTable<TMemory>(ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
         {
-            var page = Mm.Allocator.AllocPageTable(Mm.Geometry.PtrsPerTable);
+            var page = memory.AllocTable(Mm.Geometry.PtrsPerTable);
             if (page is not null)
             {
-                _allocated.Add(page);
-                _fresh.Add(page);
+                Journal!.Allocated(page);
             }
 
             return page;
         }
 
-        public void FreeOnCommit(Page table) => _freeOnCommit.Add(table);
-
-        public void Commit()
+        /// <summary>The block in <paramref name="table"/>[<paramref name="index"/>] becomes a table of leaves one level down, same translations and fields.</summary>
+        public int SplitBlock<TMemory>(int position, Page table, int index, ulong va, ulong block, ref TMemory memory, out ulong entry)
+            where TMemory : struct, IPageTableMemory
         {
-            foreach (var table in _freeOnCommit)
+            var g = Mm.Geometry;
+            var level = g.EntryLevels[position];
+            var below = g.EntryLevels[position + 1];
+            entry = block;
+            var child = AllocTable(ref memory);
+            if (child is null)
             {
-                Mm.Allocator.FreePage(table);
+                return -Errno.ENOMEM;
             }
+
+            ulong start = g.LeafAddress(level, block), fields = g.MoveLeafFields(level, block, below);
+            for (int i = 0; i < g.PtrsPerTable; i++)
+            {
+                memory.Write(child, i, g.MakeLeafEntry(below, start + ((ulong)i * g.Size(below)), fields), MemoryOrder.Once); // not yet reachable
+            }
+
+            entry = g.MakeTableEntry(child.PhysAddr);
+            Set(table, index, level, va, block, entry, ref memory);
+            return 0;
         }
 
-        /// <summary>Puts every entry back as it was, without the checks a change gets: the state before the operation was
-        /// consistent, and the ranges it touched are invalidated, so no translation of the failed attempt stays cached.</summary>
-        public void Rollback()
+        /// <summary>Frees, on commit, the table an entry pointed to and every table below it (the leaves are memory the tables do not own).</summary>
+        public void FreeSubtree<TMemory>(int position, Page table, ulong va, ulong end, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
         {
-            for (int i = _writes.Count - 1; i >= 0; i--)
-            {
-                var (table, index, level, va, old) = _writes[i];
-                Volatile.Write(ref table.Words[index], old);
-                Mm.Tlb?.InvalidateRange(va, Mm.Geometry.Size(level));
-            }
-
-            for (int i = _allocated.Count - 1; i >= 0; i--)
-            {
-                Mm.Allocator.FreePage(_allocated[i]);
-            }
+            var collect = new CollectTables(Journal!);
+            PageTableWalk.WalkTable(Mm.Geometry, position, table, va, end, ref collect, ref memory);
+            Journal!.FreeOnCommit(table);
         }
     }
+
+    /// <summary>A block-mapping visitor: a walk that only decides refusals, then the one that writes.</summary>
+    private interface IBlockVisitor : ITableVisitor
+    {
+        bool DryRun { get; set; }
+
+        Operation Operation { get; set; }
+
+        Refusal Refusal { get; }
+    }
+
+    /// <summary>
+    /// kvm_pgtable_stage2_map()'s stage2_map_walker, in place: at each entry, a leaf where the range, the alignment of va
+    /// and pa, the format and the cap allow one, else a table (the one there, a fresh one, or the split of a block the
+    /// range covers in part). An entry already mapped is -EEXIST unless replacing; a bad one is -EINVAL.
+    /// </summary>
+    private struct MapVisitor(Operation operation, ulong va, ulong pa, ulong attributes, MapRangeOptions options) : IBlockVisitor
+    {
+        public bool DryRun { get; set; }
+
+        public Operation Operation { get; set; } = operation;
+
+        public Refusal Refusal { get; private set; }
+
+        public static TableVisits Visits => TableVisits.Leaf | TableVisits.TablePre;
+
+        public static WalkView View => WalkView.Hardware;
+
+        public int Visit<TMemory>(ref WalkContext context, TableVisits visit, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
+        {
+            var g = context.Geometry;
+            var level = context.Level;
+            ulong old = context.Old, at = pa + (context.Address - va);
+            bool table = visit == TableVisits.TablePre;
+            bool leaf = !table && old != 0 && g.IsUsableLeaf(level, old);
+            if (!table && old != 0 && !leaf)
+            {
+                return Fail(-Errno.EINVAL, RefusalReason.BadEntry, context);
+            }
+
+            bool wantLeaf = level == PageTableLevel.Pte
+                || (g.HoldsLeaves(level) && level >= options.LargestLeaf && context.CoversEntry && ((context.Address | at) & (context.Size - 1)) == 0);
+            if (leaf && !options.Replace)
+            {
+                return Fail(-Errno.EEXIST, RefusalReason.Overlap, context);
+            }
+
+            if (wantLeaf)
+            {
+                // A table under a new leaf maps nothing (the refusal walk went through it) or is replaced: it goes on commit.
+                if (!DryRun)
+                {
+                    ulong entry = g.MakeLeafEntry(level, at, g.MoveLeafFields(PageTableLevel.Pte, attributes, level));
+                    Operation.Set(context.Table, context.Index, level, context.Address, old, entry, ref memory);
+                    if (table)
+                    {
+                        Operation.FreeSubtree(context.Position + 1, memory.TableAt(g.TableAddress(old))!, context.EntryStart, context.EntryStart + context.Size, ref memory);
+                    }
+
+                    context.Old = entry;
+                }
+
+                return 0; // the refusal walk goes on into a table, to find what it maps
+            }
+
+            if (table)
+            {
+                return 0; // the table stays: the walk maps into it
+            }
+
+            var below = g.EntryLevels[context.Position + 1];
+            if (leaf && !context.CoversEntry && !g.HoldsLeaves(below))
+            {
+                return Fail(-Errno.EINVAL, RefusalReason.LevelBelowHoldsNoLeaves, context);
+            }
+
+            if (DryRun)
+            {
+                context.SkipChildren = true; // below a new table or a split block there is nothing to refuse
+                return 0;
+            }
+
+            if (leaf && !context.CoversEntry)
+            {
+                int err = Operation.SplitBlock(context.Position, context.Table, context.Index, context.Address, old, ref memory, out ulong split);
+                context.Old = split;
+                return err == 0 ? 0 : Fail(err, RefusalReason.NoMemory, context);
+            }
+
+            var fresh = Operation.AllocTable(ref memory);
+            if (fresh is null)
+            {
+                return Fail(-Errno.ENOMEM, RefusalReason.NoMemory, context);
+            }
+
+            ulong tableEntry = g.MakeTableEntry(fresh.PhysAddr);
+            Operation.Set(context.Table, context.Index, level, context.Address, old, tableEntry, ref memory);
+            context.Old = tableEntry;
+            return 0;
+        }
+
+        private int Fail(int err, RefusalReason reason, in WalkContext context)
+        {
+            Refusal = new Refusal(err, reason, context.Level, context.Address, context.Old);
+            return err;
+        }
+    }
+
+    /// <summary>
+    /// kvm_pgtable_stage2_unmap()'s stage2_unmap_walker: a leaf the range covers is cleared, a block it covers in part is
+    /// split and walked, a table left empty is cleared and freed on commit. A bad entry is -EINVAL.
+    /// </summary>
+    private struct UnmapVisitor(Operation operation) : IBlockVisitor
+    {
+        public bool DryRun { get; set; }
+
+        public Operation Operation { get; set; } = operation;
+
+        public Refusal Refusal { get; private set; }
+
+        public static TableVisits Visits => TableVisits.Leaf | TableVisits.TablePost;
+
+        public static WalkView View => WalkView.Hardware;
+
+        public int Visit<TMemory>(ref WalkContext context, TableVisits visit, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
+        {
+            var g = context.Geometry;
+            var level = context.Level;
+            ulong old = context.Old;
+            if (visit == TableVisits.TablePost)
+            {
+                if (!DryRun)
+                {
+                    var child = memory.TableAt(g.TableAddress(old))!;
+                    for (int i = 0; i < g.PtrsPerTable; i++)
+                    {
+                        if (memory.Read(child, i, MemoryOrder.Once) != 0)
+                        {
+                            return 0;
+                        }
+                    }
+
+                    Operation.Set(context.Table, context.Index, level, context.Address, old, 0, ref memory);
+                    Operation.Journal!.FreeOnCommit(child);
+                }
+
+                return 0;
+            }
+
+            if (old == 0)
+            {
+                return 0;
+            }
+
+            if (!g.IsUsableLeaf(level, old))
+            {
+                Refusal = new Refusal(-Errno.EINVAL, RefusalReason.BadEntry, level, context.Address, old);
+                return -Errno.EINVAL;
+            }
+
+            if (context.CoversEntry)
+            {
+                if (!DryRun)
+                {
+                    Operation.Set(context.Table, context.Index, level, context.Address, old, 0, ref memory);
+                    context.Old = 0;
+                }
+
+                return 0;
+            }
+
+            if (!g.HoldsLeaves(g.EntryLevels[context.Position + 1]))
+            {
+                Refusal = new Refusal(-Errno.EINVAL, RefusalReason.LevelBelowHoldsNoLeaves, level, context.Address, old);
+                return -Errno.EINVAL;
+            }
+
+            if (DryRun)
+            {
+                return 0;
+            }
+
+            int err = Operation.SplitBlock(context.Position, context.Table, context.Index, context.Address, old, ref memory, out ulong split);
+            if (err != 0)
+            {
+                Refusal = new Refusal(err, RefusalReason.NoMemory, level, context.Address, old);
+                return err;
+            }
+
+            context.Old = split; // the walk goes into the new table and clears the part the range covers
+            return 0;
+        }
+    }
+
+    /// <summary>Every table below the subtree's root, for freeing on commit.</summary>
+    private readonly struct CollectTables(Journal journal) : ITableVisitor
+    {
+        public static TableVisits Visits => TableVisits.TablePost;
+
+        public static WalkView View => WalkView.Hardware;
+
+        public int Visit<TMemory>(ref WalkContext context, TableVisits visit, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
+        {
+            journal.FreeOnCommit(memory.TableAt(context.Geometry.TableAddress(context.Old))!);
+            return 0;
+        }
+    }
+}
+
+/// <summary>Why a block-mapping operation refused.</summary>
+public enum RefusalReason
+{
+    /// <summary>It did not refuse.</summary>
+    None = 0,
+
+    /// <summary>The virtual range is empty, wraps, is not page-aligned or leaves the translated window.</summary>
+    InvalidRange,
+
+    /// <summary>The physical range is not page-aligned, wraps, or goes beyond the format's physical-address bits.</summary>
+    InvalidPhysicalRange,
+
+    /// <summary>An entry in the range is neither none, a leaf nor a table the hardware would use (invalid, reserved bits, a table entry whose address holds no table).</summary>
+    BadEntry,
+
+    /// <summary>The range overlaps a mapping (a leaf) and the map does not replace.</summary>
+    Overlap,
+
+    /// <summary>A table could not be allocated.</summary>
+    NoMemory,
+
+    /// <summary>The level is the pte level, or one the geometry folds: no block can be there.</summary>
+    NotABlockLevel,
+
+    /// <summary>The level's entries cannot be leaves in this format.</summary>
+    LevelHoldsNoLeaves,
+
+    /// <summary>The level below cannot hold leaves, so a block there cannot be split.</summary>
+    LevelBelowHoldsNoLeaves,
+
+    /// <summary>An entry above the level is not a table: the walk does not reach the level.</summary>
+    NoEntry,
+
+    /// <summary>The entry at the level is not a block (none, a table, or bad).</summary>
+    NotABlock,
+
+    /// <summary>The entry at the level is not a table the hardware would follow.</summary>
+    NotATable,
+
+    /// <summary>An entry of the table is not a leaf (none, a table, or bad).</summary>
+    NotAllLeaves,
+
+    /// <summary>The table's first leaf does not map an address aligned to the block's size.</summary>
+    Misaligned,
+
+    /// <summary>The table's leaves do not map one contiguous range.</summary>
+    NotContiguous,
+
+    /// <summary>The table's leaves differ in a field other than the hardware-updated ones.</summary>
+    FieldsDiffer,
+}
+
+/// <summary>Why a block-mapping operation returned an error: the error, the reason, and the entry it was about.</summary>
+/// <param name="Error">The -errno returned (0 when it did not refuse).</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Level">The level of the entry the refusal is about.</param>
+/// <param name="Address">The address the refusal is about (virtual, or physical for <see cref="RefusalReason.InvalidPhysicalRange"/>).</param>
+/// <param name="Entry">The entry's raw value (0 where no entry is concerned).</param>
+public readonly record struct Refusal(int Error, RefusalReason Reason, PageTableLevel Level, ulong Address, ulong Entry)
+{
+    /// <summary>True when the operation refused.</summary>
+    public bool Refused => Error != 0;
+
+    /// <summary>The refusal as a sentence.</summary>
+    public string Message => Reason switch
+    {
+        RefusalReason.None => "no refusal",
+        RefusalReason.InvalidRange => $"the range at 0x{Address:x} is empty, wraps, is not page-aligned or leaves the translated window",
+        RefusalReason.InvalidPhysicalRange => $"the physical range at 0x{Address:x} is not page-aligned, wraps, or exceeds the physical-address bits",
+        RefusalReason.BadEntry => $"the {Name} entry 0x{Entry:x} for 0x{Address:x} is neither none, a leaf nor a table",
+        RefusalReason.Overlap => $"0x{Address:x} is already mapped by the {Name} leaf 0x{Entry:x}",
+        RefusalReason.NoMemory => $"a table for 0x{Address:x} could not be allocated",
+        RefusalReason.NotABlockLevel => $"{Name} cannot hold a block in this geometry",
+        RefusalReason.LevelHoldsNoLeaves => $"the format has no leaves at {Name}",
+        RefusalReason.LevelBelowHoldsNoLeaves => $"the {Name} block 0x{Entry:x} at 0x{Address:x} cannot be split: the level below holds no leaves",
+        RefusalReason.NoEntry => $"the walk to 0x{Address:x} stops at the {Name} entry 0x{Entry:x}, which is not a table",
+        RefusalReason.NotABlock => $"the {Name} entry 0x{Entry:x} for 0x{Address:x} is not a block",
+        RefusalReason.NotATable => $"the {Name} entry 0x{Entry:x} for 0x{Address:x} is not a table",
+        RefusalReason.NotAllLeaves => $"the {Name} entry 0x{Entry:x} for 0x{Address:x} is not a leaf",
+        RefusalReason.Misaligned => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} maps an address not aligned to the block's size",
+        RefusalReason.NotContiguous => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} breaks the contiguous run",
+        RefusalReason.FieldsDiffer => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} differs from the first leaf in its fields",
+        _ => Reason.ToString(),
+    };
+
+    private string Name => Level.ToString().ToLowerInvariant();
+
+    /// <inheritdoc/>
+    public override string ToString() => Refused ? $"{Error}: {Message}" : Message;
 }

@@ -9,11 +9,12 @@ namespace PamtGen;
 /// </summary>
 public sealed class EntryFormat
 {
-    private EntryFormat(FormatDecl declaration, LeafDecl[] leaves, FieldDecl[] fields)
+    private EntryFormat(FormatDecl declaration, LeafDecl[] leaves, FieldDecl[] fields, KernelChecksDecl[] kernelChecks)
     {
         Declaration = declaration;
         Leaves = leaves;
         Fields = fields;
+        KernelChecks = kernelChecks;
     }
 
     /// <summary>The format's name.</summary>
@@ -27,6 +28,8 @@ public sealed class EntryFormat
     internal LeafDecl[] Leaves { get; }
 
     internal FieldDecl[] Fields { get; }
+
+    internal KernelChecksDecl[] KernelChecks { get; }
 
     /// <summary>x86-64 (4- and 5-level), <see cref="Formats.X86_64EntryFormatAttribute"/>.</summary>
     public static EntryFormat X86_64 { get; } = Of(typeof(Formats.X86_64EntryFormatAttribute));
@@ -70,7 +73,7 @@ public sealed class EntryFormat
     internal EntryFormat AsDefaultFor(int pageShift, int entrySize, int levels)
     {
         var leaves = Leaves.Where(l => EntryFormatRules.DefaultKeeps(l, Declaration, pageShift, entrySize, levels)).ToArray();
-        return new(Declaration, leaves, Fields.Where(f => EntryFormatRules.FieldApplies(f, leaves, levels)).ToArray());
+        return new(Declaration, leaves, Fields.Where(f => EntryFormatRules.FieldApplies(f, leaves, levels)).ToArray(), KernelChecks);
     }
 
     /// <inheritdoc/>
@@ -83,6 +86,7 @@ public sealed class EntryFormat
         var format = EntryFormatRules.ReadFormat(Named(attributes.Single(a => a.AttributeType == typeof(EntryFormatAttribute))), problems);
         var leaves = new List<LeafDecl>();
         var fields = new List<FieldDecl>();
+        var checks = new List<KernelChecksDecl>();
         foreach (var attribute in attributes)
         {
             if (attribute.AttributeType == typeof(EntryLeafAttribute))
@@ -99,6 +103,11 @@ public sealed class EntryFormat
                 int low = (int)args[1].Value!;
                 fields.Add(EntryFormatRules.ReadField(args[0].Value as string ?? "", low, args.Count > 2 ? (int)args[2].Value! : low, Named(attribute)));
             }
+            else if (attribute.AttributeType == typeof(EntryKernelChecksAttribute))
+            {
+                int level = Convert.ToInt32(attribute.ConstructorArguments[0].Value, System.Globalization.CultureInfo.InvariantCulture);
+                checks.Add(EntryFormatRules.ReadKernelChecks(level, Named(attribute)));
+            }
         }
 
         if (format is null || problems.Count > 0)
@@ -106,9 +115,12 @@ public sealed class EntryFormat
             throw new ArgumentException($"{holder}: {string.Join("; ", problems.Select(p => p.Message))}", nameof(holder));
         }
 
-        return new EntryFormat(format, leaves.ToArray(), fields.ToArray());
+        return new EntryFormat(format, leaves.ToArray(), fields.ToArray(), checks.ToArray());
     }
 
+    /// <summary>The written named arguments, by name; an array as an object array of its elements, as the generator reads it.</summary>
     private static Func<string, object?> Named(CustomAttributeData attribute) =>
-        name => attribute.NamedArguments.FirstOrDefault(a => a.MemberName == name) is { MemberInfo: not null } argument ? argument.TypedValue.Value : null;
+        name => attribute.NamedArguments.FirstOrDefault(a => a.MemberName == name) is { MemberInfo: not null } argument
+            ? argument.TypedValue.Value is IReadOnlyCollection<CustomAttributeTypedArgument> array ? array.Select(e => e.Value).ToArray() : argument.TypedValue.Value
+            : null;
 }

@@ -24,9 +24,45 @@ internal sealed record LeafDecl(
 /// <summary>[EntryField] as read: a named bit range, the levels (a bit per depth) and kinds (1 table, 2 leaf) it belongs to.</summary>
 internal sealed record FieldDecl(string Name, int Low, int High, int Levels, int Kinds, int BreakBeforeMake, bool HardwareUpdated);
 
+/// <summary>[EntryKernelChecks] as read: the kernel's pXd_leaf(), pXd_present() and pXd_bad() at one upper level.</summary>
+internal sealed record KernelChecksDecl(int Level, BitPatterns Leaf, BitPatterns Present, ulong TableMask, ulong TableValue);
+
+/// <summary>
+/// Alternatives of a rule on an entry's bits: it matches when <c>(entry &amp; Masks[i]) == Values[i]</c> for some i. Equal by
+/// content, so a declaration that holds them stays value-equatable for the generator's pipeline.
+/// </summary>
+internal sealed record BitPatterns(ulong[] Masks, ulong[] Values)
+{
+    /// <summary>The most alternatives a rule may have (the generated entry struct tests each without a branch).</summary>
+    public const int Max = 3;
+
+    /// <summary>No alternative: nothing matches.</summary>
+    public static BitPatterns None { get; } = new([], []);
+
+    public int Count => Masks.Length;
+
+    public bool Matches(ulong entry)
+    {
+        for (int i = 0; i < Masks.Length; i++)
+        {
+            if ((entry & Masks[i]) == Values[i])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public bool Equals(BitPatterns? other) => other is not null && Masks.SequenceEqual(other.Masks) && Values.SequenceEqual(other.Values);
+
+    public override int GetHashCode() => Masks.Aggregate(Values.Aggregate(17, (h, v) => (h * 31) + v.GetHashCode()), (h, m) => (h * 31) + m.GetHashCode());
+}
+
 /// <summary>
 /// What is wrong with a format: which rule (the PG1016.. diagnostic), which attribute (-1 the [EntryFormat] or the
-/// geometry, 0.. the leaves in order, <see cref="EntryFormatRules.FieldBase"/> + i the fields), which argument, and why.
+/// geometry, 0.. the leaves in order, <see cref="EntryFormatRules.FieldBase"/> + i the fields,
+/// <see cref="EntryFormatRules.KernelChecksBase"/> + i the kernel checks), which argument, and why.
 /// </summary>
 internal sealed record FormatProblem(FormatProblemKind Kind, int Attribute, string Argument, string Message);
 
@@ -53,6 +89,7 @@ internal static class EntryFormatRules
     public const int BbmNone = 0, BbmOnChange = 1, BbmOnSet = 2;
     public const int AllLevels = 31;
     public const int FieldBase = 1000;
+    public const int KernelChecksBase = 2000;
 
     /// <summary>PermissionModel's values: how a translation combines the entries' permission fields.</summary>
     public const int PermissionsNone = 0, PermissionsX86 = 1, PermissionsArm64Stage1 = 2, PermissionsArm64Stage2 = 3;
@@ -77,6 +114,7 @@ internal static class EntryFormatRules
     [
         "Value", "IsNone", "IsValid", "IsTable", "IsLeaf", "OutputAddress", "TableAddress", "Table", "Block", "Page",
         "NeedsBreakBeforeMake", "Equals", "GetHashCode", "ToString", "Format", "Entry", "GetType", "Pfn", "KernelPage",
+        "PxdLeaf", "PxdPresent", "PxdBad",
     ];
 
     /// <summary>Reads [EntryFormat]'s written named arguments; null after a problem when a required one is missing.</summary>
@@ -120,6 +158,32 @@ internal static class EntryFormatRules
             ULong(named("LeafIfAnySet")) ?? 0, low.Value, high.Value, Int(named("AddressShift")) ?? low.Value);
     }
 
+    /// <summary>Reads one [EntryKernelChecks] (its level is the constructor argument); arrays come as object arrays of their elements.</summary>
+    public static KernelChecksDecl ReadKernelChecks(int level, Func<string, object?> named) =>
+        new(level, Patterns(named("LeafMasks"), named("LeafValues")), Patterns(named("PresentMasks"), named("PresentValues")),
+            ULong(named("TableMask")) ?? 0, ULong(named("TableValue")) ?? 0);
+
+    /// <summary>Masks and their values (each value defaulting to its mask); a value without a mask is kept for the check to report.</summary>
+    private static BitPatterns Patterns(object? masks, object? values)
+    {
+        ulong[] m = ULongs(masks), v = ULongs(values);
+        var resolved = new ulong[Math.Max(m.Length, v.Length)];
+        for (int i = 0; i < resolved.Length; i++)
+        {
+            resolved[i] = i < v.Length ? v[i] : m[i];
+        }
+
+        return new BitPatterns(m.Length >= v.Length ? m : m.Concat(new ulong[v.Length - m.Length]).ToArray(), resolved);
+    }
+
+    private static ulong[] ULongs(object? value) => value switch
+    {
+        null => [],
+        ulong[] array => array,
+        object?[] array => array.Select(v => ULong(v) ?? 0).ToArray(),
+        _ => [ULong(value) ?? 0],
+    };
+
     /// <summary>Reads one [EntryField] (name, low and high bit are constructor arguments; high defaults to low).</summary>
     public static FieldDecl ReadField(string name, int low, int high, Func<string, object?> named) =>
         new(name, low, high, Int(named("Levels")) ?? AllLevels, Int(named("Kinds")) ?? (KindTable | KindLeaf), Int(named("BreakBeforeMake")) ?? BbmNone,
@@ -130,7 +194,8 @@ internal static class EntryFormatRules
     /// declaration order.
     /// </summary>
     public static List<FormatProblem> Check(
-        FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int pageShift, int entrySize, int levels)
+        FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, IReadOnlyList<KernelChecksDecl> checks,
+        int pageShift, int entrySize, int levels)
     {
         var problems = new List<FormatProblem>();
         int bits = entrySize * 8;
@@ -197,7 +262,94 @@ internal static class EntryFormatRules
 
         CheckFields(format, leaves, fields, levels, bits, tableAddressMask, problems);
         CheckPermissionFields(format, leaves, fields, levels, problems);
+        CheckKernelChecks(format, leaves, checks, levels, bits, tableAddressMask, problems);
         return problems;
+    }
+
+    /// <summary>
+    /// [EntryKernelChecks]: an upper level, once; each rule at most <see cref="BitPatterns.Max"/> alternatives of a mask and
+    /// a value inside it, within the entry and off the table address; and the entries the model writes must read as the
+    /// kernel reads its own: the table entry it installs present, no leaf and not bad, a block it maps a leaf.
+    /// </summary>
+    private static void CheckKernelChecks(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<KernelChecksDecl> checks, int levels, int bits, ulong tableAddressMask, List<FormatProblem> problems)
+    {
+        var seen = new bool[GeometryRules.Pte + 1];
+        for (int i = 0; i < checks.Count; i++)
+        {
+            var check = checks[i];
+            int index = KernelChecksBase + i;
+            if (check.Level < 0 || check.Level >= GeometryRules.Pte)
+            {
+                problems.Add(new(FormatProblemKind.LevelInvalid, index, "level", check.Level == GeometryRules.Pte
+                    ? "the pte level has no pXd_leaf()/pXd_bad(): kernel checks are for the levels above it"
+                    : $"{check.Level} is not a page-table level"));
+                continue;
+            }
+
+            if (seen[check.Level])
+            {
+                problems.Add(new(FormatProblemKind.LevelInvalid, index, "level", $"{Name(check.Level)} has two [EntryKernelChecks] declarations"));
+                continue;
+            }
+
+            seen[check.Level] = true;
+            bool ok = CheckPatterns(check.Leaf, "Leaf", index, bits, tableAddressMask, problems) & CheckPatterns(check.Present, "Present", index, bits, tableAddressMask, problems)
+                & CheckPatterns(new BitPatterns([check.TableMask], [check.TableValue]), "Table", index, bits, tableAddressMask, problems);
+            if (!ok || !IsEntryLevel(levels, check.Level))
+            {
+                continue; // at a level this geometry folds, the checks are not read
+            }
+
+            string where = Name(check.Level);
+            ulong table = format.TableBits;
+            var leaf = leaves.FirstOrDefault(l => l.Level == check.Level);
+            var present = check.Present.Count == 0 ? new BitPatterns([leaf?.ValidMask ?? format.ValidMask], [leaf?.ValidValue ?? format.ValidValue]) : check.Present;
+            if (check.Leaf.Matches(table) || !present.Matches(table) || (table & check.TableMask) != check.TableValue)
+            {
+                problems.Add(new(FormatProblemKind.RuleAmbiguous, index, "TableMask", $"the table entry the model installs (TableBits 0x{table:x}) is not a present, good table entry by the kernel's {where.ToLowerInvariant()} checks"));
+            }
+
+            ulong block = leaf is null ? 0 : (leaf.ValidValue ?? format.ValidValue) | (leaf.LeafMask == 0 ? leaf.LeafIfAnySet & (0 - leaf.LeafIfAnySet) : leaf.LeafValue);
+            if (leaf is not null && !check.Leaf.Matches(block))
+            {
+                problems.Add(new(FormatProblemKind.RuleAmbiguous, index, "LeafMasks", $"a block the model maps at {where} (0x{block:x} beside its address) is no leaf by the kernel's {where.ToLowerInvariant()}_leaf()"));
+            }
+        }
+    }
+
+    /// <summary>One rule's alternatives: at most <see cref="BitPatterns.Max"/>, each value inside its mask, within the entry, off the table address.</summary>
+    private static bool CheckPatterns(BitPatterns patterns, string rule, int index, int bits, ulong tableAddressMask, List<FormatProblem> problems)
+    {
+        string masks = rule == "Table" ? "TableMask" : rule + "Masks", values = rule == "Table" ? "TableValue" : rule + "Values";
+        if (patterns.Count > BitPatterns.Max)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, index, masks, $"{masks} has {patterns.Count} alternatives; at most {BitPatterns.Max}"));
+            return false;
+        }
+
+        for (int i = 0; i < patterns.Count; i++)
+        {
+            ulong mask = patterns.Masks[i], value = patterns.Values[i];
+            if ((value & ~mask) != 0)
+            {
+                problems.Add(new(FormatProblemKind.RuleAmbiguous, index, values, $"{values}[{i}] 0x{value:x} has bits outside its mask 0x{mask:x}, so no entry matches it"));
+                return false;
+            }
+
+            if (!Fits(mask, bits))
+            {
+                problems.Add(new(FormatProblemKind.OutsideEntry, index, masks, $"{masks}[{i}] 0x{mask:x} has bits above the {bits}-bit entry"));
+                return false;
+            }
+
+            if ((mask & tableAddressMask) != 0)
+            {
+                problems.Add(new(FormatProblemKind.RuleAmbiguous, index, masks, $"{masks}[{i}] 0x{mask:x} lies in the table address field, so a table's address would decide the check"));
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -249,7 +401,7 @@ internal static class EntryFormatRules
     }
 
     /// <summary>The per-level encoding of a format that passed <see cref="Check"/>, for the runtime and the emitter.</summary>
-    public static FormatTables Resolve(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, int levels)
+    public static FormatTables Resolve(FormatDecl format, IReadOnlyList<LeafDecl> leaves, IReadOnlyList<FieldDecl> fields, IReadOnlyList<KernelChecksDecl> checks, int levels)
     {
         var t = new FormatTables(format, levels);
         for (int depth = 0; depth <= GeometryRules.Pte; depth++)
@@ -316,6 +468,8 @@ internal static class EntryFormatRules
             ResolveReservedBits(t, leaves);
         }
 
+        ResolveKernelChecks(t, checks);
+
         // A level whose entries are checked by a level folded into it (the pgd on 4 levels: p4d_none() reads its entries)
         // takes that level's rules, so a lookup by either depth reads the same entry the same way.
         for (int depth = GeometryRules.Pte - 1; depth >= 0; depth--)
@@ -327,6 +481,32 @@ internal static class EntryFormatRules
         }
 
         return t;
+    }
+
+    /// <summary>
+    /// The kernel's checks per depth: declared ones as their alternatives; elsewhere the hardware's view (no alternatives:
+    /// Geometry and the entry struct use the valid, leaf and table rules), pXd_present() the level's valid rule. The pte
+    /// counts as declared with no leaf and a table rule nothing fails: there is no pte_leaf() or pte_bad().
+    /// </summary>
+    private static void ResolveKernelChecks(FormatTables t, IReadOnlyList<KernelChecksDecl> checks)
+    {
+        for (int depth = 0; depth <= GeometryRules.Pte; depth++)
+        {
+            var check = depth < GeometryRules.Pte ? checks.FirstOrDefault(c => c.Level == depth) : new KernelChecksDecl(depth, BitPatterns.None, BitPatterns.None, 0, 0);
+            var present = check is null || check.Present.Count == 0 ? new BitPatterns([t.ValidMask[depth]], [t.ValidValue[depth]]) : check.Present;
+            t.KernelDeclared[depth] = check is not null;
+            for (int k = 0; k < BitPatterns.Max; k++)
+            {
+                bool leaf = check is not null && k < check.Leaf.Count;
+                t.KernelLeafMask[k][depth] = leaf ? check!.Leaf.Masks[k] : 0;
+                t.KernelLeafValue[k][depth] = leaf ? check!.Leaf.Values[k] : 1; // (v & 0) == 1 never holds
+                t.KernelPresentMask[k][depth] = k < present.Count ? present.Masks[k] : 0;
+                t.KernelPresentValue[k][depth] = k < present.Count ? present.Values[k] : 1;
+            }
+
+            t.KernelTableMask[depth] = check?.TableMask ?? 0;
+            t.KernelTableValue[depth] = check?.TableValue ?? 0;
+        }
     }
 
     /// <summary>
@@ -707,6 +887,24 @@ internal sealed class FormatTables(FormatDecl format, int levels)
 
     public bool[] TableOk { get; } = new bool[5];
 
+    /// <summary>True where [EntryKernelChecks] says how the kernel reads the level (and at the pte, which has no such helpers).</summary>
+    public bool[] KernelDeclared { get; } = new bool[5];
+
+    /// <summary>pXd_leaf()'s alternatives, [alternative][depth]; mask 0 and value 1 where there is none.</summary>
+    public ulong[][] KernelLeafMask { get; } = [new ulong[5], new ulong[5], new ulong[5]];
+
+    public ulong[][] KernelLeafValue { get; } = [new ulong[5], new ulong[5], new ulong[5]];
+
+    /// <summary>pXd_present()'s alternatives, [alternative][depth]: the declared ones, or the level's valid rule.</summary>
+    public ulong[][] KernelPresentMask { get; } = [new ulong[5], new ulong[5], new ulong[5]];
+
+    public ulong[][] KernelPresentValue { get; } = [new ulong[5], new ulong[5], new ulong[5]];
+
+    /// <summary>pXd_bad() is false exactly when (entry &amp; mask) == value, by depth (where declared).</summary>
+    public ulong[] KernelTableMask { get; } = new ulong[5];
+
+    public ulong[] KernelTableValue { get; } = new ulong[5];
+
     /// <summary>By depth * 2 + (0 table, 1 leaf): the bits whose change needs break-before-make.</summary>
     public ulong[] BbmOnChange { get; } = new ulong[10];
 
@@ -733,6 +931,17 @@ internal sealed class FormatTables(FormatDecl format, int levels)
         LeafAddressShift[to] = LeafAddressShift[from];
         CanLeaf[to] = CanLeaf[from];
         TableOk[to] = TableOk[from];
+        KernelDeclared[to] = KernelDeclared[from];
+        KernelTableMask[to] = KernelTableMask[from];
+        KernelTableValue[to] = KernelTableValue[from];
+        for (int k = 0; k < BitPatterns.Max; k++)
+        {
+            KernelLeafMask[k][to] = KernelLeafMask[k][from];
+            KernelLeafValue[k][to] = KernelLeafValue[k][from];
+            KernelPresentMask[k][to] = KernelPresentMask[k][from];
+            KernelPresentValue[k][to] = KernelPresentValue[k][from];
+        }
+
         BbmOnChange[to * 2] = BbmOnChange[from * 2];
         BbmOnChange[(to * 2) + 1] = BbmOnChange[(from * 2) + 1];
         BbmOnSet[to * 2] = BbmOnSet[from * 2];

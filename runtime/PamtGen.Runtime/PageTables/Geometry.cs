@@ -89,7 +89,7 @@ public sealed class Geometry
         }
 
         format ??= EntryFormat.Default(entrySize).AsDefaultFor(pageShift, entrySize, levels);
-        var formatProblems = EntryFormatRules.Check(format.Declaration, format.Leaves, format.Fields, pageShift, entrySize, levels);
+        var formatProblems = EntryFormatRules.Check(format.Declaration, format.Leaves, format.Fields, format.KernelChecks, pageShift, entrySize, levels);
         if (formatProblems.Count > 0)
         {
             throw new ArgumentException($"{format} does not fit {levels} levels of {1 << pageShift}-byte pages: {string.Join("; ", formatProblems.Select(p => p.Message))}", nameof(format));
@@ -106,7 +106,7 @@ public sealed class Geometry
         _ptrs = GeometryRules.PtrsPerLevel(pageShift, entrySize, levels, virtualAddressBits);
         Format = format;
         RootTables = rootTables;
-        _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, levels);
+        _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, format.KernelChecks, levels);
         EntryLevels = Enum.GetValues<PageTableLevel>().Where(l => EntryFormatRules.IsEntryLevel(levels, (int)l)).ToArray();
         Masks = TranslationMasks.Of(_entries);
     }
@@ -153,15 +153,57 @@ public sealed class Geometry
     /// <summary>The entry is valid at <paramref name="level"/> (present on x86; bits[1:0] 01 or 11 above arm64's last level, 11 at it).</summary>
     public bool IsValidEntry(PageTableLevel level, ulong entry) => (entry & _entries.ValidMask[(int)level]) == _entries.ValidValue[(int)level];
 
-    /// <summary>pXd_leaf(): the entry is a valid leaf at <paramref name="level"/> (every valid pte; a block above).</summary>
+    /// <summary>The entry is a valid leaf at <paramref name="level"/> as the hardware reads it (every valid pte; a block above).</summary>
     public bool IsLeafEntry(PageTableLevel level, ulong entry)
     {
         int d = (int)level;
         return IsValidEntry(level, entry) && ((entry & _entries.LeafMask[d]) == _entries.LeafValue[d] || (entry & _entries.LeafAny[d]) != 0);
     }
 
+    /// <summary>A valid leaf at <paramref name="level"/> without reserved bits: what the hardware translates through.</summary>
+    internal bool IsUsableLeaf(PageTableLevel level, ulong entry) => IsLeafEntry(level, entry) && (entry & ReservedBits(level, leaf: true)) == 0;
+
     /// <summary>The entry is a valid entry pointing to a table (never at the pte level).</summary>
     public bool IsTableEntry(PageTableLevel level, ulong entry) => _entries.TableOk[(int)level] && IsValidEntry(level, entry) && !IsLeafEntry(level, entry);
+
+    /// <summary>
+    /// pXd_leaf() as the kernel of the format's architecture defines it (docs/FORMATS.md, [EntryKernelChecks]): x86's
+    /// pmd_leaf() is PSE set, present or not; arm64's pud_leaf() any present entry that is not a table. Without a
+    /// declaration, a valid leaf. False at the pte level.
+    /// </summary>
+    public bool PxdLeaf(PageTableLevel level, ulong entry)
+    {
+        int d = (int)level;
+        return _entries.KernelDeclared[d] ? Matches(_entries.KernelLeafMask, _entries.KernelLeafValue, d, entry) : IsLeafEntry(level, entry);
+    }
+
+    /// <summary>pXd_present() as the format's kernel defines it (x86's pmd_present() counts PROT_NONE and PSE; arm64's a present-invalid entry); without a declaration, valid.</summary>
+    public bool PxdPresent(PageTableLevel level, ulong entry) => Matches(_entries.KernelPresentMask, _entries.KernelPresentValue, (int)level, entry);
+
+    /// <summary>
+    /// pXd_bad() as the format's kernel defines it, for an entry that is not none (x86's pmd_bad(): flags other than P, R/W,
+    /// A, D and U; arm64's: not a table descriptor); without a declaration, anything but a valid table entry. False at the
+    /// pte level (there is no pte_bad()).
+    /// </summary>
+    public bool PxdBad(PageTableLevel level, ulong entry)
+    {
+        int d = (int)level;
+        return _entries.KernelDeclared[d] ? (entry & _entries.KernelTableMask[d]) != _entries.KernelTableValue[d] : !IsTableEntry(level, entry);
+    }
+
+    /// <summary>The kernel's walkers descend into the entry at <paramref name="level"/>: not none, not pXd_leaf(), not pXd_bad().</summary>
+    internal bool KernelDescends(PageTableLevel level, ulong entry) => entry != 0 && level != PageTableLevel.Pte && !PxdLeaf(level, entry) && !PxdBad(level, entry);
+
+    private static bool Matches(ulong[][] masks, ulong[][] values, int depth, ulong entry)
+    {
+        bool any = false;
+        for (int k = 0; k < masks.Length; k++)
+        {
+            any |= (entry & masks[k][depth]) == values[k][depth];
+        }
+
+        return any;
+    }
 
     /// <summary>pXd_page_vaddr()'s physical address: the table a table entry points to.</summary>
     public ulong TableAddress(ulong entry) =>

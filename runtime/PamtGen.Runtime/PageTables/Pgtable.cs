@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-
 namespace PamtGen;
 
 /// <summary>
@@ -30,30 +29,58 @@ public static class Pgtable
     /// <summary>pte_present(): the present bit is set.</summary>
     public static bool PtePresent(Pte pte) => (pte.Value & (ulong)PteFlags.Present) != 0;
 
-    /// <summary>ptep_get(): READ_ONCE of the entry.</summary>
-    public static Pte PtepGet(ref Pte ptep) => new(Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep)));
+    /// <summary>ptep_get(): READ_ONCE() of the entry, through the walk's memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into a callback: the model's own memory is one array read
+    public static Pte PtepGet(PtePointer ptep) => new(ptep.Slot.Read(MemoryOrder.Once));
 
-    /// <summary>set_pte_at(): WRITE_ONCE of the entry; a value that does not fit the geometry's entry size is a BUG.</summary>
-    public static void SetPteAt(Mm mm, ulong addr, ref Pte ptep, Pte pte)
-    {
-        ArgumentNullException.ThrowIfNull(mm);
-        if (mm.Geometry.EntrySize == 4 && pte.Value > uint.MaxValue)
-        {
-            throw new KernelBugException($"set_pte_at(0x{addr:x}): 0x{pte.Value:x} does not fit a 4-byte entry", mm.Geometry.LeafAddress(PageTableLevel.Pte, pte.Value) >> mm.Geometry.PageShift);
-        }
-
-        ulong old = Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep));
-        Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), pte.Value);
-        mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, pte.Value);
-    }
+    /// <summary>set_pte_at(): WRITE_ONCE() of the entry, through the walk's memory; a value that does not fit the geometry's entry size is a BUG.</summary>
+    public static void SetPteAt(Mm mm, ulong addr, PtePointer ptep, Pte pte) => SetEntry(mm, PageTableLevel.Pte, addr, ptep.Slot, pte.Value, "set_pte_at");
 
     /// <summary>pte_clear(): zero the entry.</summary>
-    public static void PteClear(Mm mm, ulong addr, ref Pte ptep)
+    public static void PteClear(Mm mm, ulong addr, PtePointer ptep) => SetEntry(mm, PageTableLevel.Pte, addr, ptep.Slot, 0, "pte_clear");
+
+    /// <summary>pmdp_get(): READ_ONCE() of a pmd entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into a callback: the model's own memory is one array read
+    public static Pmd PmdpGet(PmdPointer pmdp) => new(pmdp.Slot.Read(MemoryOrder.Once));
+
+    /// <summary>set_pmd_at(): WRITE_ONCE() of a pmd entry (a block, or a table's entry).</summary>
+    public static void SetPmdAt(Mm mm, ulong addr, PmdPointer pmdp, Pmd pmd) => SetEntry(mm, PageTableLevel.Pmd, addr, pmdp.Slot, pmd.Value, "set_pmd_at");
+
+    /// <summary>pmd_clear(): zero a pmd entry.</summary>
+    public static void PmdClear(Mm mm, ulong addr, PmdPointer pmdp) => SetEntry(mm, PageTableLevel.Pmd, addr, pmdp.Slot, 0, "pmd_clear");
+
+    /// <summary>pudp_get(): READ_ONCE() of a pud entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into a callback: the model's own memory is one array read
+    public static Pud PudpGet(PudPointer pudp) => new(pudp.Slot.Read(MemoryOrder.Once));
+
+    /// <summary>set_pud_at(): WRITE_ONCE() of a pud entry.</summary>
+    public static void SetPudAt(Mm mm, ulong addr, PudPointer pudp, Pud pud) => SetEntry(mm, PageTableLevel.Pud, addr, pudp.Slot, pud.Value, "set_pud_at");
+
+    /// <summary>pud_clear(): zero a pud entry.</summary>
+    public static void PudClear(Mm mm, ulong addr, PudPointer pudp) => SetEntry(mm, PageTableLevel.Pud, addr, pudp.Slot, 0, "pud_clear");
+
+    /// <summary>
+    /// A write of an entry, through its walk's memory, that the TLB model follows (the old value is read only when there is a
+    /// TLB to tell); a value that does not fit a 4-byte entry is a BUG.
+    /// </summary>
+    private static void SetEntry(Mm mm, PageTableLevel level, ulong addr, EntrySlot slot, ulong value, string helper)
     {
         ArgumentNullException.ThrowIfNull(mm);
-        ulong old = Volatile.Read(ref Unsafe.As<Pte, ulong>(ref ptep));
-        Volatile.Write(ref Unsafe.As<Pte, ulong>(ref ptep), 0UL);
-        mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, 0);
+        if (mm.Geometry.EntrySize == 4 && value > uint.MaxValue)
+        {
+            throw new KernelBugException($"{helper}(0x{addr:x}): 0x{value:x} does not fit a 4-byte entry", mm.Geometry.LeafAddress(PageTableLevel.Pte, value) >> mm.Geometry.PageShift);
+        }
+
+        if (mm.Tlb is { } tlb)
+        {
+            ulong old = slot.Read(MemoryOrder.Once);
+            slot.Write(value, MemoryOrder.Once);
+            tlb.EntryChanged(level, addr, old, value);
+        }
+        else
+        {
+            slot.Write(value, MemoryOrder.Once);
+        }
     }
 
     /// <summary>
@@ -97,17 +124,16 @@ public static class Pgtable
     /// pte_update() (arch/powerpc/include/asm/book3s/64/pgtable.h): atomically clears <paramref name="clr"/> and sets
     /// <paramref name="set"/> in the entry, a read-modify-write of what is there; returns the old value.
     /// </summary>
-    public static ulong PteUpdate(Mm mm, ulong addr, ref Pte ptep, ulong clr, ulong set)
+    public static ulong PteUpdate(Mm mm, ulong addr, PtePointer ptep, ulong clr, ulong set)
     {
         ArgumentNullException.ThrowIfNull(mm);
-        ref ulong slot = ref Unsafe.As<Pte, ulong>(ref ptep);
         ulong old, updated;
         do
         {
-            old = Volatile.Read(ref slot);
+            old = ptep.Slot.Read(MemoryOrder.Once);
             updated = (old & ~clr) | set;
         }
-        while (Interlocked.CompareExchange(ref slot, updated, old) != old);
+        while (ptep.Slot.CompareExchange(updated, old) != old);
 
         mm.Tlb?.EntryChanged(PageTableLevel.Pte, addr, old, updated);
         return old;

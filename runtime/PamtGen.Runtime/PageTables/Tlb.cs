@@ -298,26 +298,46 @@ public sealed class Tlb
         return covered == a.Size;
     }
 
-    /// <summary>The leaves an entry gives: itself when a leaf, those of its table's subtree when a table, none otherwise.</summary>
+    /// <summary>The leaves an entry gives: itself when a leaf, those of its table's subtree when a table (found by the one walk), none otherwise.</summary>
     private List<CachedTranslation> Translations(PageTableLevel level, ulong va, ulong entry)
     {
         var g = _mm.Geometry;
         var found = new List<CachedTranslation>();
-        if (g.IsLeafEntry(level, entry))
+        if (g.IsUsableLeaf(level, entry))
         {
             found.Add(new CachedTranslation(va, g.Size(level), g.LeafAddress(level, entry), g.MoveLeafFields(level, entry, PageTableLevel.Pte), level));
         }
-        else if (g.IsTableEntry(level, entry))
+        else if (level != PageTableLevel.Pte && PageTableWalk.Descends(g, WalkView.Hardware, level, entry))
         {
-            var below = g.EntryLevels[g.EntryLevelPosition(level) + 1];
-            var table = _mm.TableOf(entry);
-            for (int i = 0; i < table.Words.Length; i++)
+            var memory = ModelMemory.Of(_mm);
+            if (memory.TableAt(g.TableAddress(entry)) is { } table)
             {
-                found.AddRange(Translations(below, va + ((ulong)i * g.Size(below)), table.Words[i]));
+                var leaves = new LeafTranslations(found);
+                PageTableWalk.WalkTable(g, g.EntryLevelPosition(level) + 1, table, va, va + g.Size(level), ref leaves, ref memory);
             }
         }
 
         return found;
+    }
+
+    /// <summary>The leaves of a subtree, as translations the TLB may hold.</summary>
+    private readonly struct LeafTranslations(List<CachedTranslation> found) : ITableVisitor
+    {
+        public static TableVisits Visits => TableVisits.Leaf;
+
+        public static WalkView View => WalkView.Hardware;
+
+        public int Visit<TMemory>(ref WalkContext context, TableVisits visit, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
+        {
+            var g = context.Geometry;
+            if (g.IsUsableLeaf(context.Level, context.Old))
+            {
+                found.Add(new CachedTranslation(context.EntryStart, context.Size, g.LeafAddress(context.Level, context.Old), g.MoveLeafFields(context.Level, context.Old, PageTableLevel.Pte), context.Level));
+            }
+
+            return 0;
+        }
     }
 
     /// <summary>The translation the tables give <paramref name="va"/> now, if any.</summary>

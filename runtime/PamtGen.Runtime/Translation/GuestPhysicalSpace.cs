@@ -103,8 +103,25 @@ public sealed class GuestPhysicalSpace
             ? Stage2.Geometry.LeafAddress(level, leaf) + (gpa & (Stage2.Geometry.Size(level) - 1))
             : null;
 
-    /// <summary>The entry slot at host-physical <paramref name="hpa"/> of a table of <paramref name="entrySize"/>-byte entries (one 64-bit slot per entry, as a table page keeps them).</summary>
-    internal ref ulong HostEntry(ulong hpa, int entrySize)
+    /// <summary>The entry at host-physical <paramref name="hpa"/> of a table of <paramref name="entrySize"/>-byte entries (one 64-bit slot per entry, as a table page keeps them); memory nothing was written to reads as zero.</summary>
+    internal ulong ReadHost(ulong hpa, int entrySize) =>
+        TryHostSlot(hpa, entrySize, out var content, out int slot) ? Volatile.Read(ref content[slot]) : 0;
+
+    /// <summary>Writes the entry at host-physical <paramref name="hpa"/>; a write to memory no guest page holds is lost, as the model keeps none there.</summary>
+    internal void WriteHost(ulong hpa, int entrySize, ulong value)
+    {
+        if (TryHostSlot(hpa, entrySize, out var content, out int slot))
+        {
+            Volatile.Write(ref content[slot], value);
+        }
+    }
+
+    /// <summary>Compare-exchanges the entry at host-physical <paramref name="hpa"/>; returns what it held (zero where no guest page is).</summary>
+    internal ulong CompareExchangeHost(ulong hpa, int entrySize, ulong value, ulong comparand) =>
+        TryHostSlot(hpa, entrySize, out var content, out int slot) ? Interlocked.CompareExchange(ref content[slot], value, comparand) : 0;
+
+    /// <summary>Where the host memory at <paramref name="hpa"/> is kept: the guest page content behind it, and the entry's slot in it.</summary>
+    private bool TryHostSlot(ulong hpa, int entrySize, out ulong[] content, out int slot)
     {
         int pageBytes = 1 << GuestPageShift;
         int index = (int)(hpa & (ulong)(pageBytes - 1)) / entrySize;
@@ -112,12 +129,13 @@ public sealed class GuestPhysicalSpace
         {
             if (_host.TryGetValue(hpa >> GuestPageShift, out var page) && page.Offset + index < page.Content.Length)
             {
-                return ref page.Content[page.Offset + index];
+                (content, slot) = (page.Content, page.Offset + index);
+                return true;
             }
         }
 
-        // Memory nothing was written to reads as zero: give the read a slot of its own that nobody else sees.
-        return ref (new ulong[1])[0];
+        (content, slot) = (null!, 0);
+        return false;
     }
 
     /// <summary>

@@ -5,79 +5,80 @@ using PamtGen.CompilerServices;
 namespace PamtGen.CompilerServices
 {
     /// <summary>
-    /// How a translation walk reaches the tables: the model's own memory for a single stage (<see cref="ModelTables"/>), or
-    /// guest-physical memory through stage 2 (<see cref="GuestTables"/>). For the runtime's and the generated walks only.
+    /// The tables of a stage-1 address space in guest-physical memory, as its hardware walker reaches them: every entry's
+    /// guest-physical address is translated through stage 2 (a read, or a write for the walker's own updates), then read or
+    /// written in host memory, so a stage-2 fault can stop any access (<see cref="Faulted"/>). Tables are named by the guest
+    /// pages that hold them; an address that holds none reads as zeros.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public interface ITableMemory
-    {
-        /// <summary>
-        /// The slot of entry <paramref name="index"/> of the table at <paramref name="tableAddress"/>, to read, or to update
-        /// when <paramref name="write"/>; a null reference when it cannot be reached (a stage-2 fault, in <see cref="Stage2Fault"/>).
-        /// </summary>
-        ref ulong Entry(ulong tableAddress, int index, bool write);
-
-        /// <summary>Whether <see cref="Entry"/> may return a null reference (a constant the JIT folds: false for the model's own memory).</summary>
-        static abstract bool CanFault { get; }
-
-        /// <summary>The fault that made the last <see cref="Entry"/> return a null reference.</summary>
-        Translation Stage2Fault { get; }
-
-        /// <summary>Entries read to reach the tables (a two-stage walk's stage-2 reads); 0 for a single stage.</summary>
-        int ExtraReads { get; }
-    }
-
-    /// <summary>The tables of a single-stage address space: pages of its own allocator, read in place.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public readonly struct ModelTables(PageAllocator allocator) : ITableMemory
-    {
-        /// <inheritdoc/>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref ulong Entry(ulong tableAddress, int index, bool write) => ref allocator.PfnToPage(tableAddress >> allocator.PageShift).Words[index];
-
-        /// <inheritdoc/>
-        public static bool CanFault => false;
-
-        /// <inheritdoc/>
-        public Translation Stage2Fault => default;
-
-        /// <inheritdoc/>
-        public int ExtraReads => 0;
-    }
-
-    /// <summary>
-    /// The tables of a stage-1 address space in guest-physical memory: every entry's guest-physical address is translated
-    /// through stage 2 (a read, or a write for the walker's own updates), then read in host memory.
-    /// </summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public struct GuestTables(GuestPhysicalSpace guest, int entrySize, TranslateOptions options, bool generated) : ITableMemory
+    public struct GuestTables(GuestPhysicalSpace guest, int entrySize, TranslateOptions options, bool generated) : IPageTableMemory
     {
         private Translation _fault;
+        private bool _faulted;
         private int _extra;
 
         /// <inheritdoc/>
-        public ref ulong Entry(ulong tableAddress, int index, bool write)
-        {
-            ulong gpa = tableAddress + ((ulong)index * (ulong)entrySize);
-            var stage2 = guest.Stage2.TranslateWith(gpa, write ? Access.Write : Access.Read, options, generated);
-            _extra += stage2.EntriesRead;
-            if (stage2.IsFault)
-            {
-                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = true };
-                return ref Unsafe.NullRef<ulong>();
-            }
-
-            return ref guest.HostEntry(stage2.OutputAddress, entrySize);
-        }
+        public readonly Agent Agent => Agent.WalkerOf(0);
 
         /// <inheritdoc/>
         public static bool CanFault => true;
 
         /// <inheritdoc/>
-        public readonly Translation Stage2Fault => _fault;
+        public readonly Translation Fault => _fault;
+
+        /// <inheritdoc/>
+        public readonly bool Faulted => _faulted;
 
         /// <inheritdoc/>
         public readonly int ExtraReads => _extra;
+
+        /// <inheritdoc/>
+        public readonly Page? TableAt(ulong address) => guest.Allocator.TableAt(address);
+
+        /// <inheritdoc/>
+        public ulong Read(Page table, int index, MemoryOrder order) =>
+            Stage2(EntryAddress(table, index), Access.Read) is { } hpa ? guest.ReadHost(hpa, entrySize) : 0;
+
+        /// <inheritdoc/>
+        public void Write(Page table, int index, ulong value, MemoryOrder order)
+        {
+            if (Stage2(EntryAddress(table, index), Access.Write) is { } hpa)
+            {
+                guest.WriteHost(hpa, entrySize, value);
+            }
+        }
+
+        /// <inheritdoc/>
+        public ulong CompareExchange(Page table, int index, ulong value, ulong comparand) =>
+            Stage2(EntryAddress(table, index), Access.Write) is { } hpa ? guest.CompareExchangeHost(hpa, entrySize, value, comparand) : ~comparand;
+
+        /// <inheritdoc/>
+        public readonly void Barrier(BarrierKind barrier)
+        {
+        }
+
+        /// <inheritdoc/>
+        public readonly Page? AllocTable(int entries, int concatenated = 1) => new ModelMemory(guest.Allocator).AllocTable(entries, concatenated);
+
+        /// <inheritdoc/>
+        public readonly void FreeTable(Page table) => guest.Allocator.FreePage(table);
+
+        private readonly ulong EntryAddress(Page table, int index) => table.PhysAddr + ((ulong)index * (ulong)entrySize);
+
+        /// <summary>The host address of guest-physical <paramref name="gpa"/> for <paramref name="access"/>, or null on a stage-2 fault (then <see cref="Fault"/>).</summary>
+        private ulong? Stage2(ulong gpa, Access access)
+        {
+            var stage2 = guest.Stage2.TranslateWith(gpa, access, options, generated);
+            _extra += stage2.EntriesRead;
+            _faulted = stage2.IsFault;
+            if (stage2.IsFault)
+            {
+                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = true };
+                return null;
+            }
+
+            return stage2.OutputAddress;
+        }
     }
 }
 
@@ -98,119 +99,152 @@ namespace PamtGen
         }
 
         /// <summary>
-        /// The walk, one entry per level top-down: not valid is a fault at that level, reserved bits (x86) too; a leaf ends it
-        /// with the permissions of every entry used combined as the format's model says, the access flag checked (arm64),
-        /// and, with <see cref="TranslateOptions.UpdateAccessedDirty"/>, the entries updated by compare-exchange (a race
-        /// restarts the walk).
+        /// The walk, one entry per level top-down, as a visitor of the one walk: not valid is a fault at that level, reserved
+        /// bits (x86) too; a leaf ends it with the permissions of every entry used combined as the format's model says, the
+        /// access flag checked (arm64), and, with <see cref="TranslateOptions.UpdateAccessedDirty"/>, the entries updated by
+        /// compare-exchange: the leaf first, then (x86) A in the table entries, bottom-up as the walk returns from them. An
+        /// update that loses a race walks again. A table entry whose address holds no table reads zeros there: the next
+        /// level's entry is not present.
         /// </summary>
-        internal static Translation Walk<TMemory>(Geometry geometry, ulong root, ulong va, Access access, TranslateOptions options, ref TMemory memory)
-            where TMemory : struct, ITableMemory
+        internal static Translation Walk<TMemory>(Geometry geometry, Page root, ulong va, Access access, TranslateOptions options, ref TMemory memory)
+            where TMemory : struct, IPageTableMemory
         {
             ArgumentNullException.ThrowIfNull(geometry);
-            var g = geometry;
-            var m = g.Masks;
-            var levels = g.EntryLevels;
-            bool update = (options & TranslateOptions.UpdateAccessedDirty) != 0; // a model reads no field it does not update: None updates nothing
-            bool write = (access & Access.Write) != 0;
-            Span<ulong> tables = stackalloc ulong[5];
-            Span<ulong> used = stackalloc ulong[5];
-            Span<int> indices = stackalloc int[5];
             while (true)
             {
-                ulong table = root, and = ~0UL, or = 0;
-                int reads = 0;
-                for (int i = 0; ; i++)
+                var visitor = new TranslateVisitor(va, access, options);
+                int err = PageTableWalk.Walk(geometry, root, va, va + 1, ref visitor, ref memory);
+                if (err == PageTableWalk.FaultedRead)
                 {
-                    var level = levels[i];
-                    int index = g.Index(g.TableLevel(level), va);
-                    ref ulong slot = ref memory.Entry(table, index, write: false);
-                    if (TMemory.CanFault && Unsafe.IsNullRef(ref slot))
-                    {
-                        return TranslationRules.Stage2Fault(ref memory, access, reads);
-                    }
+                    return TranslationRules.Stage2Fault(ref memory, access, visitor.Reads);
+                }
 
-                    ulong e = Volatile.Read(ref slot);
-                    reads++;
-                    if (!g.IsValidEntry(level, e))
-                    {
-                        return TranslationRules.Fault(FaultReason.NotPresent, level, access, va, reads + memory.ExtraReads);
-                    }
-
-                    bool leaf = g.IsLeafEntry(level, e);
-                    if ((e & g.ReservedBits(level, leaf)) != 0)
-                    {
-                        return TranslationRules.Fault(FaultReason.ReservedBits, level, access, va, reads + memory.ExtraReads);
-                    }
-
-                    tables[i] = table;
-                    indices[i] = index;
-                    used[i] = e;
-                    if (!leaf)
-                    {
-                        and &= e;
-                        or |= e;
-                        table = g.TableAddress(e);
-                        continue;
-                    }
-
-                    var result = Leaf(g, m, level, i, e, and, or, va, access, update, write, reads, tables, indices, used, ref memory);
-                    if (result is { } done)
-                    {
-                        return done;
-                    }
-
-                    break; // an update lost a race: walk again
+                if (err != TranslateVisitor.Restart)
+                {
+                    return visitor.Result;
                 }
             }
         }
 
-        /// <summary>The end of the walk at a leaf: access flag, permissions, updates. Null when an update lost a race.</summary>
-        private static Translation? Leaf<TMemory>(
-            Geometry g, TranslationMasks m, PageTableLevel level, int position, ulong e, ulong and, ulong or, ulong va, Access access,
-            bool update, bool write, int reads, Span<ulong> tables, Span<int> indices, Span<ulong> used, ref TMemory memory)
-            where TMemory : struct, ITableMemory
+        /// <summary>One translation as a walk visitor: the entries on the way down, the leaf, the table entries' updates on the way back.</summary>
+        private struct TranslateVisitor(ulong va, Access access, TranslateOptions options) : ITableVisitor
         {
-            if ((e & m.AccessFlag) != m.AccessFlag && !update)
-            {
-                return TranslationRules.Fault(FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS
-            }
+            /// <summary>The walk ends at a fault: the result is set.</summary>
+            public const int Stop = 1;
 
-            // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
-            ulong effective = update && write && (e & m.DirtyBitModifier) != 0 ? (e & ~m.DirtyClears) | m.DirtySets : e;
-            var permissions = m.Model switch
-            {
-                EntryFormatRules.PermissionsX86 => TranslationRules.X86(and & effective, or | effective, m.Writable, m.User, m.NoExecute),
-                EntryFormatRules.PermissionsArm64Stage1 => TranslationRules.Arm64Stage1(or, effective, m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable),
-                EntryFormatRules.PermissionsArm64Stage2 => TranslationRules.Arm64Stage2(effective, m.S2AccessPermissions, m.ExecuteNever),
-                _ => Permissions.All,
-            };
-            var reason = TranslationRules.Check(permissions, access);
-            if (reason != FaultReason.None)
-            {
-                return TranslationRules.Fault(reason, level, access, va, reads + memory.ExtraReads);
-            }
+            /// <summary>An update lost a race: walk again.</summary>
+            public const int Restart = 2;
 
-            ulong leafValue = e;
-            if (update)
+            private ulong _and = ~0UL, _or;
+
+            public int Reads;
+
+            public Translation Result;
+
+            public static TableVisits Visits => TableVisits.Leaf | TableVisits.TablePre | TableVisits.TablePost;
+
+            public static WalkView View => WalkView.Hardware;
+
+            public int Visit<TMemory>(ref WalkContext context, TableVisits visit, ref TMemory memory)
+                where TMemory : struct, IPageTableMemory
             {
-                // The leaf first, then (x86) A in every table entry the walk used, bottom-up, as the generated walk returns.
-                leafValue = effective | m.SetOnAccess | (write ? m.Dirty : 0);
-                int stopped = leafValue != e ? TranslationRules.UpdateEntry(ref memory, tables[position], indices[position], e, leafValue) : 0;
-                for (int j = position - 1; j >= 0 && stopped == 0 && m.Accessed != 0; j--)
+                var g = context.Geometry;
+                var m = g.Masks;
+                ulong e = context.Old;
+                if (visit == TableVisits.TablePost)
                 {
-                    stopped = (used[j] & m.Accessed) == 0 ? TranslationRules.UpdateEntry(ref memory, tables[j], indices[j], used[j], used[j] | m.Accessed) : 0;
+                    // x86 sets A in every table entry the walk used, after the leaf's own update.
+                    if (!Result.Ok || (options & TranslateOptions.UpdateAccessedDirty) == 0 || m.Accessed == 0 || (e & m.Accessed) != 0)
+                    {
+                        return 0;
+                    }
+
+                    int stopped = TranslationRules.UpdateEntry(ref memory, context.Table, context.Index, e, e | m.Accessed);
+                    if (stopped == 2)
+                    {
+                        Result = TranslationRules.Stage2Fault(ref memory, access, Reads);
+                        return Stop;
+                    }
+
+                    return stopped == 0 ? 0 : Restart;
                 }
 
-                if (stopped != 0)
+                Reads++;
+                var level = context.Level;
+                if (visit == TableVisits.TablePre)
                 {
-                    return stopped == 2 ? TranslationRules.Stage2Fault(ref memory, access, reads) : null;
+                    _and &= e;
+                    _or |= e;
+                    return 0;
                 }
+
+                if (!g.IsValidEntry(level, e))
+                {
+                    return Fault(FaultReason.NotPresent, level, ref memory);
+                }
+
+                bool leaf = g.IsLeafEntry(level, e);
+                if ((e & g.ReservedBits(level, leaf)) != 0)
+                {
+                    return Fault(FaultReason.ReservedBits, level, ref memory);
+                }
+
+                if (!leaf)
+                {
+                    // A valid table entry the walk did not follow: its address holds no table, which reads as zeros.
+                    Reads++;
+                    return Fault(FaultReason.NotPresent, g.EntryLevels[context.Position + 1], ref memory);
+                }
+
+                return Leaf(g, m, level, e, context.Table, context.Index, ref memory);
             }
 
-            ulong size = g.Size(level);
-            return new Translation(
-                FaultReason.None, TranslationStage.Stage1, level, g.LeafAddress(level, e) + (va & (size - 1)), size,
-                permissions, (leafValue & m.Dirty) == m.Dirty, access, reads + memory.ExtraReads, va);
+            private int Fault<TMemory>(FaultReason reason, PageTableLevel level, ref TMemory memory)
+                where TMemory : struct, IPageTableMemory
+            {
+                Result = TranslationRules.Fault(reason, level, access, va, Reads + memory.ExtraReads);
+                return Stop;
+            }
+
+            /// <summary>The end of the walk at a leaf: access flag, permissions, the leaf's update.</summary>
+            private int Leaf<TMemory>(Geometry g, TranslationMasks m, PageTableLevel level, ulong e, Page table, int index, ref TMemory memory)
+                where TMemory : struct, IPageTableMemory
+            {
+                bool update = (options & TranslateOptions.UpdateAccessedDirty) != 0; // a model reads no field it does not update: None updates nothing
+                bool write = (access & Access.Write) != 0;
+                if ((e & m.AccessFlag) != m.AccessFlag && !update)
+                {
+                    return Fault(FaultReason.AccessFlag, level, ref memory); // arm64 without FEAT_HAFDBS
+                }
+
+                // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
+                ulong effective = update && write && (e & m.DirtyBitModifier) != 0 ? (e & ~m.DirtyClears) | m.DirtySets : e;
+                var permissions = TranslationRules.PermissionsOf(m, _and, _or, effective);
+                var reason = TranslationRules.Check(permissions, access);
+                if (reason != FaultReason.None)
+                {
+                    return Fault(reason, level, ref memory);
+                }
+
+                ulong leafValue = update ? effective | m.SetOnAccess | (write ? m.Dirty : 0) : e;
+                int stopped = leafValue != e ? TranslationRules.UpdateEntry(ref memory, table, index, e, leafValue) : 0;
+                if (stopped == 2)
+                {
+                    Result = TranslationRules.Stage2Fault(ref memory, access, Reads);
+                    return Stop;
+                }
+
+                if (stopped == 1)
+                {
+                    return Restart;
+                }
+
+                ulong size = g.Size(level);
+                Result = new Translation(
+                    FaultReason.None, TranslationStage.Stage1, level, g.LeafAddress(level, e) + (va & (size - 1)), size,
+                    permissions, (leafValue & m.Dirty) == m.Dirty, access, Reads + memory.ExtraReads, va);
+                return 0;
+            }
         }
 
         /// <summary>

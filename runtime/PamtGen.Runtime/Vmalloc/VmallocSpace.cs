@@ -148,10 +148,10 @@ public sealed class VmallocSpace
         area.AllocatedPages.Clear();
     }
 
-    private static int MapNewPage(ref Pte pte, ulong addr, (VmallocSpace Space, VmStruct Area, Gfp Gfp) data)
+    private static int MapNewPage(PtePointer pte, ulong addr, (VmallocSpace Space, VmStruct Area, Gfp Gfp) data)
     {
         // vmap_pages_pte_range(): a PTE already there is a bug of the caller's, refused before a page is allocated for it.
-        if (!Pgtable.PteNone(Pgtable.PtepGet(ref pte)))
+        if (!Pgtable.PteNone(Pgtable.PtepGet(pte)))
         {
             return -Errno.EBUSY;
         }
@@ -163,18 +163,18 @@ public sealed class VmallocSpace
         }
 
         data.Area.AllocatedPages.Add(page);
-        Pgtable.SetPteAt(data.Space.Mm, addr, ref pte, new Pte(data.Space.Mm.Geometry.MakeKernelPageEntry(page.PhysAddr))); // mk_pte(page, PAGE_KERNEL) in the format
+        Pgtable.SetPteAt(data.Space.Mm, addr, pte, new Pte(data.Space.Mm.Geometry.MakeKernelPageEntry(page.PhysAddr))); // mk_pte(page, PAGE_KERNEL) in the format
         return 0;
     }
 
-    private static int ClearPte(ref Pte pte, ulong addr, Mm mm)
+    private static int ClearPte(PtePointer pte, ulong addr, Mm mm)
     {
-        if (Pgtable.PteNone(Pgtable.PtepGet(ref pte)))
+        if (Pgtable.PteNone(Pgtable.PtepGet(pte)))
         {
             return 0; // vunmap_pte_range() finds only populated PTEs here; the check says so rather than assuming it
         }
 
-        Pgtable.PteClear(mm, addr, ref pte);
+        Pgtable.PteClear(mm, addr, pte);
         return 0;
     }
 

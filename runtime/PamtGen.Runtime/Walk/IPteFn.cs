@@ -7,8 +7,8 @@ namespace PamtGen;
 /// </summary>
 public interface IPteFn
 {
-    /// <summary>Called with the PTE and its virtual address, as pte_fn_t is.</summary>
-    int Invoke(ref Pte pte, ulong addr);
+    /// <summary>Called with the PTE's pointer and its virtual address, as pte_fn_t is.</summary>
+    int Invoke(PtePointer pte, ulong addr);
 }
 
 /// <summary>Which callbacks of an <see cref="IPageWalkOps"/> exist (the non-null members of struct mm_walk_ops).</summary>
@@ -42,14 +42,14 @@ public interface IPageWalkOps
     static virtual PageWalkCallbacks Callbacks => PageWalkCallbacks.PteEntry | PageWalkCallbacks.PteHole;
 
     /// <summary>mm_walk_ops.pte_entry: every PTE of every present PTE table, none or not.</summary>
-    int PteEntry(ref Pte pte, ulong addr, ulong next);
+    int PteEntry(PtePointer pte, ulong addr, ulong next);
 
     /// <summary>mm_walk_ops.pte_hole: a range with no table at <paramref name="depth"/> (0 = PGD ... 3 = PMD).</summary>
     int PteHole(ulong addr, ulong next, int depth);
 
     /// <summary>mm_walk_ops.pmd_entry: each pmd entry that is not none (called only with <see cref="PageWalkCallbacks.PmdEntry"/>).</summary>
-    int PmdEntry(ref Pmd pmd, ulong addr, ulong next);
+    int PmdEntry(PmdPointer pmd, ulong addr, ulong next);
 
     /// <summary>mm_walk_ops.pud_entry: each pud entry that is not none (called only with <see cref="PageWalkCallbacks.PudEntry"/>).</summary>
-    int PudEntry(ref Pud pud, ulong addr, ulong next);
+    int PudEntry(PudPointer pud, ulong addr, ulong next);
 }

@@ -1,7 +1,7 @@
 namespace PamtGen;
 
 /// <summary>pte_fn_t: the callback of apply_to_page_range(); a non-zero return stops the walk and is returned.</summary>
-public delegate int PteFn<in TData>(ref Pte pte, ulong addr, TData data);
+public delegate int PteFn<in TData>(PtePointer pte, ulong addr, TData data);
 
 /// <summary>
 /// struct mm_walk_ops: the callbacks of walk_page_range(). Each may be null (absent), as in the kernel;
@@ -23,13 +23,13 @@ public sealed class MmWalkOps<TData>
 }
 
 /// <summary>mm_walk_ops.pud_entry.</summary>
-public delegate int PudEntryFn<in TData>(ref Pud pud, ulong addr, ulong next, TData data);
+public delegate int PudEntryFn<in TData>(PudPointer pud, ulong addr, ulong next, TData data);
 
 /// <summary>mm_walk_ops.pmd_entry.</summary>
-public delegate int PmdEntryFn<in TData>(ref Pmd pmd, ulong addr, ulong next, TData data);
+public delegate int PmdEntryFn<in TData>(PmdPointer pmd, ulong addr, ulong next, TData data);
 
 /// <summary>mm_walk_ops.pte_entry.</summary>
-public delegate int PteEntryFn<in TData>(ref Pte pte, ulong addr, ulong next, TData data);
+public delegate int PteEntryFn<in TData>(PtePointer pte, ulong addr, ulong next, TData data);
 
 /// <summary>mm_walk_ops.pte_hole.</summary>
 public delegate int PteHoleFn<in TData>(ulong addr, ulong next, int depth, TData data);

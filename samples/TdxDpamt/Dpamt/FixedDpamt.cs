@@ -50,10 +50,10 @@ public sealed partial class FixedDpamt : DpamtDesign
 
     /// <summary>pamt_refcount_populate(): maps a zeroed page where the refcount PTE is still none.</summary>
     [PteCallback]
-    private static int PamtRefcountPopulate(ref Pte pte, ulong addr, TdxKernel data)
+    private static int PamtRefcountPopulate(PtePointer pte, ulong addr, TdxKernel data)
     {
         // Neighbouring RAM ranges can share a refcount page: populate it once, and allocate only then.
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             return 0;
         }
@@ -64,38 +64,38 @@ public sealed partial class FixedDpamt : DpamtDesign
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(data.InitMm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.InitMm, addr, pte, MkPte(page, PageKernel));
         data.PopulatedByThisCall.Add(addr);
         return 0;
     }
 
     /// <summary>The undo of a failed populate: unmaps and frees the refcount pages this call mapped, and only those.</summary>
     [PteCallback]
-    private static int PamtRefcountUnpopulate(ref Pte pte, ulong addr, TdxKernel data)
+    private static int PamtRefcountUnpopulate(PtePointer pte, ulong addr, TdxKernel data)
     {
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry) || !data.PopulatedByThisCall.Remove(addr))
         {
             return 0;
         }
 
-        PteClear(data.InitMm, addr, ref pte);
+        PteClear(data.InitMm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
     }
 
     /// <summary>pamt_refcount_depopulate(): unmaps and frees a populated refcount page.</summary>
     [PteCallback]
-    private static int PamtRefcountDepopulate(ref Pte pte, ulong addr, TdxKernel data)
+    private static int PamtRefcountDepopulate(PtePointer pte, ulong addr, TdxKernel data)
     {
         // Holes between RAM ranges were never populated, and a populate may have failed part way.
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry))
         {
             return 0;
         }
 
-        PteClear(data.InitMm, addr, ref pte);
+        PteClear(data.InitMm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
     }

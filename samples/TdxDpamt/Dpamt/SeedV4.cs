@@ -57,7 +57,7 @@ public sealed partial class SeedV4 : DpamtDesign
 
     /// <summary>pamt_refcount_populate() of v4: maps a page into the PAMT refcount vmalloc region.</summary>
     [PteCallback]
-    private static int PamtRefcountPopulate(ref Pte pte, ulong addr, TdxKernel data)
+    private static int PamtRefcountPopulate(PtePointer pte, ulong addr, TdxKernel data)
     {
         Page? page;
         Pte entry;
@@ -78,9 +78,9 @@ public sealed partial class SeedV4 : DpamtDesign
         {
             // PAMT refcount populations can overlap due to rounding of the start/end pfn.
             // Make sure the PAMT range is only populated once.
-            if (PteNone(PtepGet(ref pte)))
+            if (PteNone(PtepGet(pte)))
             {
-                SetPteAt(data.InitMm, addr, ref pte, entry);
+                SetPteAt(data.InitMm, addr, pte, entry);
             }
             else
             {
@@ -93,7 +93,7 @@ public sealed partial class SeedV4 : DpamtDesign
 
     /// <summary>pamt_refcount_depopulate() of v4: unmaps a page from the PAMT refcount vmalloc region.</summary>
     [PteCallback]
-    private static int PamtRefcountDepopulate(ref Pte pte, ulong addr, TdxKernel data)
+    private static int PamtRefcountDepopulate(PtePointer pte, ulong addr, TdxKernel data)
     {
         Page page;
         Pte entry;
@@ -102,11 +102,11 @@ public sealed partial class SeedV4 : DpamtDesign
         lock (data.InitMm.PageTableLock)
 #pragma warning restore PG0005
         {
-            entry = PtepGet(ref pte);
+            entry = PtepGet(pte);
             // refcount allocation is sparse, may not be populated
             if (!PteNone(entry))
             {
-                PteClear(data.InitMm, addr, ref pte);
+                PteClear(data.InitMm, addr, pte);
                 page = data.Allocator.PtePage(entry);
                 data.Allocator.FreePage(page);
             }

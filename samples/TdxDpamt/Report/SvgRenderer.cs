@@ -127,9 +127,9 @@ public static class SvgRenderer
     {
         public List<(ulong Pages, bool Populated)> Runs;
 
-        public readonly int PteEntry(ref Pte pte, ulong addr, ulong next)
+        public readonly int PteEntry(PtePointer pte, ulong addr, ulong next)
         {
-            Add(1, Pgtable.PtePresent(pte));
+            Add(1, Pgtable.PtePresent(Pgtable.PtepGet(pte)));
             return 0;
         }
 
@@ -139,9 +139,9 @@ public static class SvgRenderer
             return 0;
         }
 
-        public readonly int PmdEntry(ref Pmd pmd, ulong addr, ulong next) => 0;
+        public readonly int PmdEntry(PmdPointer pmd, ulong addr, ulong next) => 0;
 
-        public readonly int PudEntry(ref Pud pud, ulong addr, ulong next) => 0;
+        public readonly int PudEntry(PudPointer pud, ulong addr, ulong next) => 0;
 
         private readonly void Add(ulong pages, bool populated)
         {

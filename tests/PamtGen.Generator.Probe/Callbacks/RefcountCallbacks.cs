@@ -17,9 +17,9 @@ public static partial class RefcountCallbacks
 {
     /// <summary>pamt_refcount_populate(), reviewed: allocate only where the PTE is still none.</summary>
     [PteCallback]
-    public static int Populate(ref Pte pte, ulong addr, RefcountState data)
+    public static int Populate(PtePointer pte, ulong addr, RefcountState data)
     {
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             return 0;
         }
@@ -30,19 +30,19 @@ public static partial class RefcountCallbacks
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         data.Populated++;
         return 0;
     }
 
     /// <summary>pamt_refcount_depopulate(): holes and aborted populates are none.</summary>
     [PteCallback]
-    public static int Depopulate(ref Pte pte, ulong addr, RefcountState data)
+    public static int Depopulate(PtePointer pte, ulong addr, RefcountState data)
     {
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (!PteNone(entry))
         {
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             data.Mm.Allocator.FreePage(data.Mm.Allocator.PtePage(entry));
         }
 

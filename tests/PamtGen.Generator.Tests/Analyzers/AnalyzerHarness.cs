@@ -23,7 +23,7 @@ internal static class AnalyzerHarness
         public static partial class Callbacks
         {
             [PteCallback]
-            public static int Callback(ref Pte pte, ulong addr, State data)
+            public static int Callback(PtePointer pte, ulong addr, State data)
             {
 
         """;

@@ -134,7 +134,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 
         public static partial class Callbacks{{i}}
         {
-            public static int Callback(ref Pte pte, ulong addr, State{{i}} data)
+            public static int Callback(PtePointer pte, ulong addr, State{{i}} data)
             {
         {{body}}
             }
@@ -152,7 +152,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         text.Append("        Page? mapped = null;\n");
         line++;
         // The entry as the callback found it, in the arm64 stage-2 format (PG0006's): changed with its With-ers.
-        text.Append("        Stage2.Entry entry = PtepGet(ref pte);\n");
+        text.Append("        Stage2.Entry entry = PtepGet(pte);\n");
         line++;
         var statements = Block(random, depth: 0, canReturn: true, indent: "        ", text, ref line);
         text.Append("        return 0;");
@@ -181,24 +181,24 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             {
                 Op.Alloc => "page = data.Allocator.AllocPage(Gfp.Zero);",
                 Op.NullCheck => "if (page is null) return -12;",
-                Op.ReturnIfPopulated => "if (!PteNone(PtepGet(ref pte))) return 0;",
-                Op.ReturnIfNone => "if (PteNone(PtepGet(ref pte))) return 0;",
-                Op.Set => "SetPteAt(data.Mm, addr, ref pte, MkPte(page!, PageKernel));",
-                Op.Clear => "PteClear(data.Mm, addr, ref pte);",
+                Op.ReturnIfPopulated => "if (!PteNone(PtepGet(pte))) return 0;",
+                Op.ReturnIfNone => "if (PteNone(PtepGet(pte))) return 0;",
+                Op.Set => "SetPteAt(data.Mm, addr, pte, MkPte(page!, PageKernel));",
+                Op.Clear => "PteClear(data.Mm, addr, pte);",
                 Op.FreeMine => "data.Allocator.FreePage(page!);",
-                Op.FreeMapped => "data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(ref pte)));",
-                Op.TakeMapped => "mapped = data.Allocator.PtePage(PtepGet(ref pte));",
+                Op.FreeMapped => "data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(pte)));",
+                Op.TakeMapped => "mapped = data.Allocator.PtePage(PtepGet(pte));",
                 Op.FreeTaken => "data.Allocator.FreePage(mapped!);",
-                Op.Remap => "SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Other.PhysAddr).WithAccessFlag(true));",
-                Op.Protect => "SetPteAt(data.Mm, addr, ref pte, entry.WithS2AccessPermissions(1));",
-                Op.Retype => "SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(5));",
+                Op.Remap => "SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Other.PhysAddr).WithAccessFlag(true));",
+                Op.Protect => "SetPteAt(data.Mm, addr, pte, entry.WithS2AccessPermissions(1));",
+                Op.Retype => "SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(5));",
                 Op.Invalidate => "FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);",
                 Op.GatherAdd => "data.Gather.Add(addr, data.Mm.Geometry.PageSize);",
                 Op.GatherFlush => "data.Gather.Flush(data.Mm);",
                 Op.Lock => "lock (data.Mm.PageTableLock)",
                 Op.Return => "return 0;",
-                Op.IfNone => "if (PteNone(PtepGet(ref pte)))",
-                Op.IfPopulated => "if (!PteNone(PtepGet(ref pte)))",
+                Op.IfNone => "if (PteNone(PtepGet(pte)))",
+                Op.IfPopulated => "if (!PteNone(PtepGet(pte)))",
                 Op.IfUnknown => "if (addr == 0)",
                 Op.Loop => $"for (int i{depth} = 0; i{depth} < data.Rounds; i{depth}++)",
                 _ => "try",
@@ -253,7 +253,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             line += 2;
         }
 
-        text.Append(inner).Append("if (!PteNone(PtepGet(ref pte)))\n");
+        text.Append(inner).Append("if (!PteNone(PtepGet(pte)))\n");
         int ifLine = line++;
         text.Append(inner).Append("{\n");
         line++;
@@ -282,11 +282,11 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     {
         string code = op switch
         {
-            Op.ReturnIfPopulated => "if (!PteNone(PtepGet(ref pte))) return 0;",
+            Op.ReturnIfPopulated => "if (!PteNone(PtepGet(pte))) return 0;",
             Op.Alloc => "page = data.Allocator.AllocPage(Gfp.Zero);",
             Op.NullCheck => "if (page is null) return -12;",
             Op.FreeMine => "data.Allocator.FreePage(page!);",
-            Op.Set => "SetPteAt(data.Mm, addr, ref pte, MkPte(page!, PageKernel));",
+            Op.Set => "SetPteAt(data.Mm, addr, pte, MkPte(page!, PageKernel));",
             _ => "return 0;",
         };
         text.Append(indent).Append(code).Append('\n');

@@ -29,24 +29,24 @@ public class Arm64FormatAnalyzerTests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        {|PG0001:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr).WithAccessFlag(true))|};
+        {|PG0001:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr).WithAccessFlag(true))|};
         return 0;
         """,
         // An unmap that clears and frees without the validity check.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
-        {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+        Stage2.Entry entry = PtepGet(pte);
+        {|PG0001:PteClear(data.Mm, addr, pte)|};
         {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(entry))|};
         return 0;
         """,
         // The check the wrong way round.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte))
         {
             var page = data.Allocator.AllocPage(Gfp.Zero);
             if (page is null) return -Errno.ENOMEM;
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr))|};
+            {|PG0001:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr))|};
         }
         return 0;
         """,
@@ -56,33 +56,33 @@ public class Arm64FormatAnalyzerTests
     {
         // The map of samples/Arm64Stage2, checked with the format's validity test.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte)) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr).WithAccessFlag(true).WithS2AccessPermissions(3));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr).WithAccessFlag(true).WithS2AccessPermissions(3));
         return 0;
         """,
         // The same with pte_none() spelled as the struct's IsNone.
         """
-        if (!((Stage2.Entry)PtepGet(ref pte)).IsNone) return 0;
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr));
         return 0;
         """,
         // The unmap: check, clear, then free the page behind the descriptor.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
         // A permission change of the mapping that is there (no new mapping over it).
         """
-        Stage2.Entry entry = PtepGet(ref pte);
-        SetPteAt(data.Mm, addr, ref pte, entry.WithS2AccessPermissions(1));
+        Stage2.Entry entry = PtepGet(pte);
+        SetPteAt(data.Mm, addr, pte, entry.WithS2AccessPermissions(1));
         return 0;
         """,
     };
@@ -93,16 +93,16 @@ public class Arm64FormatAnalyzerTests
         """
         var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte)) return 0;
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr));
         return 0;
         """,
         // The page behind the descriptor freed twice.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsNone) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         var page = data.Allocator.PtePage(entry);
         data.Allocator.FreePage(page);
         {|PG0002:data.Allocator.FreePage(page)|};
@@ -112,8 +112,8 @@ public class Arm64FormatAnalyzerTests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        if (!((Stage2.Entry)PtepGet(ref pte)).IsNone) { data.Allocator.FreePage(page); return 0; }
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr));
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) { data.Allocator.FreePage(page); return 0; }
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr));
         {|PG0002:data.Allocator.FreePage(page)|};
         return 0;
         """,
@@ -140,9 +140,9 @@ public class Arm64FormatAnalyzerTests
     public Task PG0003_reports_an_allocation_before_the_validity_check() => Verify<PteNoneCheckAnalyzer>(AnalyzerHarness.InCallback("""
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte))
-            SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(page.PhysAddr));
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(page.PhysAddr));
         else
             data.Allocator.FreePage(page);
         return 0;
@@ -154,10 +154,10 @@ public class Arm64FormatAnalyzerTests
 
     [Fact]
     public Task PG0005_reports_the_lock_in_a_stage2_callback() => Verify<LockNotNeededAnalyzer>(AnalyzerHarness.InCallback("""
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         {|PG0005:lock (data.Mm.PageTableLock)|}
         {
-            if (entry.IsValid(PageTableLevel.Pte)) PteClear(data.Mm, addr, ref pte);
+            if (entry.IsValid(PageTableLevel.Pte)) PteClear(data.Mm, addr, pte);
         }
         return 0;
         """));

@@ -13,21 +13,21 @@ public class FixAllInProjectTests
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        if (PteNone(PtepGet(ref pte)))
-            SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        if (PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         else
             data.Allocator.FreePage(page);
         return 0;
         """,
         """
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             return 0;
         }
 
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         "Check pte_none first, allocate only where the PTE is none");

@@ -27,12 +27,12 @@ public class KernelCallbackCorpusTests
             {
                 public const int KasanVmallocInvalid = 0xF8;
 
-                public static int kasan_populate_vmalloc_pte(ref Pte ptep, ulong addr, Mm unused)
+                public static int kasan_populate_vmalloc_pte(PtePointer ptep, ulong addr, Mm unused)
                 {
                     Page? page;
                     Pte pte;
 
-                    if (!PteNone(PtepGet(ref ptep)))
+                    if (!PteNone(PtepGet(ptep)))
                         return 0;
 
                     page = unused.Allocator.AllocPage(Gfp.Kernel);
@@ -44,9 +44,9 @@ public class KernelCallbackCorpusTests
 
                     lock (unused.PageTableLock)
                     {
-                        if (PteNone(PtepGet(ref ptep)))
+                        if (PteNone(PtepGet(ptep)))
                         {
-                            SetPteAt(unused, addr, ref ptep, pte);
+                            SetPteAt(unused, addr, ptep, pte);
                             page = null;
                         }
                     }
@@ -64,17 +64,17 @@ public class KernelCallbackCorpusTests
             """
             public static class KasanDepopulate
             {
-                public static int kasan_depopulate_vmalloc_pte(ref Pte ptep, ulong addr, Mm unused)
+                public static int kasan_depopulate_vmalloc_pte(PtePointer ptep, ulong addr, Mm unused)
                 {
                     Page page;
 
-                    page = unused.Allocator.PtePage(PtepGet(ref ptep));
+                    page = unused.Allocator.PtePage(PtepGet(ptep));
 
                     {|PG0005:lock (unused.PageTableLock)|}
                     {
-                        if (!PteNone(PtepGet(ref ptep)))
+                        if (!PteNone(PtepGet(ptep)))
                         {
-                            PteClear(unused, addr, ref ptep);
+                            PteClear(unused, addr, ptep);
                             unused.Allocator.FreePage(page);
                         }
                     }
@@ -98,7 +98,7 @@ public class KernelCallbackCorpusTests
             {
                 public const int KasanVmallocInvalid = 0xF8;
 
-                public static int kasan_populate_vmalloc_pte(ref Pte ptep, ulong addr, (Mm Mm, VmallocPopulateData Data) _data)
+                public static int kasan_populate_vmalloc_pte(PtePointer ptep, ulong addr, (Mm Mm, VmallocPopulateData Data) _data)
                 {
                     var data = _data.Data;
                     Page page;
@@ -113,9 +113,9 @@ public class KernelCallbackCorpusTests
 
                     {|PG0005:lock (_data.Mm.PageTableLock)|}
                     {
-                        if (PteNone(PtepGet(ref ptep)))
+                        if (PteNone(PtepGet(ptep)))
                         {
-                            SetPteAt(_data.Mm, addr, ref ptep, pte);
+                            SetPteAt(_data.Mm, addr, ptep, pte);
                             data.Pages[index] = null;
                         }
                     }
@@ -131,17 +131,17 @@ public class KernelCallbackCorpusTests
             """
             public static class KasanDepopulateV616
             {
-                public static int kasan_depopulate_vmalloc_pte(ref Pte ptep, ulong addr, Mm unused)
+                public static int kasan_depopulate_vmalloc_pte(PtePointer ptep, ulong addr, Mm unused)
                 {
                     Pte pte;
                     bool none;
 
                     {|PG0005:lock (unused.PageTableLock)|}
                     {
-                        pte = PtepGet(ref ptep);
+                        pte = PtepGet(ptep);
                         none = PteNone(pte);
                         if (!none)
-                            PteClear(unused, addr, ref ptep);
+                            PteClear(unused, addr, ptep);
                     }
 
                     if (!none)
@@ -165,14 +165,14 @@ public class KernelCallbackCorpusTests
 
             public static class Arm64PageAttr
             {
-                public static int change_page_range(ref Pte ptep, ulong addr, PageChangeData cdata)
+                public static int change_page_range(PtePointer ptep, ulong addr, PageChangeData cdata)
                 {
-                    Pte pte = PtepGet(ref ptep);
+                    Pte pte = PtepGet(ptep);
 
                     pte = ClearPteBit(pte, cdata.ClearMask);
                     pte = SetPteBit(pte, cdata.SetMask);
 
-                    SetPteAt(cdata.Mm, addr, ref ptep, pte);
+                    SetPteAt(cdata.Mm, addr, ptep, pte);
                     return 0;
                 }
             }
@@ -196,9 +196,9 @@ public class KernelCallbackCorpusTests
                 private static readonly PgProt PtePxn = new(1UL << 53);
                 private static readonly PgProt PteGp = new(1UL << 50);
 
-                public static int set_permissions(ref Pte ptep, ulong addr, EfiMemoryDesc md)
+                public static int set_permissions(PtePointer ptep, ulong addr, EfiMemoryDesc md)
                 {
-                    Pte pte = PtepGet(ref ptep);
+                    Pte pte = PtepGet(ptep);
 
                     if ((md.Attribute & EfiMemoryDesc.EfiMemoryRo) != 0)
                         pte = SetPteBit(pte, PteRdonly);
@@ -206,7 +206,7 @@ public class KernelCallbackCorpusTests
                         pte = SetPteBit(pte, PtePxn);
                     else if (SystemSupportsBtiKernel())
                         pte = SetPteBit(pte, PteGp);
-                    SetPteAt(md.Mm, addr, ref ptep, pte);
+                    SetPteAt(md.Mm, addr, ptep, pte);
                     return 0;
                 }
 
@@ -227,14 +227,14 @@ public class KernelCallbackCorpusTests
 
             public static class ArmPageAttr
             {
-                public static int change_page_range(ref Pte ptep, ulong addr, ArmPageChangeData cdata)
+                public static int change_page_range(PtePointer ptep, ulong addr, ArmPageChangeData cdata)
                 {
-                    Pte pte = PtepGet(ref ptep);
+                    Pte pte = PtepGet(ptep);
 
                     pte = ClearPteBit(pte, cdata.ClearMask);
                     pte = SetPteBit(pte, cdata.SetMask);
 
-                    SetPteAt(cdata.Mm, addr, ref ptep, pte);
+                    SetPteAt(cdata.Mm, addr, ptep, pte);
                     return 0;
                 }
             }
@@ -249,7 +249,7 @@ public class KernelCallbackCorpusTests
                 public const long SetMemoryRo = 0, SetMemoryRw = 1, SetMemoryNx = 2, SetMemoryX = 3, SetMemoryNp = 4, SetMemoryP = 5;
                 private const ulong PageRw = 1UL << 1, PageExec = 1UL << 0, PageDirty = 1UL << 7, PagePresent = 1UL << 63;
 
-                public static int change_page_attr(ref Pte ptep, ulong addr, (Mm Mm, long Action) data)
+                public static int change_page_attr(PtePointer ptep, ulong addr, (Mm Mm, long Action) data)
                 {
                     long action = data.Action;
 
@@ -259,22 +259,22 @@ public class KernelCallbackCorpusTests
                     {
                         case SetMemoryRo:
                             // Don't clear DIRTY bit
-                            PteUpdate(data.Mm, addr, ref ptep, PageRw & ~PageDirty, 0);
+                            PteUpdate(data.Mm, addr, ptep, PageRw & ~PageDirty, 0);
                             break;
                         case SetMemoryRw:
-                            PteUpdate(data.Mm, addr, ref ptep, 0, PageRw);
+                            PteUpdate(data.Mm, addr, ptep, 0, PageRw);
                             break;
                         case SetMemoryNx:
-                            PteUpdate(data.Mm, addr, ref ptep, PageExec, 0);
+                            PteUpdate(data.Mm, addr, ptep, PageExec, 0);
                             break;
                         case SetMemoryX:
-                            PteUpdate(data.Mm, addr, ref ptep, 0, PageExec);
+                            PteUpdate(data.Mm, addr, ptep, 0, PageExec);
                             break;
                         case SetMemoryNp:
-                            PteUpdate(data.Mm, addr, ref ptep, PagePresent, 0);
+                            PteUpdate(data.Mm, addr, ptep, PagePresent, 0);
                             break;
                         case SetMemoryP:
-                            PteUpdate(data.Mm, addr, ref ptep, 0, PagePresent);
+                            PteUpdate(data.Mm, addr, ptep, 0, PagePresent);
                             break;
                         default:
                             break;
@@ -292,9 +292,9 @@ public class KernelCallbackCorpusTests
             """
             public static class Privcmd
             {
-                public static int is_mapped_fn(ref Pte pte, ulong addr, object? data)
+                public static int is_mapped_fn(PtePointer pte, ulong addr, object? data)
                 {
-                    return PteNone(PtepGet(ref pte)) ? 0 : -Errno.EBUSY;
+                    return PteNone(PtepGet(pte)) ? 0 : -Errno.EBUSY;
                 }
             }
             """
@@ -312,7 +312,7 @@ public class KernelCallbackCorpusTests
 
             public static class Gntdev
             {
-                public static int find_grant_ptes(ref Pte pte, ulong addr, GntdevGrantMap map)
+                public static int find_grant_ptes(PtePointer pte, ulong addr, GntdevGrantMap map)
                 {
                     int pgnr = (int)((addr - map.PagesVmStart) >> 12);
 
@@ -338,7 +338,7 @@ public class KernelCallbackCorpusTests
 
             public static class VmapPfn
             {
-                public static int vmap_pfn_apply(ref Pte pte, ulong addr, VmapPfnData data)
+                public static int vmap_pfn_apply(PtePointer pte, ulong addr, VmapPfnData data)
                 {
                     ulong pfn = data.Pfns[data.Idx];
                     Pte ptent;
@@ -347,7 +347,7 @@ public class KernelCallbackCorpusTests
                         return -Errno.EINVAL;
 
                     ptent = PteMkspecial(PfnPte(pfn, data.Prot));
-                    {|PG0001:SetPteAt(data.Mm, addr, ref pte, ptent)|};
+                    {|PG0001:SetPteAt(data.Mm, addr, pte, ptent)|};
 
                     data.Idx++;
                     return 0;
@@ -368,10 +368,10 @@ public class KernelCallbackCorpusTests
 
             public static class I915Mm
             {
-                public static int remap_pfn(ref Pte pte, ulong addr, RemapPfn r)
+                public static int remap_pfn(PtePointer pte, ulong addr, RemapPfn r)
                 {
                     // Special PTE are not associated with any struct page
-                    {|PG0001:SetPteAt(r.Mm, addr, ref pte, PteMkspecial(PfnPte(r.Pfn, r.Prot)))|};
+                    {|PG0001:SetPteAt(r.Mm, addr, pte, PteMkspecial(PfnPte(r.Pfn, r.Prot)))|};
                     r.Pfn++;
 
                     return 0;
@@ -392,9 +392,9 @@ public class KernelCallbackCorpusTests
 
             public static class XenGrantTable
             {
-                public static int map_pte_fn(ref Pte pte, ulong addr, GrantFrames frames)
+                public static int map_pte_fn(PtePointer pte, ulong addr, GrantFrames frames)
                 {
-                    {|PG0001:SetPteAt(frames.Mm, addr, ref pte, PfnPte(frames.Frames[frames.Next], PageKernel))|};
+                    {|PG0001:SetPteAt(frames.Mm, addr, pte, PfnPte(frames.Frames[frames.Next], PageKernel))|};
                     frames.Next++;
                     return 0;
                 }

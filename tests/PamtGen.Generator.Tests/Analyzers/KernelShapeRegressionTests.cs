@@ -10,9 +10,9 @@ public class KernelShapeRegressionTests
 {
     /// <summary>The depopulate's start: the entry read, checked populated, cleared, and its page taken.</summary>
     private const string TakePtePage = """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry)) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         var page = data.Allocator.PtePage(entry);
 
         """;
@@ -39,15 +39,15 @@ public class KernelShapeRegressionTests
 
     /// <summary>Double-checked populate as mm/kasan/shadow.c writes it: the set under the lock, the free after it.</summary>
     private const string DoubleCheckedKasanShape = """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         Page? page = data.Allocator.AllocPage(Gfp.Kernel);
         if (page is null) return -Errno.ENOMEM;
         var entry = MkPte(page, PageKernel);
         lock (data.Mm.PageTableLock)
         {
-            if (PteNone(PtepGet(ref pte)))
+            if (PteNone(PtepGet(pte)))
             {
-                SetPteAt(data.Mm, addr, ref pte, entry);
+                SetPteAt(data.Mm, addr, pte, entry);
                 page = null;
             }
         }
@@ -57,17 +57,17 @@ public class KernelShapeRegressionTests
 
     /// <summary>Double-checked populate with the free inside: check, allocate, check again, free if filled meanwhile.</summary>
     private const string DoubleCheckedEarlyFree = """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
         lock (data.Mm.PageTableLock)
         {
-            if (!PteNone(PtepGet(ref pte)))
+            if (!PteNone(PtepGet(pte)))
             {
                 data.Allocator.FreePage(page);
                 return 0;
             }
-            SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         }
         return 0;
         """;
@@ -79,7 +79,7 @@ public class KernelShapeRegressionTests
         // Without the lock: the second check is still a check, the first already returned for a populated PTE.
         DoubleCheckedEarlyFree.Replace("lock (data.Mm.PageTableLock)\n", "", StringComparison.Ordinal),
         // Through an entry local for the first check.
-        DoubleCheckedKasanShape.Replace("if (!PteNone(PtepGet(ref pte))) return 0;", "var first = PtepGet(ref pte);\nif (!PteNone(first)) return 0;", StringComparison.Ordinal),
+        DoubleCheckedKasanShape.Replace("if (!PteNone(PtepGet(pte))) return 0;", "var first = PtepGet(pte);\nif (!PteNone(first)) return 0;", StringComparison.Ordinal),
     };
 
     [Theory]
@@ -113,11 +113,11 @@ public class KernelShapeRegressionTests
         {
             "PG0003",
             """
-            if (PteNone(PtepGet(ref pte))) addr++;
+            if (PteNone(PtepGet(pte))) addr++;
             var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
             if (page is null) return -Errno.ENOMEM;
-            if (!PteNone(PtepGet(ref pte))) { data.Allocator.FreePage(page); return 0; }
-            SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+            if (!PteNone(PtepGet(pte))) { data.Allocator.FreePage(page); return 0; }
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
             return 0;
             """
         },
@@ -125,11 +125,11 @@ public class KernelShapeRegressionTests
             "PG0003",
             // Checked on one path only before the allocation.
             """
-            if (addr == 0 && !PteNone(PtepGet(ref pte))) return 0;
+            if (addr == 0 && !PteNone(PtepGet(pte))) return 0;
             var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
             if (page is null) return -Errno.ENOMEM;
-            if (!PteNone(PtepGet(ref pte))) { data.Allocator.FreePage(page); return 0; }
-            SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+            if (!PteNone(PtepGet(pte))) { data.Allocator.FreePage(page); return 0; }
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
             return 0;
             """
         },
@@ -140,7 +140,7 @@ public class KernelShapeRegressionTests
             if (addr == 0) return 0;
             {|PG0005:lock (data.Mm.PageTableLock)|}
             {
-                if (PteNone(PtepGet(ref pte))) SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+                if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
             }
             return 0;
             """
@@ -151,11 +151,11 @@ public class KernelShapeRegressionTests
             """
             {|PG0005:lock (data.Mm.PageTableLock)|}
             {
-                if (!PteNone(PtepGet(ref pte))) return 0;
+                if (!PteNone(PtepGet(pte))) return 0;
             }
             {|PG0005:lock (data.Mm.PageTableLock)|}
             {
-                if (PteNone(PtepGet(ref pte))) SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+                if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
             }
             return 0;
             """

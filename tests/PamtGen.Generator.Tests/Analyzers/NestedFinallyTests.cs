@@ -65,7 +65,7 @@ public class NestedFinallyTests(ITestOutputHelper output)
                 try
                 {
                     p{{d}} = {{Mark("PG0002", Mark("PG0003", "data.Allocator.AllocPage(Gfp.Zero)"))}};
-                    if (addr == {{d}}) {{Mark("PG0001", "SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))")}};
+                    if (addr == {{d}}) {{Mark("PG0001", "SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))")}};
                 }
                 finally
                 {
@@ -78,7 +78,7 @@ public class NestedFinallyTests(ITestOutputHelper output)
         return $$"""
             try
             {
-                if (PteNone(PtepGet(ref pte))) return 0;
+                if (PteNone(PtepGet(pte))) return 0;
             }
             finally
             {

@@ -12,81 +12,81 @@ public class PG0001Tests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
+        {|PG0001:SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel))|};
         return 0;
         """,
         // 2. The v4 depopulate without its check: the clear and the free are both unguarded.
         """
-        var entry = PtepGet(ref pte);
-        {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+        var entry = PtepGet(pte);
+        {|PG0001:PteClear(data.Mm, addr, pte)|};
         var page = data.Allocator.PtePage(entry);
         {|PG0001:data.Allocator.FreePage(page)|};
         return 0;
         """,
         // 3. The check the wrong way round.
         """
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+            {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
         }
         return 0;
         """,
         // 4. Checked on one side of || only.
         """
-        if (addr == 0 || PteNone(PtepGet(ref pte)))
+        if (addr == 0 || PteNone(PtepGet(pte)))
         {
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+            {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
         }
         return 0;
         """,
         // 5. The result of the check is thrown away.
         """
-        PteNone(PtepGet(ref pte));
-        {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        PteNone(PtepGet(pte));
+        {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
         return 0;
         """,
         // 6. Written twice: after the first write the PTE is no longer none.
         """
-        if (PteNone(PtepGet(ref pte)))
+        if (PteNone(PtepGet(pte)))
         {
-            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(2, PageKernel))|};
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
+            {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(2, PageKernel))|};
         }
         return 0;
         """,
         // 7. Cleared where it was proven none.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry))
         {
-            {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+            {|PG0001:PteClear(data.Mm, addr, pte)|};
         }
         return 0;
         """,
         // 8. The page behind the PTE freed with no check at all.
         """
-        {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(ref pte)))|};
+        {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(PtepGet(pte)))|};
         return 0;
         """,
         // 9. Checked on only one of two paths that meet.
         """
         if (addr > 4096)
         {
-            if (!PteNone(PtepGet(ref pte))) return 0;
+            if (!PteNone(PtepGet(pte))) return 0;
         }
-        {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+        {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
         return 0;
         """,
         // 10. A finally runs on the early return too, where the PTE was proven none: the clear there is unchecked.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         try
         {
             if (PteNone(entry)) return 0;
         }
         finally
         {
-            {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+            {|PG0001:PteClear(data.Mm, addr, pte)|};
         }
         return 0;
         """,
@@ -98,7 +98,7 @@ public class PG0001Tests
         }
         finally
         {
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+            {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
         }
         """,
     };
@@ -107,10 +107,10 @@ public class PG0001Tests
     {
         // 1. The fixed populate: check first, allocate after.
         """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 2. The v4 populate: the write is checked (under the lock); its allocation before the check is PG0003's.
@@ -120,8 +120,8 @@ public class PG0001Tests
         var entry = MkPte(page, PageKernel);
         lock (data.Mm.PageTableLock)
         {
-            if (PteNone(PtepGet(ref pte)))
-                SetPteAt(data.Mm, addr, ref pte, entry);
+            if (PteNone(PtepGet(pte)))
+                SetPteAt(data.Mm, addr, pte, entry);
             else
                 data.Allocator.FreePage(page);
         }
@@ -129,10 +129,10 @@ public class PG0001Tests
         """,
         // 3. The v4 depopulate with its check.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (!PteNone(entry))
         {
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             var page = data.Allocator.PtePage(entry);
             data.Allocator.FreePage(page);
         }
@@ -140,57 +140,57 @@ public class PG0001Tests
         """,
         // 4. The check through a local holding the entry.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry))
-            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         return 0;
         """,
         // 5. Both sides of && must hold.
         """
-        if (addr != 0 && PteNone(PtepGet(ref pte)))
-            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        if (addr != 0 && PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         return 0;
         """,
         // 6. A flag holding the check.
         """
-        bool none = PteNone(PtepGet(ref pte));
+        bool none = PteNone(PtepGet(pte));
         if (!none) return 0;
-        SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         return 0;
         """,
         // 7. Clear, then write: the PTE is none after the clear.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry)) return 0;
-        PteClear(data.Mm, addr, ref pte);
-        SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+        PteClear(data.Mm, addr, pte);
+        SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         return 0;
         """,
         // 8. The else branch of a populated check.
         """
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
             return 0;
         else
-            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         return 0;
         """,
         // 9. The check as the first operand of ||, as the undo of a transactional populate writes it.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry) || data.Kept is null) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
         // 10. The same with a call in the second operand.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry) || !data.Mine.Remove(addr))
         {
             return 0;
         }
 
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
@@ -210,26 +210,26 @@ public class PG0001Tests
         {
             return 1;
         }
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         return 0;
         """,
         // 13. A check before the try holds in its finally: every path into the finally passed it.
         """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         try
         {
             addr++;
         }
         finally
         {
-            SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
         }
         return 0;
         """,
         // 14. Each path runs the finally with its own facts: the populated PTE of the early return does not reach the
         //     write after the try, which only the path that found the PTE none gets to.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         try
         {
             if (!PteNone(entry)) return 0;
@@ -238,7 +238,7 @@ public class PG0001Tests
         {
             addr++;
         }
-        SetPteAt(data.Mm, addr, ref pte, PfnPte(2, PageKernel));
+        SetPteAt(data.Mm, addr, pte, PfnPte(2, PageKernel));
         return 0;
         """,
     };
@@ -259,13 +259,13 @@ public class PG0001Tests
 
             public static class Plain
             {
-                static int Map(ref Pte pte, ulong addr, Mm mm)
+                static int Map(PtePointer pte, ulong addr, Mm mm)
                 {
-                    {|PG0001:SetPteAt(mm, addr, ref pte, PfnPte(1, PageKernel))|};
+                    {|PG0001:SetPteAt(mm, addr, pte, PfnPte(1, PageKernel))|};
                     return 0;
                 }
 
-                static void NotACallback(Mm mm, ref Pte pte) => SetPteAt(mm, 0, ref pte, PfnPte(1, PageKernel));
+                static void NotACallback(Mm mm, PtePointer pte) => SetPteAt(mm, 0, pte, PfnPte(1, PageKernel));
             }
             """);
 
@@ -275,15 +275,15 @@ public class PG0001Tests
             AnalyzerHarness.InCallback("""
                 var page = data.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
-                {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
+                {|PG0001:SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel))|};
                 return 0;
                 """),
             AnalyzerHarness.InCallback("""
                 var page = data.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
-                if (PteNone(PtepGet(ref pte)))
+                if (PteNone(PtepGet(pte)))
                 {
-                    SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+                    SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
                 }
                 return 0;
                 """)).RunAsync();
@@ -293,24 +293,24 @@ public class PG0001Tests
     {
         var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
             AnalyzerHarness.InCallback("""
-                var entry = PtepGet(ref pte);
-                {|PG0001:PteClear(data.Mm, addr, ref pte)|};
+                var entry = PtepGet(pte);
+                {|PG0001:PteClear(data.Mm, addr, pte)|};
                 {|PG0001:data.Allocator.FreePage(data.Allocator.PtePage(entry))|};
                 return 0;
                 """),
             AnalyzerHarness.InCallback("""
-                var entry = PtepGet(ref pte);
-                if (!PteNone(PtepGet(ref pte)))
+                var entry = PtepGet(pte);
+                if (!PteNone(PtepGet(pte)))
                 {
-                    PteClear(data.Mm, addr, ref pte);
+                    PteClear(data.Mm, addr, pte);
                 }
-                if (!PteNone(PtepGet(ref pte)))
+                if (!PteNone(PtepGet(pte)))
                 {
                     data.Allocator.FreePage(data.Allocator.PtePage(entry));
                 }
                 return 0;
                 """));
-        test.CodeActionEquivalenceKey = "Do it only where !PteNone(PtepGet(ref pte))";
+        test.CodeActionEquivalenceKey = "Do it only where !PteNone(PtepGet(pte))";
         test.NumberOfFixAllIterations = 1;
         test.NumberOfFixAllInDocumentIterations = 1;
         test.NumberOfIncrementalIterations = 2;
@@ -321,20 +321,20 @@ public class PG0001Tests
     public Task Fix_all_in_project_fixes_every_document()
     {
         string Before(string name) => AnalyzerHarness.InCallback("""
-            {|PG0001:SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel))|};
+            {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
             return 0;
             """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
         string After(string name) => AnalyzerHarness.InCallback("""
-            if (PteNone(PtepGet(ref pte)))
+            if (PteNone(PtepGet(pte)))
             {
-                SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+                SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
             }
             return 0;
             """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
         var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(Before("A"), After("A"));
         test.TestState.Sources.Add(Before("B"));
         test.FixedState.Sources.Add(After("B"));
-        test.CodeActionEquivalenceKey = "Do it only where PteNone(PtepGet(ref pte))";
+        test.CodeActionEquivalenceKey = "Do it only where PteNone(PtepGet(pte))";
         test.NumberOfFixAllInProjectIterations = 1;
         return test.RunAsync();
     }

@@ -11,8 +11,8 @@ public class PG0002Tests
         """
         var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        if (!PteNone(PtepGet(ref pte))) return 0;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        if (!PteNone(PtepGet(pte))) return 0;
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 2. Never freed at all.
@@ -33,16 +33,16 @@ public class PG0002Tests
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
         data.Allocator.FreePage(page);
-        SetPteAt(data.Mm, addr, ref pte, MkPte({|PG0002:page|}, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte({|PG0002:page|}, PageKernel));
         return 0;
         """,
         // 5. The page behind the PTE freed before the PTE is cleared.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (!PteNone(entry))
         {
             {|PG0002:data.Allocator.FreePage(data.Allocator.PtePage(entry))|};
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
         }
         return 0;
         """,
@@ -50,7 +50,7 @@ public class PG0002Tests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         {|PG0002:data.Allocator.FreePage(page)|};
         return 0;
         """,
@@ -116,8 +116,8 @@ public class PG0002Tests
         {
             data.Allocator.FreePage(page);
         }
-        if (!PteNone(PtepGet(ref pte))) return 0;
-        SetPteAt(data.Mm, addr, ref pte, MkPte({|PG0002:page|}, PageKernel));
+        if (!PteNone(PtepGet(pte))) return 0;
+        SetPteAt(data.Mm, addr, pte, MkPte({|PG0002:page|}, PageKernel));
         return 0;
         """,
         // 13. Handed to a field in the try, then freed by its finally on the way out: the field holds a freed page.
@@ -140,10 +140,10 @@ public class PG0002Tests
     {
         // 1. The fixed populate.
         """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 2. The v4 populate: mapped through an entry local, or freed.
@@ -151,8 +151,8 @@ public class PG0002Tests
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
         var entry = MkPte(page, PageKernel);
-        if (PteNone(PtepGet(ref pte)))
-            SetPteAt(data.Mm, addr, ref pte, entry);
+        if (PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, entry);
         else
             data.Allocator.FreePage(page);
         return 0;
@@ -172,10 +172,10 @@ public class PG0002Tests
         """,
         // 5. The v4 depopulate: cleared, then freed.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (!PteNone(entry))
         {
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             data.Allocator.FreePage(data.Allocator.PtePage(entry));
         }
         return 0;
@@ -235,7 +235,7 @@ public class PG0002Tests
         """,
         // 10. Nested: the inner finally frees, the outer one clears the PTE before the page behind it is freed.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry)) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
@@ -252,7 +252,7 @@ public class PG0002Tests
         }
         finally
         {
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
         }
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;

@@ -18,8 +18,8 @@ public class PG0003Tests
 
         lock (data.Mm.PageTableLock)
         {
-            if (PteNone(PtepGet(ref pte)))
-                SetPteAt(data.Mm, addr, ref pte, entry);
+            if (PteNone(PtepGet(pte)))
+                SetPteAt(data.Mm, addr, pte, entry);
             else
                 data.Allocator.FreePage(page);
         }
@@ -35,8 +35,8 @@ public class PG0003Tests
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        if (PteNone(PtepGet(ref pte)))
-            SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        if (PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         else
             data.Allocator.FreePage(page);
         return 0;
@@ -45,29 +45,29 @@ public class PG0003Tests
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        if (!PteNone(PtepGet(ref pte)))
+        if (!PteNone(PtepGet(pte)))
         {
             data.Allocator.FreePage(page);
             return 0;
         }
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 4. Checked through an entry local.
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        var current = PtepGet(ref pte);
+        var current = PtepGet(pte);
         if (!PteNone(current)) { data.Allocator.FreePage(page); return 0; }
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 5. Checked through a flag.
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
-        bool none = PteNone(PtepGet(ref pte));
-        if (none) SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        bool none = PteNone(PtepGet(pte));
+        if (none) SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         else data.Allocator.FreePage(page);
         return 0;
         """,
@@ -75,8 +75,8 @@ public class PG0003Tests
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Kernel)|};
         if (page == null) return -Errno.ENOMEM;
-        if (!PteNone(PtepGet(ref pte))) { data.Allocator.FreePage(page); return 0; }
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        if (!PteNone(PtepGet(pte))) { data.Allocator.FreePage(page); return 0; }
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 7. A nested check after an unrelated one.
@@ -85,7 +85,7 @@ public class PG0003Tests
         if (page is null) return -Errno.ENOMEM;
         if (addr != 0)
         {
-            if (PteNone(PtepGet(ref pte))) { SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel)); return 0; }
+            if (PteNone(PtepGet(pte))) { SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel)); return 0; }
             data.Allocator.FreePage(page);
             return 0;
         }
@@ -97,8 +97,8 @@ public class PG0003Tests
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
         if (page is null) return -Errno.ENOMEM;
         var entry = MkPte(page, PageKernel);
-        if (!PteNone(PtepGet(ref pte))) data.Allocator.FreePage(page);
-        else SetPteAt(data.Mm, addr, ref pte, entry);
+        if (!PteNone(PtepGet(pte))) data.Allocator.FreePage(page);
+        else SetPteAt(data.Mm, addr, pte, entry);
         return 0;
         """,
     };
@@ -107,10 +107,10 @@ public class PG0003Tests
     {
         // 1. The fixed populate.
         """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
         // 2. Freed with no relation to the PTE.
@@ -124,7 +124,7 @@ public class PG0003Tests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        if (PteNone(PtepGet(ref pte))) data.Allocator.FreePage(page);
+        if (PteNone(PtepGet(pte))) data.Allocator.FreePage(page);
         else data.Kept = page;
         return 0;
         """,
@@ -132,15 +132,15 @@ public class PG0003Tests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        if (PteNone(PtepGet(ref pte))) SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel));
+        if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         else data.Kept = page;
         return 0;
         """,
         // 5. The depopulate.
         """
-        var entry = PtepGet(ref pte);
+        var entry = PtepGet(pte);
         if (PteNone(entry)) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
@@ -148,20 +148,20 @@ public class PG0003Tests
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        {|PG0001:SetPteAt(data.Mm, addr, ref pte, MkPte(page, PageKernel))|};
+        {|PG0001:SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel))|};
         return 0;
         """,
         // 7. Freed where unknown (after a check that was merged away).
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
         if (page is null) return -Errno.ENOMEM;
-        if (PteNone(PtepGet(ref pte))) addr++;
+        if (PteNone(PtepGet(pte))) addr++;
         data.Allocator.FreePage(page);
         return 0;
         """,
         // 8. No allocation at all.
         """
-        return PteNone(PtepGet(ref pte)) ? 0 : 1;
+        return PteNone(PtepGet(pte)) ? 0 : 1;
         """,
     };
 
@@ -181,7 +181,7 @@ public class PG0003Tests
                 Page? page;
                 Pte entry;
 
-                if (!PteNone(PtepGet(ref pte)))
+                if (!PteNone(PtepGet(pte)))
                 {
                     return 0;
                 }
@@ -194,7 +194,7 @@ public class PG0003Tests
 
                 lock (data.Mm.PageTableLock)
                 {
-                    SetPteAt(data.Mm, addr, ref pte, entry);
+                    SetPteAt(data.Mm, addr, pte, entry);
                 }
 
                 return 0;

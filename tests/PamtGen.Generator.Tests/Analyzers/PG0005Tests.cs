@@ -8,8 +8,8 @@ public class PG0005Tests
 {
     public static TheoryData<string> Positive => new()
     {
-        "{|PG0005:lock (data.Mm.PageTableLock)|}\n{\n    if (PteNone(PtepGet(ref pte))) SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));\n}\nreturn 0;",
-        "var entry = PtepGet(ref pte);\n{|PG0005:lock (data.Mm.PageTableLock)|}\n{\n    if (!PteNone(entry)) PteClear(data.Mm, addr, ref pte);\n}\nreturn 0;",
+        "{|PG0005:lock (data.Mm.PageTableLock)|}\n{\n    if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));\n}\nreturn 0;",
+        "var entry = PtepGet(pte);\n{|PG0005:lock (data.Mm.PageTableLock)|}\n{\n    if (!PteNone(entry)) PteClear(data.Mm, addr, pte);\n}\nreturn 0;",
         "if (addr != 0)\n{\n    {|PG0005:lock (data.Mm.PageTableLock)|}\n    {\n        addr++;\n    }\n}\nreturn 0;",
         "{|PG0005:lock (data.Mm.PageTableLock)|}\n    addr++;\nreturn 0;",
         "var mm = data.Mm;\n{|PG0005:lock (mm.PageTableLock)|} { addr++; }\nreturn 0;",
@@ -27,7 +27,7 @@ public class PG0005Tests
         "System.Action a = () => { lock (data.Mm.PageTableLock) { } };\na();\nreturn 0;",
         "data.Mm.PageTableLock.Enter();\ndata.Mm.PageTableLock.Exit();\nreturn 0;",
         "var fake = new FakeMm();\nlock (fake.PageTableLock) { addr++; }\nreturn 0;",
-        "if (PteNone(PtepGet(ref pte))) SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));\nreturn 0;",
+        "if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));\nreturn 0;",
     };
 
     private static string Source(string body) =>
@@ -49,8 +49,8 @@ public class PG0005Tests
             Source("""
                 {|PG0005:lock (data.Mm.PageTableLock)|}
                 {
-                    if (PteNone(PtepGet(ref pte)))
-                        SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+                    if (PteNone(PtepGet(pte)))
+                        SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
                 }
 
                 {|PG0005:lock (data.Mm.PageTableLock)|}
@@ -61,8 +61,8 @@ public class PG0005Tests
                 return 0;
                 """),
             Source("""
-                if (PteNone(PtepGet(ref pte)))
-                    SetPteAt(data.Mm, addr, ref pte, PfnPte(1, PageKernel));
+                if (PteNone(PtepGet(pte)))
+                    SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
 
                 addr++;
 

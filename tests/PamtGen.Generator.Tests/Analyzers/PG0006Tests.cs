@@ -35,88 +35,88 @@ public class PG0006Tests
     {
         // A valid stage-2 page pointed at another page in place (what KVM's stage-2 code must never do).
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr).WithAccessFlag(true))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr).WithAccessFlag(true))|};
         return 0;
         """,
         // The memory type of a live mapping changed in place (MemAttr is break-before-make on change).
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsNone) return 0;
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(0b0101))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(0b0101))|};
         return 0;
         """,
         // Shareability changed through a local, after a permission change of the same entry.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         var changed = entry.WithS2AccessPermissions(1).WithShareability(2);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, changed)|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, changed)|};
         return 0;
         """,
         // Stage 1: nG set on a global mapping (break-before-make when set).
         """
-        Stage1.Entry entry = PtepGet(ref pte);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithNotGlobal(true))|};
+        Stage1.Entry entry = PtepGet(pte);
+        {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithNotGlobal(true))|};
         return 0;
         """,
         // The break without the invalidation: the TLB may still hold the old page.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        PteClear(data.Mm, addr, ref pte);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        PteClear(data.Mm, addr, pte);
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         return 0;
         """,
         // Invalidated before the clear instead of after it.
         """
-        if (PteNone(PtepGet(ref pte))) return 0;
+        if (PteNone(PtepGet(pte))) return 0;
         FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-        PteClear(data.Mm, addr, ref pte);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        PteClear(data.Mm, addr, pte);
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         return 0;
         """,
         // Invalidated on one branch only.
         """
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         if (addr != 0)
         {
             FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
         }
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         return 0;
         """,
         // Gathered, but flushed after the new entry is written.
         """
         var gather = new TlbGather();
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         gather.Add(addr, data.Mm.Geometry.PageSize);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         gather.Flush(data.Mm);
         return 0;
         """,
         // A new mapping written without looking: the PTE may be valid (PG0001 says so too).
         """
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.KernelPage(data.Kept!.PhysAddr))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.KernelPage(data.Kept!.PhysAddr))|};
         return 0;
         """,
         // A permission change is fine, but the remap after it is not: both entries may be in the TLB.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        SetPteAt(data.Mm, addr, ref pte, entry.WithS2AccessPermissions(1));
-        PteClear(data.Mm, addr, ref pte);
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        SetPteAt(data.Mm, addr, pte, entry.WithS2AccessPermissions(1));
+        PteClear(data.Mm, addr, pte);
+        {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         return 0;
         """,
         // In a loop: the second pass writes over the first pass's entry.
         """
-        if (!PteNone(PtepGet(ref pte))) return 0;
+        if (!PteNone(PtepGet(pte))) return 0;
         for (int i = 0; i < (int)(addr & 3); i++)
         {
-            {|PG0006:SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr + ((ulong)i << 16)))|};
+            {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr + ((ulong)i << 16)))|};
         }
         return 0;
         """,
@@ -126,89 +126,89 @@ public class PG0006Tests
     {
         // The break done right: invalid entry, invalidation, new entry.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-        SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(0b0101));
+        SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(0b0101));
         return 0;
         """,
         // A permission change of the live mapping (change_page_range()).
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsNone) return 0;
-        SetPteAt(data.Mm, addr, ref pte, entry.WithS2AccessPermissions(1).WithExecuteNever(true));
+        SetPteAt(data.Mm, addr, pte, entry.WithS2AccessPermissions(1).WithExecuteNever(true));
         return 0;
         """,
         // The access flag, twice, through a local assigned in a loop.
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         for (int i = 0; i < 2; i++)
         {
             entry = entry.WithAccessFlag(i == 0);
-            SetPteAt(data.Mm, addr, ref pte, entry);
+            SetPteAt(data.Mm, addr, pte, entry);
         }
         return 0;
         """,
         // Stage 1: nG cleared (break-before-make only when set).
         """
-        Stage1.Entry entry = PtepGet(ref pte);
-        SetPteAt(data.Mm, addr, ref pte, entry.WithNotGlobal(false).WithAccessPermissions(2));
+        Stage1.Entry entry = PtepGet(pte);
+        SetPteAt(data.Mm, addr, pte, entry.WithNotGlobal(false).WithAccessPermissions(2));
         return 0;
         """,
         // arm64's change_page_range() (set_memory_ro()/set_memory_nx()) over the struct: AP and PXN, whatever their values.
         """
-        Stage1.Entry entry = PtepGet(ref pte);
+        Stage1.Entry entry = PtepGet(pte);
         entry = entry.WithAccessPermissions(addr > 0x1000 ? 2UL : 0UL);
         entry = entry.WithPrivilegedExecuteNever(addr > 0x2000);
-        SetPteAt(data.Mm, addr, ref pte, entry);
+        SetPteAt(data.Mm, addr, pte, entry);
         return 0;
         """,
         // x86 has no break-before-make: a remap in place is another rule's business.
         """
-        X86.Entry entry = PtepGet(ref pte);
+        X86.Entry entry = PtepGet(pte);
         if (!entry.IsValid(PageTableLevel.Pte)) return 0;
-        SetPteAt(data.Mm, addr, ref pte, X86.Entry.Page(data.Kept!.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, X86.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // A populate: the new page goes where there was none.
         """
-        if (!((Stage2.Entry)PtepGet(ref pte)).IsNone) return 0;
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) return 0;
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // The mmu_gather way: gathered, flushed, then written.
         """
         var gather = new TlbGather();
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         gather.Add(addr, data.Mm.Geometry.PageSize);
         gather.Flush(data.Mm);
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // A gather handed to another method counts as flushed by it.
         """
         var gather = new TlbGather();
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         gather.Add(addr, data.Mm.Geometry.PageSize);
         BlockMapping.UnmapRange(data.Mm, 0, 0, gather);
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // The TLB model's own invalidation, through ?. (a space without a TLB caches nothing).
         """
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         data.Mm.Tlb?.InvalidateAddress(addr);
-        SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // Raw entries with x86's helpers: no arm64 format in sight.
         """
-        if (!PteNone(PtepGet(ref pte))) PteClear(data.Mm, addr, ref pte);
-        SetPteAt(data.Mm, addr, ref pte, MkPte(data.Kept!, PageKernel));
+        if (!PteNone(PtepGet(pte))) PteClear(data.Mm, addr, pte);
+        SetPteAt(data.Mm, addr, pte, MkPte(data.Kept!, PageKernel));
         return 0;
         """,
     };
@@ -227,9 +227,9 @@ public class PG0006Tests
     public async Task The_message_names_the_geometry_and_why()
     {
         var source = AnalyzerHarness.InCallback("""
-            PteClear(data.Mm, addr, ref pte);
-            SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(0));
-            SetPteAt(data.Mm, addr, ref pte, Stage2.Entry.Page(0x10000));
+            PteClear(data.Mm, addr, pte);
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(0));
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(0x10000));
             return 0;
             """);
         var trees = new[] { RepositorySources.Parse(source, "Callback.cs") }
@@ -265,53 +265,53 @@ public class PG0006Tests
     [Fact]
     public Task Fix_clears_and_flushes_before_a_write_over_a_valid_entry() => Fix(
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsNone) return 0;
         // the new memory type
-        {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(0b0101))|};
+        {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(0b0101))|};
         return 0;
         """,
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsNone) return 0;
         // the new memory type
-        PteClear(data.Mm, addr, ref pte);
+        PteClear(data.Mm, addr, pte);
         FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-        SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(0b0101));
+        SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(0b0101));
         return 0;
         """);
 
     [Fact]
     public Task Fix_only_flushes_where_the_entry_was_cleared_already() => Fix(
         """
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
-        {|PG0006:SetPteAt(data.Mm, addr + 0, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
+        {|PG0006:SetPteAt(data.Mm, addr + 0, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
         return 0;
         """,
         """
-        if (PteNone(PtepGet(ref pte))) return 0;
-        PteClear(data.Mm, addr, ref pte);
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
         FlushTlbKernelRange(data.Mm, addr + 0, addr + 0 + data.Mm.Geometry.PageSize);
-        SetPteAt(data.Mm, addr + 0, ref pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        SetPteAt(data.Mm, addr + 0, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """);
 
     [Fact]
     public Task Fix_makes_a_block_of_a_lone_statement() => Fix(
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte))
-            {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithShareability(2))|};
+            {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithShareability(2))|};
         return 0;
         """,
         """
-        Stage2.Entry entry = PtepGet(ref pte);
+        Stage2.Entry entry = PtepGet(pte);
         if (entry.IsValid(PageTableLevel.Pte))
         {
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-            SetPteAt(data.Mm, addr, ref pte, entry.WithShareability(2));
+            SetPteAt(data.Mm, addr, pte, entry.WithShareability(2));
         }
         return 0;
         """);
@@ -320,24 +320,24 @@ public class PG0006Tests
     public Task Fix_all_in_document_project_and_solution()
     {
         const string Before = """
-            Stage2.Entry entry = PtepGet(ref pte);
+            Stage2.Entry entry = PtepGet(pte);
             if (entry.IsNone) return 0;
-            {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(1))|};
+            {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(1))|};
             if (addr == 0) return 0;
-            PteClear(data.Mm, addr, ref pte);
-            {|PG0006:SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(2))|};
+            PteClear(data.Mm, addr, pte);
+            {|PG0006:SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(2))|};
             return 0;
             """;
         const string After = """
-            Stage2.Entry entry = PtepGet(ref pte);
+            Stage2.Entry entry = PtepGet(pte);
             if (entry.IsNone) return 0;
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-            SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(1));
+            SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(1));
             if (addr == 0) return 0;
-            PteClear(data.Mm, addr, ref pte);
+            PteClear(data.Mm, addr, pte);
             FlushTlbKernelRange(data.Mm, addr, addr + data.Mm.Geometry.PageSize);
-            SetPteAt(data.Mm, addr, ref pte, entry.WithMemAttr(2));
+            SetPteAt(data.Mm, addr, pte, entry.WithMemAttr(2));
             return 0;
             """;
         var test = AnalyzerHarness.FixTest<BreakBeforeMakeAnalyzer, BreakBeforeMakeCodeFix>(AnalyzerHarness.InCallback(Before, "A"), AnalyzerHarness.InCallback(After, "A"));

@@ -164,7 +164,7 @@ namespace Snapshots
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static ulong DivRoundUp(ulong x, int shift) => (x >> shift) + (((x & ((1UL << shift) - 1)) + ((1UL << shift) - 1)) >> shift);
 
-        /// <summary>An entry of this geometry's tables in the arm64 stage 1, 4K granule format, the raw value read and built through it; branch-free. A callback's <c>ref Pte</c> converts to it implicitly, and it back to a Pte.</summary>
+        /// <summary>An entry of this geometry's tables in the arm64 stage 1, 4K granule format, the raw value read and built through it; branch-free. What ptep_get() returns converts to it implicitly, and it back to a Pte for set_pte_at().</summary>
         public readonly struct Entry : global::System.IEquatable<Entry>, global::PamtGen.IPageTableEntry
         {
             /// <summary>Wraps the raw entry <paramref name="value"/>.</summary>
@@ -173,7 +173,7 @@ namespace Snapshots
             /// <summary>The raw entry.</summary>
             public ulong Value { get; }
 
-            /// <summary>The entry a callback's <c>ref Pte</c> holds, read through this format.</summary>
+            /// <summary>The entry ptep_get() read, read through this format.</summary>
             public static implicit operator Entry(global::PamtGen.Pte pte) => new Entry(pte.Value);
 
             /// <summary>The raw entry, to write with set_pte_at().</summary>
@@ -198,9 +198,36 @@ namespace Snapshots
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public bool IsValid(global::PamtGen.PageTableLevel level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];
 
-            /// <summary>pXd_leaf(): a valid leaf at <paramref name="level"/>: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).</summary>
+            /// <summary>A valid leaf at <paramref name="level"/> as the hardware reads it: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public bool IsLeaf(global::PamtGen.PageTableLevel level) => IsValid(level) & LeafRule(level);
+
+            /// <summary>pXd_leaf() as the kernel of the format's architecture defines it (its [EntryKernelChecks]; without them a valid leaf): what the page-range walkers refuse with -EINVAL where they need a table.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool PxdLeaf(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                bool declared = ((0x1fUL >> i) & 1) != 0;
+                bool rule = ((Value & KernelLeafMasks0[i]) == KernelLeafValues0[i]) | ((Value & KernelLeafMasks1[i]) == KernelLeafValues1[i]) | ((Value & KernelLeafMasks2[i]) == KernelLeafValues2[i]);
+                return (declared & rule) | (!declared & IsLeaf(level));
+            }
+
+            /// <summary>pXd_present() as the format's kernel defines it (without [EntryKernelChecks], valid).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool PxdPresent(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                return ((Value & KernelPresentMasks0[i]) == KernelPresentValues0[i]) | ((Value & KernelPresentMasks1[i]) == KernelPresentValues1[i]) | ((Value & KernelPresentMasks2[i]) == KernelPresentValues2[i]);
+            }
+
+            /// <summary>pXd_bad() as the format's kernel defines it, for an entry that is not none (without [EntryKernelChecks], anything but a valid table entry); false at the pte level.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public bool PxdBad(global::PamtGen.PageTableLevel level)
+            {
+                int i = (int)level & 7;
+                bool declared = ((0x1fUL >> i) & 1) != 0;
+                return (declared & ((Value & KernelTableMasks[i]) != KernelTableValues[i])) | (!declared & !IsTable(level));
+            }
 
             /// <summary>A valid entry pointing to a table at <paramref name="level"/> (never at the pte level).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -393,6 +420,20 @@ namespace Snapshots
             private static global::System.ReadOnlySpan<ulong> LeafAnyMasks => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<ulong> LeafBases => [0x0UL, 0x0UL, 0x1UL, 0x1UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<ulong> LeafAddressMasks => [0x0UL, 0x0UL, 0xffffc0000000UL, 0xffffffe00000UL, 0xfffffffff000UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks0 => [0x0UL, 0x0UL, 0x3UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues0 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks0 => [0x3UL, 0x3UL, 0x1UL, 0x1UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentValues0 => [0x3UL, 0x3UL, 0x1UL, 0x1UL, 0x3UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks1 => [0x0UL, 0x0UL, 0x803UL, 0x803UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues1 => [0x1UL, 0x1UL, 0x800UL, 0x800UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks1 => [0x0UL, 0x0UL, 0x801UL, 0x801UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentValues1 => [0x1UL, 0x1UL, 0x800UL, 0x800UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks2 => [0x0UL, 0x0UL, 0x803UL, 0x803UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues2 => [0x1UL, 0x1UL, 0x802UL, 0x802UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks2 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentValues2 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelTableMasks => [0x2UL, 0x2UL, 0x3UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelTableValues => [0x2UL, 0x2UL, 0x3UL, 0x3UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<byte> LeafAddressLows => [0, 0, 30, 21, 12, 0, 0, 0];
             private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [0, 0, 30, 21, 12, 0, 0, 0];
         }
@@ -400,7 +441,7 @@ namespace Snapshots
         /// <summary>This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.</summary>
         public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "Arm64Granule4K", global::PamtGen.EntryFormat.Of(typeof(global::PamtGen.Formats.Arm64Stage1Granule4KEntryFormatAttribute)), RootTables);
 
-        /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="Arm64Granule4K"/> take only this type.</summary>
+        /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="Arm64Granule4K"/> take only this type, and its operations run them.</summary>
         public sealed class AddressSpace : global::PamtGen.Mm
         {
             /// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name="allocator"/>; throws when that allocation fails.</summary>
@@ -408,39 +449,81 @@ namespace Snapshots
             {
             }
 
+            /// <inheritdoc/>
+            public override int ApplyToPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => Arm64Granule4K.ApplyToPageRange(this, addr, size, ref fn);
+
+            /// <inheritdoc/>
+            public override int ApplyToExistingPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => Arm64Granule4K.ApplyToExistingPageRange(this, addr, size, ref fn);
+
+            /// <inheritdoc/>
+            public override int ApplyToPageRangeTransactional<TFn, TUndo>(ulong addr, ulong size, ref TFn fn, ref TUndo undo) => Arm64Granule4K.ApplyToPageRangeTransactional(this, addr, size, ref fn, ref undo);
+
+            /// <inheritdoc/>
+            public override int WalkPageRange<TOps>(ulong start, ulong end, ref TOps ops) => Arm64Granule4K.WalkPageRange(this, start, end, ref ops);
+
+            /// <inheritdoc/>
+            public override int FreeEmptyTables(ulong addr, ulong size) => Arm64Granule4K.FreeEmptyTables(this, addr, size);
+
+            /// <summary>Maps [<paramref name="va"/>, +<paramref name="size"/>) to [<paramref name="pa"/>, +<paramref name="size"/>) with this format's leaves, <paramref name="attributes"/> being a page's fields.</summary>
+            public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, options, gather);
+
+            /// <summary>Maps as <see cref="MapRange(ulong, ulong, ulong, Entry, global::PamtGen.MapRangeOptions, global::PamtGen.TlbGather?)"/> does; <paramref name="refusal"/> says why when it refuses.</summary>
+            public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, out global::PamtGen.Refusal refusal, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, out refusal, options, gather);
+
             /// <summary>The single-stage walk, unrolled for this geometry.</summary>
             protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)
             {
-                var memory = new global::PamtGen.CompilerServices.ModelTables(Allocator);
-                return Arm64Granule4K.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);
+                var memory = new global::PamtGen.ModelMemory(Allocator, global::PamtGen.Agent.WalkerOf(0));
+                return Arm64Granule4K.TranslateWalk(Pgd, va, access, options, ref memory);
             }
 
             /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>
             protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>
-                Arm64Granule4K.TranslateWalk(Pgd.PhysAddr, va, access, options, ref memory);
+                Arm64Granule4K.TranslateWalk(Pgd, va, access, options, ref memory);
         }
 
-        /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level; the first non-zero return stops the walk and is returned, nothing undone.</summary>
+        /// <summary>apply_to_page_range(): calls <paramref name="fn"/> for every PTE of [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level (WARN); a bad upper entry is warned about, cleared and given a table. The first non-zero return stops the walk and is returned, nothing undone.</summary>
         public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
         {
-            ulong end = addr + size;
-            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: true);
+            var memory = global::PamtGen.ModelMemory.Of(mm);
+            return ApplyToPageRange(mm, addr, size, ref fn, ref memory);
         }
 
-        /// <summary>apply_to_existing_page_range(): like <see cref="ApplyToPageRange{TFn}"/>, but never allocates: ranges without a table are skipped and <paramref name="fn"/> is called only for PTEs that are not none.</summary>
+        /// <summary>apply_to_page_range() with every entry access and table allocation through <paramref name="memory"/>.</summary>
+        public static int ApplyToPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
+        {
+            ulong end = addr + size;
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, ref memory, create: true, journal: null);
+        }
+
+        /// <summary>apply_to_existing_page_range(): like <see cref="ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)"/>, but never allocates: ranges without a table are skipped, a bad upper entry is warned about and skipped, and <paramref name="fn"/> is called only for PTEs that are not none.</summary>
         public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) where TFn : struct, global::PamtGen.IPteFn
         {
-            ulong end = addr + size;
-            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, create: false);
+            var memory = global::PamtGen.ModelMemory.Of(mm);
+            return ApplyToExistingPageRange(mm, addr, size, ref fn, ref memory);
         }
 
-        /// <summary>walk_page_range() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name="TOps"/> declares them. Never allocates; -EINVAL when <paramref name="start"/> &gt;= <paramref name="end"/>.</summary>
+        /// <summary>apply_to_existing_page_range() with every entry access through <paramref name="memory"/>.</summary>
+        public static int ApplyToExistingPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
+        {
+            ulong end = addr + size;
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : ApplyToPgdRange(mm, addr, end, ref fn, ref memory, create: false, journal: null);
+        }
+
+        /// <summary>walk_page_range_novma() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name="TOps"/> declares them; a bad pgd or p4d entry is cleared and reported as a hole. Never allocates; -EINVAL when <paramref name="start"/> &gt;= <paramref name="end"/>.</summary>
         public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
         {
-            return start >= end || (start >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : WalkPgdRange(mm, start, end, ref ops);
+            var memory = global::PamtGen.ModelMemory.Of(mm);
+            return WalkPageRange(mm, start, end, ref ops, ref memory);
         }
 
-        /// <summary>Like <see cref="ApplyToPageRange{TFn}"/>, but all or nothing: if the walk fails (an error from <paramref name="fn"/> or -ENOMEM), <paramref name="undo"/> is called for every PTE the walk visited, last first, and the tables the walk allocated are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.</summary>
+        /// <summary>walk_page_range_novma() with every entry access through <paramref name="memory"/>.</summary>
+        public static int WalkPageRange<TOps, TMemory>(AddressSpace mm, ulong start, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps where TMemory : struct, global::PamtGen.IPageTableMemory
+        {
+            return start >= end || (start >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : WalkPgdRange(mm, start, end, ref ops, ref memory);
+        }
+
+        /// <summary>Like <see cref="ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)"/>, but all or nothing: if the walk fails (an error from <paramref name="fn"/> or -ENOMEM), <paramref name="undo"/> is called for every PTE the walk visited, last first, and the tables the walk installed are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.</summary>
         public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) where TFn : struct, global::PamtGen.IPteFn where TUndo : struct, global::PamtGen.IPteFn
         {
             ulong end = addr + size;
@@ -449,37 +532,23 @@ namespace Snapshots
                 return -global::PamtGen.Errno.EINVAL;
             }
 
-            var journal = new global::PamtGen.CompilerServices.WalkJournal(mm);
-            var journaled = new global::PamtGen.CompilerServices.JournaledPteFn<TFn>(fn, journal);
-            int err;
-            try
-            {
-                err = ApplyToPgdRange(mm, addr, end, ref journaled, create: true);
-            }
-            catch
-            {
-                journal.Commit(); // an exception is not a walk error: nothing is undone
-                throw;
-            }
+            var memory = global::PamtGen.ModelMemory.Of(mm);
+            return global::PamtGen.CompilerServices.GeneratedWalkers.ApplyTransactional<ApplyWalk, TFn, TUndo, global::PamtGen.ModelMemory>(mm, addr, end, ref fn, ref undo, ref memory);
+        }
 
-            fn = journaled.Inner;
-            if (err == 0)
-            {
-                journal.Commit();
-            }
-            else
-            {
-                journal.Rollback(ref undo);
-            }
-
-            return err;
+        /// <summary>This geometry's apply walk, for the one transactional procedure.</summary>
+        private readonly struct ApplyWalk : global::PamtGen.CompilerServices.IApplyWalk
+        {
+            public static int Apply<TFn, TMemory>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, global::PamtGen.CompilerServices.Journal? journal) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory =>
+                ApplyToPgdRange(mm, addr, end, ref fn, ref memory, create, journal);
         }
 
         /// <summary>free_pgd_range() for a kernel range: after [<paramref name="addr"/>, <paramref name="addr"/> + <paramref name="size"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.</summary>
         public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)
         {
             ulong end = addr + size;
-            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : FreeEmptyPgdRange(mm, addr, end);
+            var memory = global::PamtGen.ModelMemory.Of(mm);
+            return addr >= end || (addr >> VirtualAddressBits) != ((end - 1) >> VirtualAddressBits) ? -global::PamtGen.Errno.EINVAL : FreeEmptyPgdRange(mm, addr, end, ref memory);
         }
 
         /// <summary>Maps [<paramref name="va"/>, +<paramref name="size"/>) to [<paramref name="pa"/>, +<paramref name="size"/>) with the largest leaves the alignment and the format allow (kvm_pgtable_stage2_map()), <paramref name="attributes"/> being a page's field bits (an <c>Entry.Page(0).With...()</c>); all or nothing. 0, -EINVAL (misaligned or out of range), -EEXIST (already mapped, unless <paramref name="options"/> replace) or -ENOMEM.</summary>
@@ -495,22 +564,27 @@ namespace Snapshots
         public static int Collapse(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => global::PamtGen.BlockMapping.Collapse(mm, va, level, gather);
 
         /// <summary>apply_to_pgd_range(): one pass over the top table; with 4 levels the levels between it and the next table are folded, so its entries are checked as p4d_none()/p4d_leaf() check them.</summary>
-        private static int ApplyToPgdRange<TFn>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        private static int ApplyToPgdRange<TFn, TMemory>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, global::PamtGen.CompilerServices.Journal? journal) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
-            global::System.Span<ulong> entries = table.TableEntries;
             for (int index = (int)PgdIndex(addr); ; index++)
             {
                 ulong next = PgdAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (entry != 0 || create) // !pXd_none()
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                bool descend = entry != 0 || create; // pXd_none() && !create: continue
+                if (entry != 0 && new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.P4d))
                 {
-                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
-                    {
-                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
-                    }
+                    return global::PamtGen.CompilerServices.GeneratedWalkers.LeafWhereTableExpected(mm, global::PamtGen.PageTableLevel.P4d, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL
+                }
 
-                    int err = ApplyToPudRange(mm, table, index, addr, next, ref fn, create);
+                if (entry != 0 && new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.P4d))
+                {
+                    descend = global::PamtGen.CompilerServices.GeneratedWalkers.BadEntry(mm, global::PamtGen.PageTableLevel.P4d, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating
+                }
+
+                if (descend)
+                {
+                    int err = ApplyToPudRange(mm, table, index, addr, next, ref fn, ref memory, create, journal);
                     if (err != 0)
                     {
                         return err;
@@ -525,27 +599,33 @@ namespace Snapshots
         }
 
         /// <summary>apply_to_pud_range(): one pass over a pud table, allocating it first when <paramref name="create"/>.</summary>
-        private static int ApplyToPudRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        private static int ApplyToPudRange<TFn, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, global::PamtGen.CompilerServices.Journal? journal) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.P4d, parent, parentIndex))
+            ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once);
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.P4d, parent, parentIndex, addr, ref memory, journal, out parentEntry))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pud_alloc() failed
             }
 
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.P4d, addr, parentEntry, ref memory); // pud_offset()
             for (int index = (int)PudIndex(addr); ; index++)
             {
                 ulong next = PudAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (entry != 0 || create) // !pXd_none()
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                bool descend = entry != 0 || create; // pXd_none() && !create: continue
+                if (entry != 0 && new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pud))
                 {
-                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
-                    {
-                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
-                    }
+                    return global::PamtGen.CompilerServices.GeneratedWalkers.LeafWhereTableExpected(mm, global::PamtGen.PageTableLevel.Pud, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL
+                }
 
-                    int err = ApplyToPmdRange(mm, table, index, addr, next, ref fn, create);
+                if (entry != 0 && new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.Pud))
+                {
+                    descend = global::PamtGen.CompilerServices.GeneratedWalkers.BadEntry(mm, global::PamtGen.PageTableLevel.Pud, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating
+                }
+
+                if (descend)
+                {
+                    int err = ApplyToPmdRange(mm, table, index, addr, next, ref fn, ref memory, create, journal);
                     if (err != 0)
                     {
                         return err;
@@ -560,27 +640,33 @@ namespace Snapshots
         }
 
         /// <summary>apply_to_pmd_range(): one pass over a pmd table, allocating it first when <paramref name="create"/>.</summary>
-        private static int ApplyToPmdRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        private static int ApplyToPmdRange<TFn, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, global::PamtGen.CompilerServices.Journal? journal) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pud, parent, parentIndex))
+            ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once);
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pud, parent, parentIndex, addr, ref memory, journal, out parentEntry))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pmd_alloc() failed
             }
 
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pud, addr, parentEntry, ref memory); // pmd_offset()
             for (int index = (int)PmdIndex(addr); ; index++)
             {
                 ulong next = PmdAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (entry != 0 || create) // !pXd_none()
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                bool descend = entry != 0 || create; // pXd_none() && !create: continue
+                if (entry != 0 && new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pmd))
                 {
-                    if (entry != 0 && !new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
-                    {
-                        return -global::PamtGen.Errno.EINVAL; // pXd_leaf(), or an entry that is not a table (pXd_bad())
-                    }
+                    return global::PamtGen.CompilerServices.GeneratedWalkers.LeafWhereTableExpected(mm, global::PamtGen.PageTableLevel.Pmd, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL
+                }
 
-                    int err = ApplyToPteRange(mm, table, index, addr, next, ref fn, create);
+                if (entry != 0 && new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.Pmd))
+                {
+                    descend = global::PamtGen.CompilerServices.GeneratedWalkers.BadEntry(mm, global::PamtGen.PageTableLevel.Pmd, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating
+                }
+
+                if (descend)
+                {
+                    int err = ApplyToPteRange(mm, table, index, addr, next, ref fn, ref memory, create, journal);
                     if (err != 0)
                     {
                         return err;
@@ -595,20 +681,19 @@ namespace Snapshots
         }
 
         /// <summary>free_pgd_range(): the empty tables under one pass over a pgd table, and those tables themselves.</summary>
-        private static int FreeEmptyPgdRange(global::PamtGen.Mm mm, ulong addr, ulong end)
+        private static int FreeEmptyPgdRange<TMemory>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TMemory memory) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
-            global::System.Span<ulong> entries = table.TableEntries;
             int freed = 0;
             for (int index = (int)PgdIndex(addr); ; index++)
             {
                 ulong next = PgdAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                if (entry != 0 && !new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.P4d) && !new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.P4d))
                 {
-                    freed += FreeEmptyPudRange(mm, table, index, addr, next);
+                    freed += FreeEmptyPudRange(mm, table, index, addr, next, ref memory);
                     // The table below maps PgdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.P4d, table, index))
+                    if (next - addr == PgdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.P4d, table, index, addr, ref memory))
                     {
                         freed++;
                     }
@@ -622,20 +707,19 @@ namespace Snapshots
         }
 
         /// <summary>free_pud_range(): the empty tables under one pass over a pud table, and those tables themselves.</summary>
-        private static int FreeEmptyPudRange(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end)
+        private static int FreeEmptyPudRange<TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TMemory memory) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.P4d, addr, memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once), ref memory); // pud_offset()
             int freed = 0;
             for (int index = (int)PudIndex(addr); ; index++)
             {
                 ulong next = PudAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                if (entry != 0 && !new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pud) && !new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.Pud))
                 {
-                    freed += FreeEmptyPmdRange(mm, table, index, addr, next);
+                    freed += FreeEmptyPmdRange(mm, table, index, addr, next, ref memory);
                     // The table below maps PudSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PudSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pud, table, index))
+                    if (next - addr == PudSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pud, table, index, addr, ref memory))
                     {
                         freed++;
                     }
@@ -649,19 +733,18 @@ namespace Snapshots
         }
 
         /// <summary>free_pmd_range(): the empty tables under one pass over a pmd table, and those tables themselves.</summary>
-        private static int FreeEmptyPmdRange(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end)
+        private static int FreeEmptyPmdRange<TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TMemory memory) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pud, addr, memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once), ref memory); // pmd_offset()
             int freed = 0;
             for (int index = (int)PmdIndex(addr); ; index++)
             {
                 ulong next = PmdAddrEnd(addr, end);
-                ulong entry = global::System.Threading.Volatile.Read(ref entries[index]);
-                if (new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                if (entry != 0 && !new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pmd) && !new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.Pmd))
                 {
                     // The table below maps PmdSize bytes: free it only when the range covers all of them.
-                    if (next - addr == PmdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pmd, table, index))
+                    if (next - addr == PmdSize && global::PamtGen.CompilerServices.GeneratedWalkers.FreeTableIfEmpty(mm, global::PamtGen.PageTableLevel.Pmd, table, index, addr, ref memory))
                     {
                         freed++;
                     }
@@ -675,46 +758,44 @@ namespace Snapshots
         }
 
         /// <summary>apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name="create"/>), or for those that are not none.</summary>
-        private static int ApplyToPteRange<TFn>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TFn fn, bool create) where TFn : struct, global::PamtGen.IPteFn
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // the PTE loop in a frame of its own: inlined into the pmd loop, its locals spill to the stack
+        private static int ApplyToPteRange<TFn, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, global::PamtGen.CompilerServices.Journal? journal) where TFn : struct, global::PamtGen.IPteFn where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pmd, pmd, pmdIndex))
+            ulong pmdEntry = create ? 0 : memory.Read(pmd, pmdIndex, global::PamtGen.MemoryOrder.Once);
+            if (create && !global::PamtGen.CompilerServices.GeneratedWalkers.PopulateIfNone(mm, global::PamtGen.PageTableLevel.Pmd, pmd, pmdIndex, addr, ref memory, journal, out pmdEntry))
             {
                 return -global::PamtGen.Errno.ENOMEM; // pte_alloc_kernel() failed
             }
 
-            global::System.Span<ulong> entries = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_kernel()
-            global::System.Span<ulong> range = entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift));
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pmd, addr, pmdEntry, ref memory); // pte_offset_kernel()
+            object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
+            int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);
             TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out
             if (create)
             {
-                foreach (ref ulong slot in range)
+                for (; index < last; index++, addr += PageSize)
                 {
-                    int err = callback.Invoke(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr);
+                    int err = callback.Invoke(global::PamtGen.CompilerServices.GeneratedWalkers.PtePointer(pointers, index), addr);
                     if (err != 0)
                     {
                         fn = callback;
                         return err;
                     }
-
-                    addr += PageSize;
                 }
             }
             else
             {
-                foreach (ref ulong slot in range)
+                for (; index < last; index++, addr += PageSize)
                 {
-                    ref global::PamtGen.Pte pte = ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot);
-                    if (!global::PamtGen.Pgtable.PteNone(global::PamtGen.Pgtable.PtepGet(ref pte)))
+                    if (memory.Read(table, index, global::PamtGen.MemoryOrder.Once) != 0) // !pte_none(ptep_get(pte))
                     {
-                        int err = callback.Invoke(ref pte, addr);
+                        int err = callback.Invoke(global::PamtGen.CompilerServices.GeneratedWalkers.PtePointer(pointers, index), addr);
                         if (err != 0)
                         {
                             fn = callback;
                             return err;
                         }
                     }
-
-                    addr += PageSize;
                 }
             }
 
@@ -723,18 +804,23 @@ namespace Snapshots
         }
 
         /// <summary>walk_pgd_range(): one pass over the top table; with 4 levels the levels between it and the next table are folded, so its entries are checked as p4d_none()/p4d_leaf() check them.</summary>
-        private static int WalkPgdRange<TOps>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        private static int WalkPgdRange<TOps, TMemory>(global::PamtGen.Mm mm, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
             global::PamtGen.Page table = mm.Pgd; // pgd_offset_k()
-            global::System.Span<ulong> entries = table.TableEntries;
+            object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
             for (int index = (int)PgdIndex(addr); ; index++)
             {
                 ulong next = PgdAddrEnd(addr, end);
-                ref ulong slot = ref entries[index];
                 if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0)
                 {
-                    ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                    ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+                    if (entry != 0 && new Entry(entry).PxdBad(global::PamtGen.PageTableLevel.P4d))
+                    {
+                        global::PamtGen.CompilerServices.GeneratedWalkers.ClearBad(mm, global::PamtGen.PageTableLevel.P4d, table, index, addr, entry, ref memory); // pXd_none_or_clear_bad()
+                        entry = 0;
+                    }
+
                     if (entry == 0) // pXd_none()
                     {
                         if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
@@ -748,10 +834,9 @@ namespace Snapshots
                     }
                     else
                     {
-                        entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                        if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.P4d))
+                        if ((callbacks & (global::PamtGen.PageWalkCallbacks.PudEntry | global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0)
                         {
-                            int err = WalkPudRange(mm, table, index, addr, next, ref ops);
+                            int err = WalkPudRange(mm, table, index, addr, next, ref ops, ref memory);
                             if (err != 0)
                             {
                                 return err;
@@ -768,16 +853,16 @@ namespace Snapshots
         }
 
         /// <summary>walk_pud_range(): one pass over a present pud table.</summary>
-        private static int WalkPudRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        private static int WalkPudRange<TOps, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pud_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            ulong parentEntry = memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once);
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.P4d, addr, parentEntry, ref memory); // pud_offset()
+            object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
             for (int index = (int)PudIndex(addr); ; index++)
             {
                 ulong next = PudAddrEnd(addr, end);
-                ref ulong slot = ref entries[index];
-                ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
                 if (entry == 0) // pXd_none()
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
@@ -793,17 +878,17 @@ namespace Snapshots
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PudEntry) != 0)
                     {
-                        int err = ops.PudEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pud>(ref slot), addr, next);
+                        int err = ops.PudEntry(global::PamtGen.CompilerServices.GeneratedWalkers.PudPointer(pointers, index), addr, next);
                         if (err != 0)
                         {
                             return err;
                         }
                     }
 
-                    entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pud))
+                    entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once); // re-read: the entry callback may have changed it
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PmdEntry | global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).PxdPresent(global::PamtGen.PageTableLevel.Pud) && !new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pud))
                     {
-                        int err = WalkPmdRange(mm, table, index, addr, next, ref ops);
+                        int err = WalkPmdRange(mm, table, index, addr, next, ref ops, ref memory);
                         if (err != 0)
                         {
                             return err;
@@ -819,16 +904,16 @@ namespace Snapshots
         }
 
         /// <summary>walk_pmd_range(): one pass over a present pmd table.</summary>
-        private static int WalkPmdRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        private static int WalkPmdRange<TOps, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page parent, int parentIndex, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.PageWalkCallbacks callbacks = TOps.Callbacks;
-            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref parent.TableEntries[parentIndex])); // pmd_offset()
-            global::System.Span<ulong> entries = table.TableEntries;
+            ulong parentEntry = memory.Read(parent, parentIndex, global::PamtGen.MemoryOrder.Once);
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pud, addr, parentEntry, ref memory); // pmd_offset()
+            object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
             for (int index = (int)PmdIndex(addr); ; index++)
             {
                 ulong next = PmdAddrEnd(addr, end);
-                ref ulong slot = ref entries[index];
-                ulong entry = global::System.Threading.Volatile.Read(ref slot);
+                ulong entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
                 if (entry == 0) // pXd_none()
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PteHole) != 0)
@@ -844,17 +929,17 @@ namespace Snapshots
                 {
                     if ((callbacks & global::PamtGen.PageWalkCallbacks.PmdEntry) != 0)
                     {
-                        int err = ops.PmdEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pmd>(ref slot), addr, next);
+                        int err = ops.PmdEntry(global::PamtGen.CompilerServices.GeneratedWalkers.PmdPointer(pointers, index), addr, next);
                         if (err != 0)
                         {
                             return err;
                         }
                     }
 
-                    entry = global::System.Threading.Volatile.Read(ref slot); // re-read: the entry callback may have changed it
-                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).IsTable(global::PamtGen.PageTableLevel.Pmd))
+                    entry = memory.Read(table, index, global::PamtGen.MemoryOrder.Once); // re-read: the entry callback may have changed it
+                    if ((callbacks & (global::PamtGen.PageWalkCallbacks.PteEntry)) != 0 && new Entry(entry).PxdPresent(global::PamtGen.PageTableLevel.Pmd) && !new Entry(entry).PxdLeaf(global::PamtGen.PageTableLevel.Pmd))
                     {
-                        int err = WalkPteRange(mm, table, index, addr, next, ref ops);
+                        int err = WalkPteRange(mm, table, index, addr, next, ref ops, ref memory);
                         if (err != 0)
                         {
                             return err;
@@ -870,20 +955,19 @@ namespace Snapshots
         }
 
         /// <summary>walk_pte_range(): pte_entry for every PTE of one present table's part of the range.</summary>
-        private static int WalkPteRange<TOps>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps
+        private static int WalkPteRange<TOps, TMemory>(global::PamtGen.Mm mm, global::PamtGen.Page pmd, int pmdIndex, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps where TMemory : struct, global::PamtGen.IPageTableMemory
         {
-            global::System.Span<ulong> entries = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::System.Threading.Volatile.Read(ref pmd.TableEntries[pmdIndex])).TableEntries; // pte_offset_map()
+            global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pmd, addr, memory.Read(pmd, pmdIndex, global::PamtGen.MemoryOrder.Once), ref memory); // pte_offset_kernel()
+            object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
             TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out
-            foreach (ref ulong slot in entries.Slice((int)PteIndex(addr), (int)((end - addr) >> PageShift)))
+            for (int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift); index < last; index++, addr += PageSize)
             {
-                int err = callbacks.PteEntry(ref global::System.Runtime.CompilerServices.Unsafe.As<ulong, global::PamtGen.Pte>(ref slot), addr, addr + PageSize);
+                int err = callbacks.PteEntry(global::PamtGen.CompilerServices.GeneratedWalkers.PtePointer(pointers, index), addr, addr + PageSize);
                 if (err != 0)
                 {
                     ops = callbacks;
                     return err;
                 }
-
-                addr += PageSize;
             }
 
             ops = callbacks;
@@ -896,8 +980,8 @@ namespace Snapshots
             // Without a TLB, in the model's own memory: the walk itself, without Mm.Translate's indirections.
             if ((space.Tlb is null || (options & global::PamtGen.TranslateOptions.BypassTlb) != 0) && space.Allocator.Guest is null)
             {
-                var memory = new global::PamtGen.CompilerServices.ModelTables(space.Allocator);
-                return TranslateWalk(space.Pgd.PhysAddr, va, access, options, ref memory);
+                var memory = new global::PamtGen.ModelMemory(space.Allocator, global::PamtGen.Agent.WalkerOf(0));
+                return TranslateWalk(space.Pgd, va, access, options, ref memory);
             }
 
             return space.Translate(va, access, options);
@@ -905,7 +989,7 @@ namespace Snapshots
 
         /// <summary>The walk from the root table at <paramref name="root"/>; an update that loses a race (compare-exchange) walks again.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::PamtGen.Translation TranslateWalk<TMemory>(ulong root, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref TMemory memory) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static global::PamtGen.Translation TranslateWalk<TMemory>(global::PamtGen.Page root, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref TMemory memory) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             global::PamtGen.Translation result;
             while (!TranslateP4d(root, va, access, options, ~0UL, 0UL, ref memory, out result))
@@ -916,17 +1000,16 @@ namespace Snapshots
         }
 
         /// <summary>One level of the walk: the top table's entry, read as the p4d level (the levels between are folded). False when an update lost a race.</summary>
-        private static bool TranslateP4d<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslateP4d<TMemory>(global::PamtGen.Page table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             int index = (int)PgdIndex(va);
-            ref ulong slot = ref memory.Entry(table, index, false);
-            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            ulong e = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+            if (TMemory.CanFault && memory.Faulted)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 0);
                 return true;
             }
 
-            ulong e = global::System.Threading.Volatile.Read(ref slot);
             if ((e & 0x3UL) != 0x3UL)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.P4d, access, va, 1 + memory.ExtraReads);
@@ -934,7 +1017,14 @@ namespace Snapshots
             }
 
 
-            if (!TranslatePud((e & 0xfffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            global::PamtGen.Page? child = memory.TableAt((e & 0xfffffffff000UL));
+            if (child is null)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pud, access, va, 2 + memory.ExtraReads);
+                return true;
+            }
+
+            if (!TranslatePud(child, va, access, options, and & e, or | e, ref memory, out result))
             {
                 return false;
             }
@@ -943,17 +1033,16 @@ namespace Snapshots
         }
 
         /// <summary>One level of the walk: a pud entry. False when an update lost a race.</summary>
-        private static bool TranslatePud<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslatePud<TMemory>(global::PamtGen.Page table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             int index = (int)PudIndex(va);
-            ref ulong slot = ref memory.Entry(table, index, false);
-            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            ulong e = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+            if (TMemory.CanFault && memory.Faulted)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 1);
                 return true;
             }
 
-            ulong e = global::System.Threading.Volatile.Read(ref slot);
             if ((e & 0x1UL) != 0x1UL)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pud, access, va, 2 + memory.ExtraReads);
@@ -965,7 +1054,14 @@ namespace Snapshots
                 return TranslateLeaf(global::PamtGen.PageTableLevel.Pud, 0x40000000UL, (e & 0xffffc0000000UL), table, index, e, and, or, va, access, options, 2, ref memory, out result);
             }
 
-            if (!TranslatePmd((e & 0xfffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            global::PamtGen.Page? child = memory.TableAt((e & 0xfffffffff000UL));
+            if (child is null)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pmd, access, va, 3 + memory.ExtraReads);
+                return true;
+            }
+
+            if (!TranslatePmd(child, va, access, options, and & e, or | e, ref memory, out result))
             {
                 return false;
             }
@@ -974,17 +1070,16 @@ namespace Snapshots
         }
 
         /// <summary>One level of the walk: a pmd entry. False when an update lost a race.</summary>
-        private static bool TranslatePmd<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslatePmd<TMemory>(global::PamtGen.Page table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             int index = (int)PmdIndex(va);
-            ref ulong slot = ref memory.Entry(table, index, false);
-            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            ulong e = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+            if (TMemory.CanFault && memory.Faulted)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 2);
                 return true;
             }
 
-            ulong e = global::System.Threading.Volatile.Read(ref slot);
             if ((e & 0x1UL) != 0x1UL)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pmd, access, va, 3 + memory.ExtraReads);
@@ -996,7 +1091,14 @@ namespace Snapshots
                 return TranslateLeaf(global::PamtGen.PageTableLevel.Pmd, 0x200000UL, (e & 0xffffffe00000UL), table, index, e, and, or, va, access, options, 3, ref memory, out result);
             }
 
-            if (!TranslatePte((e & 0xfffffffff000UL), va, access, options, and & e, or | e, ref memory, out result))
+            global::PamtGen.Page? child = memory.TableAt((e & 0xfffffffff000UL));
+            if (child is null)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pte, access, va, 4 + memory.ExtraReads);
+                return true;
+            }
+
+            if (!TranslatePte(child, va, access, options, and & e, or | e, ref memory, out result))
             {
                 return false;
             }
@@ -1005,17 +1107,16 @@ namespace Snapshots
         }
 
         /// <summary>One level of the walk: the pte: every valid entry is a page. False when an update lost a race.</summary>
-        private static bool TranslatePte<TMemory>(ulong table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslatePte<TMemory>(global::PamtGen.Page table, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ulong and, ulong or, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             int index = (int)PteIndex(va);
-            ref ulong slot = ref memory.Entry(table, index, false);
-            if (TMemory.CanFault && global::System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+            ulong e = memory.Read(table, index, global::PamtGen.MemoryOrder.Once);
+            if (TMemory.CanFault && memory.Faulted)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, 3);
                 return true;
             }
 
-            ulong e = global::System.Threading.Volatile.Read(ref slot);
             if ((e & 0x3UL) != 0x3UL)
             {
                 result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.NotPresent, global::PamtGen.PageTableLevel.Pte, access, va, 4 + memory.ExtraReads);
@@ -1030,7 +1131,7 @@ namespace Snapshots
 
         /// <summary>The end of the walk at a leaf: the access flag (arm64), the permissions of every entry used combined by the format's model, the leaf's update by compare-exchange. False when the update lost a race.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static bool TranslateLeaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, ulong table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.CompilerServices.ITableMemory
+        private static bool TranslateLeaf<TMemory>(global::PamtGen.PageTableLevel level, ulong size, ulong output, global::PamtGen.Page table, int index, ulong e, ulong and, ulong or, ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, int reads, ref TMemory memory, out global::PamtGen.Translation result) where TMemory : struct, global::PamtGen.IPageTableMemory
         {
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
             if ((e & 0x400UL) == 0 && !update)
