@@ -125,7 +125,7 @@ public class TranslateBenchmarks
     {
         var allocator = mm.Allocator;
         ulong and = ~0UL, or = 0;
-        ulong e = allocator.PfnToPage(mm.Pgd.PhysAddr >> 12).Words[(int)((va >> 39) & 511)];
+        ulong e = allocator.PfnToPage(mm.Pgd.PhysAddr >> 12).Storage[(int)((va >> 39) & 511)];
         if ((e & 1) == 0)
         {
             return Fault(FaultReason.NotPresent, PageTableLevel.P4d, access, va, 1);
@@ -138,7 +138,7 @@ public class TranslateBenchmarks
 
         and &= e;
         or |= e;
-        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Words[(int)((va >> 30) & 511)];
+        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Storage[(int)((va >> 30) & 511)];
         if ((e & 1) == 0)
         {
             return Fault(FaultReason.NotPresent, PageTableLevel.Pud, access, va, 2);
@@ -151,7 +151,7 @@ public class TranslateBenchmarks
 
         and &= e;
         or |= e;
-        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Words[(int)((va >> 21) & 511)];
+        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Storage[(int)((va >> 21) & 511)];
         if ((e & 1) == 0)
         {
             return Fault(FaultReason.NotPresent, PageTableLevel.Pmd, access, va, 3);
@@ -164,7 +164,7 @@ public class TranslateBenchmarks
 
         and &= e;
         or |= e;
-        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Words[(int)((va >> 12) & 511)];
+        e = allocator.PfnToPage((e & 0xf_ffff_ffff_f000) >> 12).Storage[(int)((va >> 12) & 511)];
         return (e & 1) == 0 ? Fault(FaultReason.NotPresent, PageTableLevel.Pte, access, va, 4) : Leaf(PageTableLevel.Pte, e, and, or, va, access, 4);
     }
 

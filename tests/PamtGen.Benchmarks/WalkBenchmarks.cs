@@ -83,7 +83,7 @@ public class WalkBenchmarks
         ulong sum = 0;
         foreach (var table in _tables)
         {
-            foreach (ulong pte in table.Words)
+            foreach (ulong pte in table.Storage)
             {
                 if (pte != 0)
                 {
