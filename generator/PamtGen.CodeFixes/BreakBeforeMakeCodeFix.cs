@@ -1,15 +1,13 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Simplification;
+using PamtGen.Generator;
 using PamtGen.Generator.Analyzers;
 
 namespace PamtGen.CodeFixes;
@@ -19,36 +17,23 @@ namespace PamtGen.CodeFixes;
 /// may still be valid, then <c>FlushTlbKernelRange(mm, addr, addr + mm.Geometry.PageSize);</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BreakBeforeMakeCodeFix)), Shared]
-public sealed class BreakBeforeMakeCodeFix : CodeFixProvider
+public sealed class BreakBeforeMakeCodeFix() : KernelCodeFix(DiagnosticDescriptors.BreakBeforeMake)
 {
     /// <summary>One key for both forms, so Fix All breaks before every write the rule reports.</summary>
     private const string EquivalenceKey = "Break before make";
 
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["PG0006"];
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override FixOf? Fix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
+        bool clear = !diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.InsertProperty, out var insert) || insert == "ClearAndFlush";
+        if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } write
+            || write.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
+            || Break(write, clear) is not { } inserted)
         {
-            bool clear = !diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.InsertProperty, out var insert) || insert == "ClearAndFlush";
-            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } write
-                || write.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
-                || Break(write, clear) is not { } inserted)
-            {
-                continue;
-            }
-
-            string title = clear ? "Clear the PTE and flush its TLB range before the write" : "Flush the PTE's TLB range before the write";
-            context.RegisterCodeFix(
-                CodeAction.Create(title, _ => Task.FromResult(context.Document.WithSyntaxRoot(Insert(root, statement, inserted))), EquivalenceKey),
-                diagnostic);
+            return null;
         }
+
+        string title = clear ? "Clear the PTE and flush its TLB range before the write" : "Flush the PTE's TLB range before the write";
+        return new FixOf(title, () => Insert(root, statement, inserted), EquivalenceKey);
     }
 
     /// <summary>The statements of the break, from the write's mm, addr and ptep arguments; null when one cannot be found.</summary>

@@ -1,13 +1,12 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Formatting;
+using PamtGen.Generator;
+using PamtGen.Generator.Analyzers;
 
 namespace PamtGen.CodeFixes;
 
@@ -16,31 +15,17 @@ namespace PamtGen.CodeFixes;
 /// freed the page again: the shape of the seed's populate after Nikolay Borisov's review.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MoveAllocationAfterCheckCodeFix)), Shared]
-public sealed class MoveAllocationAfterCheckCodeFix : CodeFixProvider
+public sealed class MoveAllocationAfterCheckCodeFix() : KernelCodeFix(DiagnosticDescriptors.AllocationBeforeCheck)
 {
     private const string Title = "Check pte_none first, allocate only where the PTE is none";
 
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ["PG0003"];
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-    /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override FixOf? Fix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        foreach (var diagnostic in context.Diagnostics)
-        {
-            var allocation = root?.FindNode(diagnostic.Location.SourceSpan).FirstAncestorOrSelf<StatementSyntax>();
-            if (allocation?.Parent is not BlockSyntax body || body.Parent is not MethodDeclarationSyntax || PteCheckSyntax.PteParameter(body) is not { } pte
-                || FindCheck(body, allocation) is not { } check || NoneBranch(check) is not { } keep)
-            {
-                continue;
-            }
-
-            context.RegisterCodeFix(CodeAction.Create(Title, _ => Task.FromResult(context.Document.WithSyntaxRoot(Fix(root!, body, allocation, check, keep, pte))), Title), diagnostic);
-        }
+        var allocation = root.FindNode(diagnostic.Location.SourceSpan).FirstAncestorOrSelf<StatementSyntax>();
+        return allocation?.Parent is BlockSyntax { Parent: MethodDeclarationSyntax } body && PteCheckSyntax.PteParameter(body) is { } pte
+            && KernelApi.For(model.Compilation) is { } api && FindCheck(body, allocation, model, api) is { } check && NoneBranch(check, model, api) is { } keep
+            ? new FixOf(Title, () => Fix(root, body, allocation, check, keep, pte))
+            : null;
     }
 
     private static SyntaxNode Fix(SyntaxNode root, BlockSyntax body, StatementSyntax allocation, IfStatementSyntax check, StatementSyntax keep, string pte)
@@ -57,25 +42,25 @@ public sealed class MoveAllocationAfterCheckCodeFix : CodeFixProvider
     }
 
     /// <summary>The if statement after the allocation that tests PteNone(PtepGet(pte)), at any depth (inside a lock, say).</summary>
-    private static IfStatementSyntax? FindCheck(BlockSyntax body, StatementSyntax allocation) =>
+    private static IfStatementSyntax? FindCheck(BlockSyntax body, StatementSyntax allocation, SemanticModel model, KernelApi api) =>
         body.DescendantNodes().OfType<IfStatementSyntax>()
-            .FirstOrDefault(i => i.SpanStart > allocation.Span.End && IsPteNoneTest(i.Condition) is not null && i.Else is not null);
+            .FirstOrDefault(i => i.SpanStart > allocation.Span.End && IsPteNoneTest(i.Condition, model, api) is not null && i.Else is not null);
 
     /// <summary>The branch that runs where the PTE is none.</summary>
-    private static StatementSyntax? NoneBranch(IfStatementSyntax check) =>
-        IsPteNoneTest(check.Condition) switch
+    private static StatementSyntax? NoneBranch(IfStatementSyntax check, SemanticModel model, KernelApi api) =>
+        IsPteNoneTest(check.Condition, model, api) switch
         {
             true => check.Statement,
             false => check.Else?.Statement,
             null => null,
         };
 
-    /// <summary>True for PteNone(...), false for !PteNone(...).</summary>
-    private static bool? IsPteNoneTest(ExpressionSyntax condition) => condition switch
+    /// <summary>True for PteNone(...), false for !PteNone(...): the call recognised as the symbol pte_none() is, whatever its spelling.</summary>
+    private static bool? IsPteNoneTest(ExpressionSyntax condition, SemanticModel model, KernelApi api) => condition switch
     {
-        PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalNotExpression } not => IsPteNoneTest(not.Operand) is { } inner ? !inner : null,
-        ParenthesizedExpressionSyntax parenthesized => IsPteNoneTest(parenthesized.Expression),
-        InvocationExpressionSyntax { Expression: var callee } when callee.ToString().EndsWith("PteNone", System.StringComparison.Ordinal) => true,
+        PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalNotExpression } not => IsPteNoneTest(not.Operand, model, api) is { } inner ? !inner : null,
+        ParenthesizedExpressionSyntax parenthesized => IsPteNoneTest(parenthesized.Expression, model, api),
+        InvocationExpressionSyntax call when api.IsCall(model.GetOperation(call), KernelFunction.PteNone, out _) => true,
         _ => null,
     };
 }

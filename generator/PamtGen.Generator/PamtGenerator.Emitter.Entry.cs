@@ -10,6 +10,12 @@ public sealed partial class PamtGenerator
     private const string Level = "global::PamtGen.PageTableLevel";
 
     /// <summary>
+    /// The slots of a generated per-level-and-kind table: the 10 of <see cref="EntryFormatRules.Slots"/> padded to a power of
+    /// two, so that an index masked with <c>&amp; 15</c> is in range and the JIT drops the bounds check.
+    /// </summary>
+    private const int EmittedSlots = 16;
+
+    /// <summary>
     /// The typed entry struct of the geometry's format, as seL4's bitfield generator writes accessors from a bitfield
     /// specification: validity, leaf and table tests per level, the output address, constructors, break-before-make and
     /// a getter and With-er per field. Every per-level number is a constant in a table of 8 (16 by level and kind)
@@ -199,9 +205,9 @@ public sealed partial class PamtGenerator
         body.Add("    return old.IsValid(level) & @new.IsValid(level) & (shape | fields);");
         body.Add("}");
         body.Add("");
-        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnChange => [{string.Join(", ", t.BbmOnChange.Concat(new ulong[6]).Select(Hex))}];");
+        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnChange => [{string.Join(", ", t.BbmOnChange.Concat(new ulong[EmittedSlots - EntryFormatRules.Slots]).Select(Hex))}];");
         body.Add("");
-        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnSet => [{string.Join(", ", t.BbmOnSet.Concat(new ulong[6]).Select(Hex))}];");
+        body.Add($"private static global::System.ReadOnlySpan<ulong> BreakOnSet => [{string.Join(", ", t.BbmOnSet.Concat(new ulong[EmittedSlots - EntryFormatRules.Slots]).Select(Hex))}];");
         member(
             summary + (f.BreakBeforeMake ? ": a change of output address or between leaf and table, " : ": ") + "or a change of a field the format marks. False when either entry is invalid.",
             body.ToArray());
@@ -233,19 +239,19 @@ public sealed partial class PamtGenerator
                 continue;
             }
 
-            // By level and kind: slot = level * 2 + (leaf ? 1 : 0); a slot without the field has mask 0 (reads 0, writes nothing).
-            var masks = new ulong[16];
-            var lows = new ulong[16];
+            // By slot (EntryFormatRules.Slot); a slot without the field has mask 0 (reads 0, writes nothing).
+            var masks = new ulong[EmittedSlots];
+            var lows = new ulong[EmittedSlots];
             foreach (var d in declarations)
             {
-                for (int level = 0; level < 5; level++)
+                for (int level = 0; level < GeometryRules.LevelSlots; level++)
                 {
-                    for (int kind = EntryFormatRules.KindTable; kind <= EntryFormatRules.KindLeaf; kind++)
+                    foreach (var kind in EntryFormatRules.SlotKinds)
                     {
-                        if ((d.Levels & (1 << level)) != 0 && (d.Kinds & kind) != 0)
+                        if (EntryFormatRules.Has(d.Levels, level) && (d.Kinds & kind) != 0)
                         {
-                            masks[(level * 2) + kind - 1] = EntryFormatRules.Mask(d.Low, d.High);
-                            lows[(level * 2) + kind - 1] = (ulong)d.Low;
+                            masks[EntryFormatRules.Slot(level, kind)] = EntryFormatRules.Mask(d.Low, d.High);
+                            lows[EntryFormatRules.Slot(level, kind)] = (ulong)d.Low;
                         }
                     }
                 }

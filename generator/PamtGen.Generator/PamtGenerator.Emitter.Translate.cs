@@ -23,7 +23,7 @@ public sealed partial class PamtGenerator
     {
         var t = s.Format.Resolve(s.Levels);
         var masks = TranslationMasks.Of(t);
-        int[] levels = s.RealLevels;
+        PageTableLevel[] levels = s.RealLevels;
         w.Member(
             "Translates <paramref name=\"va\"/> as the MMU does (docs/TRANSLATION.md): through the space's TLB model when it tracks one, then one entry per level with the format's permission rules; two-stage when the space's tables live in guest-physical memory. The output address, leaf level and size and effective permissions, or a fault naming its stage, level and reason.",
             $"public static {TranslationType} Translate(AddressSpace space, ulong va, {AccessType} access, {OptionsType} options = {OptionsType}.None)",
@@ -43,7 +43,7 @@ public sealed partial class PamtGenerator
             $"private static {TranslationType} TranslateWalk<TMemory>(global::PamtGen.Page root, ulong va, {AccessType} access, {OptionsType} options, ref TMemory memory) {MemoryConstraint}",
             "{",
             $"    {TranslationType} result;",
-            $"    while (!Translate{LevelNames[EntryLevel(s, 0)]}(root, va, access, options, ~0UL, 0UL, ref memory, out result))",
+            $"    while (!Translate{Name(EntryLevel(s, 0))}(root, va, access, options, ~0UL, 0UL, ref memory, out result))",
             "    {",
             "    }",
             "",
@@ -58,16 +58,17 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>The level whose checks read the entries of the <paramref name="position"/>-th real table (the top table's: the lowest level folded into it).</summary>
-    private static int EntryLevel(GeometrySpec s, int position) => position == 0 ? s.TopCheckDepth : s.RealLevels[position];
+    private static PageTableLevel EntryLevel(GeometrySpec s, int position) => position == 0 ? s.TopCheckLevel : s.RealLevels[position];
 
-    private static void EmitTranslateLevel(MemberWriter w, GeometrySpec s, FormatTables t, TranslationMasks masks, int[] levels, int position)
+    private static void EmitTranslateLevel(MemberWriter w, GeometrySpec s, FormatTables t, TranslationMasks masks, PageTableLevel[] levels, int position)
     {
-        int depth = EntryLevel(s, position);
-        string name = LevelNames[depth];
+        var entryLevel = EntryLevel(s, position);
+        int depth = (int)entryLevel; // the index of the level's rules in the format's tables
+        string name = Name(entryLevel);
         string level = $"{Level}.{name}";
         int reads = position + 1;
         bool last = position == levels.Length - 1;
-        ulong reservedLeaf = t.Reserved[(depth * 2) + 1], reservedTable = t.Reserved[depth * 2];
+        ulong reservedLeaf = t.Reserved[EntryFormatRules.Slot(depth, EntryKinds.Leaf)], reservedTable = t.Reserved[EntryFormatRules.Slot(depth, EntryKinds.Table)];
         var code = new CodeLines();
 
         // A fault of this level when the condition holds: the result, and the walk is done.
@@ -82,7 +83,7 @@ public sealed partial class PamtGenerator
 
         string FaultOf(string reason) => $"{Rules}.Fault({Fault}.{reason}, {level}, access, va, {reads} + memory.ExtraReads)";
         code.Open($"private static bool Translate{name}<TMemory>(global::PamtGen.Page table, ulong va, {AccessType} access, {OptionsType} options, ulong and, ulong or, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
-        code.Line($"int index = (int){LevelNames[levels[position]]}Index(va);");
+        code.Line($"int index = (int){Name(levels[position])}Index(va);");
         code.Line($"ulong e = memory.Read(table, index, {Once});");
         FaultIf("TMemory.CanFault && memory.Faulted", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
         FaultIf($"(e & {Hex(t.ValidMask[depth])}) != {Hex(t.ValidValue[depth])}", FaultOf("NotPresent"));
@@ -106,7 +107,7 @@ public sealed partial class PamtGenerator
                 FaultIf($"(e & {Hex(reservedTable)}) != 0", FaultOf("ReservedBits"));
             }
 
-            string next = LevelNames[EntryLevel(s, position + 1)];
+            string next = Name(EntryLevel(s, position + 1));
             code.Line($"global::PamtGen.Page? child = memory.TableAt({Decode("e", t.TableAddressMask, t.Format.TableAddressLow, t.Format.TableAddressShift)});");
             FaultIf("child is null", $"{Rules}.Fault({Fault}.NotPresent, {Level}.{next}, access, va, {reads + 1} + memory.ExtraReads)"); // no table there: it reads as zeros
             code.Open($"if (!Translate{next}(child, va, access, options, and & e, or | e, ref memory, out result))");
@@ -161,9 +162,9 @@ public sealed partial class PamtGenerator
             : $"ulong effective = update && (access & {AccessType}.Write) != 0 && (e & {Hex(m.DirtyBitModifier)}) != 0 ? (e & ~{Hex(m.DirtyClears)}) | {Hex(m.DirtySets)} : e;");
         string permissions = m.Model switch
         {
-            EntryFormatRules.PermissionsX86 => $"{Rules}.X86(and & effective, or | effective, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})",
-            EntryFormatRules.PermissionsArm64Stage1 => $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})",
-            EntryFormatRules.PermissionsArm64Stage2 => $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})",
+            PermissionModel.X86 => $"{Rules}.X86(and & effective, or | effective, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})",
+            PermissionModel.Arm64Stage1 => $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})",
+            PermissionModel.Arm64Stage2 => $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})",
             _ => "global::PamtGen.Permissions.All",
         };
         string updated = $"effective | {Hex(m.SetOnAccess)}" + (m.Dirty == 0 ? "" : $" | ((access & {AccessType}.Write) != 0 ? {Hex(m.Dirty)} : 0UL)");

@@ -19,8 +19,8 @@ public sealed partial class PamtGenerator
     private const string Einval = "-global::PamtGen.Errno.EINVAL";
     private const string Enomem = "-global::PamtGen.Errno.ENOMEM";
 
-    /// <summary>The kernel's level names, by walk depth (0 = pgd ... 4 = pte).</summary>
-    private static readonly string[] LevelNames = GeometryRules.LevelNames;
+    /// <summary>The kernel's name of a level, as the generated code spells it (Pgd ... Pte).</summary>
+    private static string Name(PageTableLevel level) => level.ToString();
 
     /// <summary>
     /// The geometry as the runtime sees it, and the address space typed by it: the one description a consumer
@@ -86,8 +86,8 @@ public sealed partial class PamtGenerator
     private static void EmitWalkers(MemberWriter w, GeometrySpec s)
     {
         var levels = s.RealLevels;
-        string check = LevelNames[s.TopCheckDepth];
-        string top = LevelNames[levels[0]];
+        string check = Name(s.TopCheckLevel);
+        string top = Name(levels[0]);
         const string FnConstraint = "where TFn : struct, global::PamtGen.IPteFn";
         w.Member(
             "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level (WARN); a bad upper entry is warned about, cleared and given a table. The first non-zero return stops the walk and is returned, nothing undone.",
@@ -163,12 +163,12 @@ public sealed partial class PamtGenerator
         EmitBlockMapping(w);
         for (int i = 0; i < levels.Length - 1; i++)
         {
-            EmitApplyUpper(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
+            EmitApplyUpper(w, s, levels, i, i == 0 ? check : Name(levels[i]));
         }
 
         for (int i = 0; i < levels.Length - 1; i++)
         {
-            EmitFreeEmpty(w, s, levels, i, i == 0 ? check : LevelNames[levels[i]]);
+            EmitFreeEmpty(w, s, levels, i, i == 0 ? check : Name(levels[i]));
         }
 
         EmitApplyPte(w, EntryLevel(s, levels.Length - 2));
@@ -207,14 +207,14 @@ public sealed partial class PamtGenerator
     /// them: none is skipped unless creating, pXd_leaf() is WARN and -EINVAL, pXd_bad() is WARN and skipped, or cleared
     /// when creating (the child then allocates a table there), with the format architecture's helpers.
     /// </summary>
-    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, int[] levels, int position, string checkName)
+    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
     {
-        string name = LevelNames[levels[position]];
-        string child = LevelNames[levels[position + 1]];
+        string name = Name(levels[position]);
+        string child = Name(levels[position + 1]);
         string level = $"{Level}.{checkName}";
         var code = new CodeLines();
         code.Open($"private static int ApplyTo{name}Range<TFn, TMemory>({UpperParameters(position)}, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
-        EmitTableOffset(code, position, name, create: true, position == 0 ? 0 : EntryLevel(s, position - 1));
+        EmitTableOffset(code, position, name, create: true, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
         code.Line($"ulong entry = memory.Read(table, index, {Once});");
@@ -236,10 +236,10 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first, into the tables the kernel's walkers follow.</summary>
-    private static void EmitFreeEmpty(MemberWriter w, GeometrySpec s, int[] levels, int position, string checkName)
+    private static void EmitFreeEmpty(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
     {
-        string name = LevelNames[levels[position]];
-        string child = LevelNames[levels[position + 1]];
+        string name = Name(levels[position]);
+        string child = Name(levels[position + 1]);
         string level = $"{Level}.{checkName}";
         var code = new CodeLines();
         code.Open($"private static int FreeEmpty{name}Range<TMemory>({UpperParameters(position)}, ref TMemory memory) {WalkMemoryConstraint}");
@@ -249,7 +249,7 @@ public sealed partial class PamtGenerator
         }
         else
         {
-            code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{LevelNames[EntryLevel(s, position - 1)]}, addr, memory.Read(parent, parentIndex, {Once}), ref memory); // {name.ToLowerInvariant()}_offset()");
+            code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(EntryLevel(s, position - 1))}, addr, memory.Read(parent, parentIndex, {Once}), ref memory); // {name.ToLowerInvariant()}_offset()");
         }
 
         code.Line("int freed = 0;");
@@ -275,11 +275,11 @@ public sealed partial class PamtGenerator
     /// apply_to_pte_range(): [addr, end) lies in one table, so the loop runs over that slice of it, with <c>create</c>
     /// tested once rather than per PTE; each PTE reaches the callback as a pointer through the walk's memory.
     /// </summary>
-    private static void EmitApplyPte(MemberWriter w, int parentLevel)
+    private static void EmitApplyPte(MemberWriter w, PageTableLevel parentLevel)
     {
         var code = new CodeLines();
-        string parent = LevelNames[parentLevel].ToLowerInvariant();
-        string level = $"{Level}.{LevelNames[parentLevel]}";
+        string parent = Name(parentLevel).ToLowerInvariant();
+        string level = $"{Level}.{Name(parentLevel)}";
         code.Line(NoInlining + " // the PTE loop in a frame of its own: inlined into the pmd loop, its locals spill to the stack");
         code.Open($"private static int ApplyToPteRange<TFn, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
         code.Line($"ulong {parent}Entry = create ? 0 : memory.Read({parent}, {parent}Index, {Once});");
@@ -323,14 +323,14 @@ public sealed partial class PamtGenerator
     /// a bad pgd or p4d entry, which pXd_none_or_clear_bad() clears; a pud or pmd entry goes to its callback, is read again,
     /// and is descended into when it is present and not a leaf.
     /// </summary>
-    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, int[] levels, int position)
+    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position)
     {
-        string name = LevelNames[levels[position]];
-        string child = LevelNames[levels[position + 1]];
+        string name = Name(levels[position]);
+        string child = Name(levels[position + 1]);
         var code = new CodeLines();
         code.Open($"private static int Walk{name}Range<TOps, TMemory>({UpperParameters(position)}, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
         code.Line($"{Callbacks} callbacks = TOps.Callbacks;");
-        EmitTableOffset(code, position, name, create: false, position == 0 ? 0 : EntryLevel(s, position - 1));
+        EmitTableOffset(code, position, name, create: false, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
         code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
         code.Open($"for (int index = (int){name}Index(addr); ; index++)");
         code.Line($"ulong next = {name}AddrEnd(addr, end);");
@@ -338,10 +338,10 @@ public sealed partial class PamtGenerator
 
         // The folded levels above the one that checks the top table's entries: never none, so pud_entry is
         // called for every slot (on 2 levels), and each descends only when a callback below it exists.
-        int check = position == 0 ? s.TopCheckDepth : levels[position];
-        for (int folded = levels[position]; folded < check; folded++)
+        var check = position == 0 ? s.TopCheckLevel : levels[position];
+        for (var folded = levels[position]; folded < check; folded++)
         {
-            if (folded == GeometryRules.Pud)
+            if (folded == PageTableLevel.Pud)
             {
                 EmitEntryCallback(code, "Pud");
             }
@@ -350,10 +350,10 @@ public sealed partial class PamtGenerator
             opened++;
         }
 
-        string checkName = LevelNames[check];
+        string checkName = Name(check);
         string level = $"{Level}.{checkName}";
         code.Line($"ulong entry = memory.Read(table, index, {Once});");
-        if (check < GeometryRules.Pud)
+        if (check < PageTableLevel.Pud)
         {
             code.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
             code.Line($"{Services}.ClearBad(mm, {level}, table, index, addr, entry, ref memory); // pXd_none_or_clear_bad()");
@@ -364,18 +364,18 @@ public sealed partial class PamtGenerator
 
         code.Open("if (entry == 0) // pXd_none()");
         code.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
-        code.Line($"int err = ops.PteHole(addr, next, {check});");
+        code.Line($"int err = ops.PteHole(addr, next, {(int)check});");
         code.ReturnIfError();
         code.Close();
         code.Close();
         code.Open("else");
-        if (check is GeometryRules.Pud or GeometryRules.Pmd)
+        if (check is PageTableLevel.Pud or PageTableLevel.Pmd)
         {
             EmitEntryCallback(code, checkName);
             code.Line($"entry = memory.Read(table, index, {Once}); // re-read: the entry callback may have changed it");
         }
 
-        string present = check is GeometryRules.Pud or GeometryRules.Pmd ? $" && new Entry(entry).PxdPresent({level}) && !new Entry(entry).PxdLeaf({level})" : "";
+        string present = check is PageTableLevel.Pud or PageTableLevel.Pmd ? $" && new Entry(entry).PxdPresent({level}) && !new Entry(entry).PxdLeaf({level})" : "";
         code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0{present})");
         code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops, ref memory);");
         code.ReturnIfError();
@@ -391,12 +391,12 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>walk_pte_range(): pte_entry for every PTE of the table in the range, over that slice of the table.</summary>
-    private static void EmitWalkPte(MemberWriter w, int parentLevel)
+    private static void EmitWalkPte(MemberWriter w, PageTableLevel parentLevel)
     {
         var code = new CodeLines();
-        string parent = LevelNames[parentLevel].ToLowerInvariant();
+        string parent = Name(parentLevel).ToLowerInvariant();
         code.Open($"private static int WalkPteRange<TOps, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
-        code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{LevelNames[parentLevel]}, addr, memory.Read({parent}, {parent}Index, {Once}), ref memory); // pte_offset_kernel()");
+        code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(parentLevel)}, addr, memory.Read({parent}, {parent}Index, {Once}), ref memory); // pte_offset_kernel()");
         code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
         code.Line("TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out");
         code.Open("for (int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift); index < last; index++, addr += PageSize)");
@@ -423,7 +423,7 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it, the parent entry read through the memory.</summary>
-    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, int parentCheck)
+    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, PageTableLevel parentCheck)
     {
         if (position == 0)
         {
@@ -431,7 +431,7 @@ public sealed partial class PamtGenerator
             return;
         }
 
-        string level = $"{Level}.{LevelNames[parentCheck]}";
+        string level = $"{Level}.{Name(parentCheck)}";
         code.Line(create ? $"ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, {Once});" : $"ulong parentEntry = memory.Read(parent, parentIndex, {Once});");
         if (create)
         {
@@ -458,11 +458,11 @@ public sealed partial class PamtGenerator
             ? $"{MmType} mm, ulong addr, ulong end"
             : $"{MmType} mm, {PageType} parent, int parentIndex, ulong addr, ulong end";
 
-    /// <summary>The callbacks below <paramref name="depth"/> that make the kernel descend past it.</summary>
-    private static string WantedBelow(int depth) => depth switch
+    /// <summary>The callbacks below <paramref name="level"/> that make the kernel descend past it.</summary>
+    private static string WantedBelow(PageTableLevel level) => level switch
     {
-        3 => $"{Callbacks}.PteEntry",
-        2 => $"{Callbacks}.PmdEntry | {Callbacks}.PteEntry",
+        PageTableLevel.Pmd => $"{Callbacks}.PteEntry",
+        PageTableLevel.Pud => $"{Callbacks}.PmdEntry | {Callbacks}.PteEntry",
         _ => $"{Callbacks}.PudEntry | {Callbacks}.PmdEntry | {Callbacks}.PteEntry",
     };
 

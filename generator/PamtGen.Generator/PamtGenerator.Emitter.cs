@@ -9,7 +9,8 @@ namespace PamtGen.Generator;
 
 public sealed partial class PamtGenerator
 {
-    private const string GeneratedCodeAttribute =
+    /// <summary>[GeneratedCode] with the package's version (a property: static fields of partial parts initialize in no set order).</summary>
+    private static string GeneratedCodeAttribute =>
         "[global::System.CodeDom.Compiler.GeneratedCode(\"PamtGen.Generator\", \"" + GeneratorVersion + "\")]";
 
     private const string AggressiveInlining =

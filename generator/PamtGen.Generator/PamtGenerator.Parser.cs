@@ -40,59 +40,10 @@ public sealed partial class PamtGenerator
             elementSize = refcount.Int("ElementSize");
         }
 
-        int errorsBefore = diagnostics.Count;
-        if (entrySize is { } e && !GeometryRules.EntrySizeValid(e))
+        foreach (var problem in GeometryRules.Check(pageShift, entrySize, levels, vaBits, rootTables, ptrsPerPte, pmdShift, elementSize))
         {
-            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.EntrySizeInvalid, geometry.LocationOf("EntrySize"), Text(entrySize)));
-        }
-
-        if (pageShift is { } p && !GeometryRules.PageShiftValid(p))
-        {
-            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.PageShiftOutOfRange, geometry.LocationOf("PageShift"), Text(pageShift)));
-        }
-
-        bool basicsOk = diagnostics.Count == errorsBefore && pageShift is not null && entrySize is not null;
-        bool levelsOk = levels is not { } l || GeometryRules.LevelsValid(l);
-        if (basicsOk)
-        {
-            int pageSize = 1 << pageShift!.Value;
-            int fill = GeometryRules.PtrsPerTable(pageShift.Value, entrySize!.Value);
-            int expectedPmdShift = GeometryRules.PmdShift(pageShift.Value, entrySize.Value);
-            if (ptrsPerPte is not null && ptrsPerPte != fill)
-            {
-                diagnostics.Add(new DiagnosticInfo(
-                    DiagnosticDescriptors.PtrsPerPteMismatch, geometry.LocationOf("PtrsPerPte"), Text(ptrsPerPte), Text(pageSize), Text(fill), Text(entrySize)));
-            }
-
-            if (pmdShift is not null && pmdShift != expectedPmdShift)
-            {
-                diagnostics.Add(new DiagnosticInfo(
-                    DiagnosticDescriptors.PmdShiftMismatch, geometry.LocationOf("PmdShift"), Text(pmdShift), Text(pageShift), Text(fill), Text(expectedPmdShift)));
-            }
-
-            if (!levelsOk)
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
-            }
-            else if (levels is not null && vaBits is not null && rootTables is not null
-                && EntryFormatRules.RootTablesProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value, rootTables.Value) is { } rootProblem)
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.RootTablesInvalid, geometry.LocationOf("RootTables"), rootProblem));
-            }
-            else if (levels is not null && vaBits is not null
-                && GeometryRules.VirtualAddressProblem(pageShift.Value, entrySize.Value, levels.Value, vaBits.Value, rootTables ?? 1) is { } problem)
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.VirtualAddressBitsNotCovered, geometry.LocationOf("VirtualAddressBits"), Text(vaBits), problem));
-            }
-
-            if (elementSize is not null && (elementSize < 1 || (elementSize & (elementSize - 1)) != 0 || elementSize > pageSize))
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ElementSizeInvalid, refcount!.LocationOf("ElementSize"), Text(elementSize), Text(pageSize)));
-            }
-        }
-        else if (!levelsOk)
-        {
-            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LevelsOutOfRange, geometry.LocationOf("Levels"), Text(levels)));
+            var location = problem.Kind == GeometryProblemKind.ElementSize ? refcount!.LocationOf(problem.Argument) : geometry.LocationOf(problem.Argument);
+            diagnostics.Add(new DiagnosticInfo(DescriptorOf(problem.Kind), location, problem.Values));
         }
 
         bool complete = pageShift is not null && levels is not null && vaBits is not null && rootTables is not null
@@ -106,6 +57,19 @@ public sealed partial class PamtGenerator
             : null;
         return new GeometryParseResult(spec, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
+
+    /// <summary>The diagnostic of each geometry rule.</summary>
+    private static DiagnosticDescriptor DescriptorOf(GeometryProblemKind kind) => kind switch
+    {
+        GeometryProblemKind.PageShift => DiagnosticDescriptors.PageShiftOutOfRange,
+        GeometryProblemKind.EntrySize => DiagnosticDescriptors.EntrySizeInvalid,
+        GeometryProblemKind.PtrsPerTable => DiagnosticDescriptors.PtrsPerPteMismatch,
+        GeometryProblemKind.PmdShift => DiagnosticDescriptors.PmdShiftMismatch,
+        GeometryProblemKind.Levels => DiagnosticDescriptors.LevelsOutOfRange,
+        GeometryProblemKind.RootTables => DiagnosticDescriptors.RootTablesInvalid,
+        GeometryProblemKind.VirtualAddressBits => DiagnosticDescriptors.VirtualAddressBitsNotCovered,
+        _ => DiagnosticDescriptors.ElementSizeInvalid,
+    };
 
     /// <summary>PG1010 for a [RefcountTable] class without [PageTableGeometry]; nothing when the geometry is there (its parser reads both).</summary>
     internal static EquatableArray<DiagnosticInfo> ParseRefcountWithoutGeometry(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

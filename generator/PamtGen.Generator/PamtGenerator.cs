@@ -15,7 +15,10 @@ namespace PamtGen.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed partial class PamtGenerator : IIncrementalGenerator
 {
-    internal const string GeneratorVersion = "1.0.0.0";
+    /// <summary>The package's version (Directory.Build.props), which the generated code's [GeneratedCode] names.</summary>
+    internal static readonly string GeneratorVersion =
+        typeof(PamtGenerator).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "PackageVersion")?.Value ?? "0.0.0";
     internal const string GeometryAttributeName = "PamtGen.PageTableGeometryAttribute";
     internal const string RefcountAttributeName = "PamtGen.RefcountTableAttribute";
     private const string GeometryAttributeShortName = "PageTableGeometry";

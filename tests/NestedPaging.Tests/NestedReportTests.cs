@@ -78,13 +78,8 @@ public class NestedReportTests
     [Fact]
     public void The_readme_shows_what_the_command_prints()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "PamtGen.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no PamtGen.sln above the test");
-        }
-
-        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string root = TestRepository.Root;
+        string readme = File.ReadAllText(Path.Combine(root, "samples", "NestedPaging", "README.md"));
         int start = readme.IndexOf("```\nNestedPaging: arm64", StringComparison.Ordinal) + 4;
         string shown = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
         var (code, stdout, stderr) = Run("report", "--memmap", Path.Combine(root, "data", "memmaps", "08-vm-qemu-i440fx-16g.e820"));

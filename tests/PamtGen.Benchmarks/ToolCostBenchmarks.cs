@@ -37,7 +37,7 @@ public class ToolCostBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string root = typeof(ToolCostBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+        string root = PamtGen.Testing.TestRepository.Root;
         _references = [.. Net100.References.All, MetadataReference.CreateFromFile(typeof(PageAllocator).Assembly.Location)];
         _sources = SampleFiles.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(Path.Combine(root, "samples", "TdxDpamt", f)), path: f)).ToArray();
         var result = CSharpGeneratorDriver.Create(new PamtGenerator()).RunGenerators(Compilation(_sources)).GetRunResult();

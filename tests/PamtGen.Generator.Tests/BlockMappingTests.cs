@@ -1,4 +1,5 @@
 using PamtGen.Generator.Probe;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -6,12 +7,12 @@ namespace PamtGen.Generator.Tests;
 /// MapRange, UnmapRange, Split and Collapse against a reference written apart from them (disjoint intervals of
 /// virtual pages, each with its physical start and fields), on random operation sequences with random alignments, sizes,
 /// fields and options, for every shipped format; and exhaustive fault injection: after any failure the tables and the
-/// allocated pages are exactly as before. CI runs 200 sequences per geometry; PAMTGEN_MAPPING_CASES=N runs more.
+/// allocated pages are exactly as before. CI runs 200 sequences per geometry, scaled by PAMTGEN_FUZZ_CASES (FuzzSize).
 /// </summary>
 public class BlockMappingTests
 {
     private static readonly int Sequences =
-        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_MAPPING_CASES"), out int n) && n > 0 ? n : 200;
+        FuzzSize.Scaled(200);
 
     public static TheoryData<string> Names => ProbeGeometries.Theory();
 

@@ -1,6 +1,7 @@
 using PamtGen.Generator.Probe;
 using Xunit.Abstractions;
 using static PamtGen.Pgtable;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -10,13 +11,13 @@ namespace PamtGen.Generator.Tests;
 /// leaf entries; callbacks that map, unmap and fail at random; random allocation failures. Every callback
 /// invocation (in order, with the PTE or entry value it saw), the return code, the final table state and the
 /// allocator's accounting must be identical. One case in four also holds hostile entries (HostileEntries); then the
-/// warnings the walkers record and the kernel BUG they raise, if any, must be identical too. CI runs 1 000 cases per geometry; PAMTGEN_DIFFERENTIAL_CASES=100000
-/// runs more.
+/// warnings the walkers record and the kernel BUG they raise, if any, must be identical too. CI runs 1 000 cases per geometry, scaled by
+/// PAMTGEN_FUZZ_CASES (FuzzSize).
 /// </summary>
 public class DifferentialWalkerTests(ITestOutputHelper output)
 {
     private static readonly int Cases =
-        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_DIFFERENTIAL_CASES"), out int n) && n > 0 ? n : 1_000;
+        FuzzSize.Scaled(1_000);
 
     public static TheoryData<string> Names => ProbeGeometries.Theory();
 

@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -9,6 +10,7 @@ namespace PamtGen.Generator.Tests;
 /// masks, duplicated levels and names): the generator never throws, and every declaration either gets a PG diagnostic
 /// or generates code that compiles without a warning. PAMTGEN_FUZZ_CASES sets the count (CI: 2 000).
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class FormatFuzzTests(ITestOutputHelper output)
 {
     [Fact]

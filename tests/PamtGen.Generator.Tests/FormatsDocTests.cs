@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -10,7 +11,7 @@ namespace PamtGen.Generator.Tests;
 /// </summary>
 public partial class FormatsDocTests
 {
-    private static readonly string Document = File.ReadAllText(Path.Combine(Analyzers.RepositorySources.Root, "docs", "FORMATS.md"));
+    private static readonly string Document = File.ReadAllText(Path.Combine(TestRepository.Root, "docs", "FORMATS.md"));
 
     /// <summary>The attributes of the document's Sv39 declaration (the snapshot tests generate it too).</summary>
     public static string RiscVSv39Format => string.Join('\n', Blocks().Single(b => b.Contains("RISC-V Sv39", StringComparison.Ordinal))

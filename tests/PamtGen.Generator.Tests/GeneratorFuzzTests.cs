@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -12,6 +13,7 @@ namespace PamtGen.Generator.Tests;
 /// finds it invalid; a valid one compiles without a warning; two runs generate the same bytes.
 /// 2 000 cases in CI, PAMTGEN_FUZZ_CASES=100000 for the long run.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class GeneratorFuzzTests(ITestOutputHelper output)
 {
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 using Xunit.Sdk;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -11,12 +12,12 @@ namespace PamtGen.Generator.Tests;
 /// only exception allowed is a kernel BUG docs/RUNTIME.md lists under "BUGs that table contents can raise"; anything else
 /// (an IndexOutOfRangeException, a pfn_to_page BUG from a walker, a NullReferenceException) fails with the case to
 /// reproduce it. Written as a user would write a harness for any geometry: through the address space's instance members,
-/// one callback struct, no delegate per geometry. CI runs 400 cases per geometry; PAMTGEN_HOSTILE_CASES=N runs more.
+/// one callback struct, no delegate per geometry. CI runs 400 cases per geometry, scaled by PAMTGEN_FUZZ_CASES (FuzzSize).
 /// </summary>
 public class HostileTableTests(ITestOutputHelper output)
 {
     private static readonly int Cases =
-        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_HOSTILE_CASES"), out int n) && n > 0 ? n : 400;
+        FuzzSize.Scaled(400);
 
     public static TheoryData<string> Names => ProbeGeometries.Theory();
 
@@ -104,7 +105,7 @@ public class HostileTableTests(ITestOutputHelper output)
     /// <summary>The patterns of the list of BUGs that table contents can raise, read from docs/RUNTIME.md (one description of them).</summary>
     private static Regex[] DocumentedBugs()
     {
-        string doc = File.ReadAllText(Path.Combine(Analyzers.RepositorySources.Root, "docs", "RUNTIME.md"));
+        string doc = File.ReadAllText(Path.Combine(TestRepository.Root, "docs", "RUNTIME.md"));
         int start = doc.IndexOf("### BUGs that table contents can raise", StringComparison.Ordinal);
         Assert.True(start >= 0, "docs/RUNTIME.md lists the BUGs table contents can raise");
         int end = doc.IndexOf("\n#", start + 10, StringComparison.Ordinal);

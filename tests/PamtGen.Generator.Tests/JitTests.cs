@@ -101,10 +101,35 @@ public partial class JitTests(ITestOutputHelper output)
     [GeneratedRegex(@"^; Assembly listing for method [\w.]*\.(?<type>[\w+]+):(?<method>\w+)(?<params>\([^)]*\)).*\(\s*(?<tier>[^)]+)\)\s*$")]
     private static partial Regex ListingHeader();
 
-    [GeneratedRegex(@"^\s+[a-z][a-z0-9]*(\s|$)")]
+    /// <summary>A line of an instruction: a mnemonic, with arm64's condition suffix (b.ne) where it has one.</summary>
+    [GeneratedRegex(@"^\s+[a-z][a-z0-9]*(\.[a-z]+)?(\s|$)")]
     private static partial Regex Instruction();
 
-    /// <summary>jcc in all its spellings (ja, jae, jb, ..., jrcxz); jmp is unconditional.</summary>
-    [GeneratedRegex(@"^\s+j(?!mp\b)[a-z]+\s")]
+    /// <summary>
+    /// A conditional branch of either host: x86's jcc in all its spellings (ja, jae, jb, ..., jrcxz; jmp is
+    /// unconditional), arm64's b.cond, cbz/cbnz and tbz/tbnz (b, bl, br and ret are unconditional), so the test counts
+    /// on an arm64 host too rather than passing there for want of an x86 mnemonic.
+    /// </summary>
+    [GeneratedRegex(@"^\s+(j(?!mp\b)[a-z]+|b\.[a-z]+|cbn?z|tbn?z)\s")]
     private static partial Regex ConditionalJump();
+
+    [Theory]
+    [InlineData("       jne      SHORT G_M000_IG04", true)]
+    [InlineData("       jrcxz    G_M000_IG05", true)]
+    [InlineData("       jmp      G_M000_IG03", false)]
+    [InlineData("       b.ne    G_M000_IG04", true)]
+    [InlineData("       b.hs    G_M000_IG06", true)]
+    [InlineData("       cbz     x0, G_M000_IG04", true)]
+    [InlineData("       cbnz    w1, G_M000_IG04", true)]
+    [InlineData("       tbz     w0, #3, G_M000_IG04", true)]
+    [InlineData("       tbnz    x2, #63, G_M000_IG07", true)]
+    [InlineData("       b       G_M000_IG03", false)]
+    [InlineData("       bl      CORINFO_HELP_RNGCHKFAIL", false)]
+    [InlineData("       csel    x0, x1, x2, eq", false)]
+    [InlineData("       ret     lr", false)]
+    public void Conditional_branches_are_recognised_on_x86_and_arm64(string line, bool conditional)
+    {
+        Assert.Matches(Instruction(), line);
+        Assert.Equal(conditional, ConditionalJump().IsMatch(line));
+    }
 }

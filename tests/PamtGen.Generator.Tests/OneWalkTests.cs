@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PamtGen.Generator.Probe;
 using PamtGen.Generator.Tests.Analyzers;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -40,7 +41,7 @@ public class OneWalkTests
         {
             foreach (string file in RepositorySources.Files(folder))
             {
-                string relative = Path.GetRelativePath(RepositorySources.Root, file).Replace('\\', '/');
+                string relative = Path.GetRelativePath(TestRepository.Root, file).Replace('\\', '/');
                 if (StorageFiles.Contains(relative))
                 {
                     continue;
@@ -56,7 +57,7 @@ public class OneWalkTests
         Assert.Empty(offenders);
 
         // The generated code has no way around the interface either: it names no storage member.
-        foreach (string snapshot in Directory.EnumerateFiles(Path.Combine(RepositorySources.Root, "tests", "PamtGen.Generator.Tests", "Snapshots"), "*.g.cs"))
+        foreach (string snapshot in Directory.EnumerateFiles(Path.Combine(TestRepository.Root, "tests", "PamtGen.Generator.Tests", "Snapshots"), "*.g.cs"))
         {
             string text = File.ReadAllText(snapshot);
             Assert.DoesNotContain(".Words", text, StringComparison.Ordinal);
@@ -71,7 +72,7 @@ public class OneWalkTests
         var found = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (string file in RepositorySources.Files("runtime"))
         {
-            string relative = Path.GetRelativePath(RepositorySources.Root, file).Replace('\\', '/');
+            string relative = Path.GetRelativePath(TestRepository.Root, file).Replace('\\', '/');
             var root = CSharpSyntaxTree.ParseText(File.ReadAllText(file)).GetRoot();
             int calls = root.DescendantNodes().OfType<InvocationExpressionSyntax>().Count(call => call.Expression switch
             {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using Microsoft.CodeAnalysis.Text;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -52,6 +53,20 @@ public class SnapshotTests
         var test = GeneratorHarness.NewTest(source);
         test.TestState.GeneratedSources.Add((typeof(PamtGenerator), hintName, SourceText.From(await File.ReadAllTextAsync(snapshot), Encoding.UTF8)));
         await test.RunAsync();
+    }
+
+    /// <summary>The generated code names the package's version, the one set in Directory.Build.props, not a placeholder.</summary>
+    [Fact]
+    public void The_generated_code_names_the_package_version()
+    {
+        string props = File.ReadAllText(Path.Combine(TestRepository.Root, "Directory.Build.props"));
+        string version = System.Xml.Linq.XDocument.Parse(props).Descendants("Version").Single().Value;
+        Assert.Matches(@"^\d+\.\d+\.\d+", version);
+        Assert.Equal(version, PamtGenerator.GeneratorVersion);
+        foreach (string snapshot in Directory.EnumerateFiles(SourceDirectory(), "*.g.cs"))
+        {
+            Assert.Contains($"[global::System.CodeDom.Compiler.GeneratedCode(\"PamtGen.Generator\", \"{version}\")]", File.ReadAllText(snapshot), StringComparison.Ordinal);
+        }
     }
 
     private static string SourceDirectory() =>

@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests;
 
@@ -8,13 +9,13 @@ namespace PamtGen.Generator.Tests;
 /// looking its entries up there, applying the architecture's permission, reserved-bit and access-flag rules. On random
 /// tables (leaves of every size, permission bits in table entries, planted reserved bits and invalid entries) and random
 /// accesses, for every shipped format, the generated walk and the runtime's loop must both give the reference's answer,
-/// and with hardware updates change exactly the entries the reference says. CI runs 60 scenarios per geometry;
-/// PAMTGEN_TRANSLATE_CASES=N runs more.
+/// and with hardware updates change exactly the entries the reference says. CI runs 60 scenarios per geometry,
+/// scaled by PAMTGEN_FUZZ_CASES (FuzzSize).
 /// </summary>
 public class TranslationTests(ITestOutputHelper output)
 {
     private static readonly int Scenarios =
-        int.TryParse(Environment.GetEnvironmentVariable("PAMTGEN_TRANSLATE_CASES"), out int n) && n > 0 ? n : 60;
+        FuzzSize.Scaled(60);
 
     public static TheoryData<string> Names => ProbeGeometries.Theory();
 

@@ -6,12 +6,13 @@ namespace PamtGen.Package.Tests;
 /// The benchmarks cannot rot: every one runs once in BenchmarkDotNet's dry mode, in process (the full run is the
 /// documented command in docs/PERFORMANCE.md, not part of CI).
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class BenchmarkDryRunTests
 {
     [Fact]
     public void Every_benchmark_runs_once_in_dry_mode()
     {
-        string dll = Path.Combine(Repository.Root, "tests", "PamtGen.Benchmarks", "bin", Repository.Configuration, "net10.0", "PamtGen.Benchmarks.dll");
+        string dll = Path.Combine(TestRepository.Root, "tests", "PamtGen.Benchmarks", "bin", Repository.Configuration, "net10.0", "PamtGen.Benchmarks.dll");
         using var home = new IsolatedDotnet("pamtgen-bdn");
         string artifacts = Path.Combine(home.Root, "artifacts");
         var (code, output) = home.Run(

@@ -9,6 +9,7 @@ namespace PamtGen.Package.Tests;
 /// .config/dotnet-tools.json, brought by `dotnet tool restore`) over LSP on stdio, on a project that gets
 /// PamtGen from the package. Every process runs in a home of its own (<see cref="IsolatedDotnet"/>).
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 [Collection(nameof(PackedFeed))]
 public sealed class LanguageServerTests(PackedFeed packed, ITestOutputHelper output)
 {
@@ -69,7 +70,7 @@ public sealed class LanguageServerTests(PackedFeed packed, ITestOutputHelper out
     [Fact]
     public void The_tool_manifest_names_the_csharp_ls_this_project_downloads()
     {
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, ".config", "dotnet-tools.json")))!;
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(TestRepository.Root, ".config", "dotnet-tools.json")))!;
         Assert.Equal(Repository.CsharpLsVersion, manifest["tools"]!["csharp-ls"]!["version"]!.GetValue<string>());
     }
 
@@ -94,11 +95,11 @@ public sealed class LanguageServerTests(PackedFeed packed, ITestOutputHelper out
               </packageSources>
             </configuration>
             """);
-        var (toolCode, toolLog) = home.Run(Repository.Root, "tool", "restore", "--configfile", toolFeed);
+        var (toolCode, toolLog) = home.Run(TestRepository.Root, "tool", "restore", "--configfile", toolFeed);
         Assert.True(toolCode == 0, toolLog);
         Assert.True(Directory.Exists(Path.Combine(home.PackagesFolder, "csharp-ls")), $"csharp-ls was not restored into this session's own packages folder:\n{toolLog}");
 
-        using var server = new LspClient(home.StartInfo(Repository.Root, "tool", "run", "csharp-ls")); // where the tool manifest is
+        using var server = new LspClient(home.StartInfo(TestRepository.Root, "tool", "run", "csharp-ls")); // where the tool manifest is
         string root = new Uri(dir + "/").AbsoluteUri;
         string uri = new Uri(Path.Combine(dir, "Callbacks.cs")).AbsoluteUri;
         await server.Request("initialize", new

@@ -7,6 +7,7 @@ namespace PamtGen.Package.Tests;
 /// What a user does: pack PamtGen into a local folder, then restore and build projects outside this repository
 /// from that folder (a nuget.config adding it, the machine's sources kept), with no project reference here.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 [Collection(nameof(PackedFeed))]
 public sealed class PackageConsumptionTests(PackedFeed packed)
 {

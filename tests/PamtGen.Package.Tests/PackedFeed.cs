@@ -10,7 +10,7 @@ public sealed class PackedFeed : IDisposable
     public PackedFeed()
     {
         Feed = Directory.CreateDirectory(Path.Combine(Root, "feed")).FullName;
-        string project = Path.Combine(Repository.Root, "runtime", "PamtGen.Runtime", "PamtGen.Runtime.csproj");
+        string project = Path.Combine(TestRepository.Root, "runtime", "PamtGen.Runtime", "PamtGen.Runtime.csproj");
         var (code, output) = Dotnet.Run(Root, "pack", project, "-c", Repository.Configuration, "--no-build", "-o", Feed);
         Assert.True(code == 0, output);
     }

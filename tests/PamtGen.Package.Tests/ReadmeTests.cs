@@ -6,8 +6,9 @@ using PamtGen.Testing;
 namespace PamtGen.Package.Tests;
 
 /// <summary>
-/// The README is code: every <c>```csharp</c> block of README.md is compiled against the packed package, as the
-/// <c>Program.cs</c> of a project of its own outside the repository, and run where it is a program.
+/// The README is code: every <c>```csharp</c> block of every README (the repository's, the samples') and of docs/ is
+/// compiled against the packed package, as the <c>Program.cs</c> of a project of its own outside the repository, and
+/// run where it is a program.
 /// </summary>
 /// <remarks>
 /// The convention, so that whatever a user pastes works: a block is a whole file, never a fragment; nothing is
@@ -15,16 +16,27 @@ namespace PamtGen.Package.Tests;
 /// declarations only is a class library (compiled). A line <c>// prints: TEXT</c> in a program says a line the
 /// program prints, and the test checks it does. Warnings are errors here too, as in this repository.
 /// </remarks>
+[Trait(Category.Name, Category.Slow)]
 [Collection(nameof(PackedFeed))]
 public sealed partial class ReadmeTests(PackedFeed packed)
 {
     [Fact]
-    public void Every_csharp_block_of_the_README_compiles_against_the_package_and_runs()
+    public void Every_csharp_block_of_the_READMEs_and_docs_compiles_against_the_package_and_runs()
     {
-        var blocks = CodeBlocks(File.ReadAllText(Path.Combine(Repository.Root, "README.md")));
-        Assert.True(blocks.Count >= 3, $"found {blocks.Count} C# blocks in README.md");
+        var blocks = Documents().SelectMany(file => CodeBlocks(File.ReadAllText(Path.Combine(TestRepository.Root, file)), file)).ToList();
+        Assert.True(blocks.Count(b => b.File == "README.md") >= 1, "the README shows no C# example");
+        Assert.True(blocks.Count >= 6, $"found {blocks.Count} C# blocks in {string.Join(", ", Documents())}");
         Assert.Equal(blocks.Count, BuildAndRun(blocks).Count);
     }
+
+    /// <summary>The Markdown files whose C# blocks are code: README.md, samples/*/README.md and docs/*.md, relative to the root.</summary>
+    private static List<string> Documents() =>
+        ["README.md",
+         .. Directory.EnumerateFiles(Path.Combine(TestRepository.Root, "samples"), "README.md", SearchOption.AllDirectories)
+             .Concat(Directory.EnumerateFiles(Path.Combine(TestRepository.Root, "docs"), "*.md"))
+             .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
+             .Select(f => Path.GetRelativePath(TestRepository.Root, f).Replace('\\', '/'))
+             .Order(StringComparer.Ordinal)];
 
     /// <summary>The harness itself can fail: a README whose block does not compile is reported with its README line.</summary>
     [Fact]
@@ -39,7 +51,7 @@ public sealed partial class ReadmeTests(PackedFeed packed)
             var mm = new Mm(Geometry.X86_64FourLevel, PageAllocator.Synthetic(16));
             mm.NoSuchMethod();
             ```
-            """);
+            """, "README.md");
         var failure = Assert.ThrowsAny<Exception>(() => BuildAndRun(blocks, "BrokenReadme"));
         Assert.Contains("README.md line 3", failure.Message);
         Assert.Contains("CS1061", failure.Message);
@@ -52,7 +64,7 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         var projects = new List<(CodeBlock Block, string Name, string Dir)>();
         foreach (var block in blocks)
         {
-            string project = $"{name}Line{block.Line}";
+            string project = $"{name}{ProjectPart(block.File)}Line{block.Line}";
             string dir = packed.Consumer(project, block.Code, block.IsProgram ? "Exe" : "Library", under: root);
             File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), """
                 <Project>
@@ -75,7 +87,7 @@ public sealed partial class ReadmeTests(PackedFeed packed)
             var messages = projects
                 .Select(p => (p.Block, Errors: output.Split('\n').Where(l => l.Contains($"/{p.Name}/", StringComparison.Ordinal) && l.Contains("error", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct().ToList()))
                 .Where(p => p.Errors.Count > 0)
-                .Select(p => $"README.md line {p.Block.Line}:\n  " + string.Join("\n  ", p.Errors));
+                .Select(p => $"{p.Block.File} line {p.Block.Line}:\n  " + string.Join("\n  ", p.Errors));
             throw new Xunit.Sdk.XunitException($"README C# blocks do not compile:\n{string.Join('\n', messages)}\n\nbuild output:\n{output}");
         }
 
@@ -89,10 +101,10 @@ public sealed partial class ReadmeTests(PackedFeed packed)
             }
 
             var (exit, stdout, stderr) = packed.Dotnet.Run(dir, TimeSpan.FromMinutes(2), "exec", Path.Combine(dir, "bin", "Release", "net10.0", project + ".dll"));
-            Assert.True(exit == 0, $"README.md line {block.Line}: the program exited with {exit}\n{stdout}{stderr}");
+            Assert.True(exit == 0, $"{block.File} line {block.Line}: the program exited with {exit}\n{stdout}{stderr}");
             foreach (string expected in block.Prints)
             {
-                Assert.True(stdout.Split('\n').Any(l => l.Trim() == expected), $"README.md line {block.Line}: expected a line \"{expected}\", the program printed:\n{stdout}");
+                Assert.True(stdout.Split('\n').Any(l => l.Trim() == expected), $"{block.File} line {block.Line}: expected a line \"{expected}\", the program printed:\n{stdout}");
             }
 
             printed.Add(stdout);
@@ -101,10 +113,14 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         return printed;
     }
 
-    private sealed record CodeBlock(int Line, string Code, bool IsProgram, IReadOnlyList<string> Prints);
+    private sealed record CodeBlock(string File, int Line, string Code, bool IsProgram, IReadOnlyList<string> Prints);
 
-    /// <summary>The <c>```csharp</c> blocks of a Markdown text, each with the line of its opening fence.</summary>
-    private static List<CodeBlock> CodeBlocks(string markdown)
+    /// <summary>A project-name part for a document: its path's letters and digits (samples/TdxDpamt/README.md: SamplesTdxDpamtREADME).</summary>
+    private static string ProjectPart(string file) =>
+        string.Concat(file.Split('/', '.', '-', '_').Where(p => p.Length > 0 && p != "md").Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+
+    /// <summary>The <c>```csharp</c> blocks of a Markdown text, each with its file and the line of its opening fence.</summary>
+    private static List<CodeBlock> CodeBlocks(string markdown, string file)
     {
         var blocks = new List<CodeBlock>();
         string[] lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
@@ -122,12 +138,12 @@ public sealed partial class ReadmeTests(PackedFeed packed)
                 code.Add(lines[i]);
             }
 
-            Assert.True(i < lines.Length, $"the C# block at line {open + 1} is not closed");
+            Assert.True(i < lines.Length, $"{file}: the C# block at line {open + 1} is not closed");
             string text = string.Join('\n', code) + "\n";
             var unit = (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(text).GetRoot();
             bool isProgram = unit.Members.OfType<GlobalStatementSyntax>().Any();
             var prints = code.Select(l => PrintsLine().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value.Trim()).ToList();
-            blocks.Add(new CodeBlock(open + 1, text, isProgram, prints));
+            blocks.Add(new CodeBlock(file, open + 1, text, isProgram, prints));
         }
 
         return blocks;

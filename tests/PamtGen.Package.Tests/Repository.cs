@@ -3,11 +3,9 @@ using PamtGen.Testing;
 
 namespace PamtGen.Package.Tests;
 
-/// <summary>What the build baked in: where the repository is, the configuration, and where its restore put csharp-ls.</summary>
+/// <summary>What the build baked in besides the repository's place (<see cref="TestRepository"/>): the configuration, and where its restore put csharp-ls.</summary>
 public static class Repository
 {
-    public static string Root => Metadata("RepositoryRoot");
-
     public static string Configuration =>
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 

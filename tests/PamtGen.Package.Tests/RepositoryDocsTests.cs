@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PamtGen.Testing;
 
 namespace PamtGen.Package.Tests;
 
@@ -16,7 +17,7 @@ public sealed partial class RepositoryDocsTests
                 string target = link.Groups["target"].Value.Split('#')[0];
                 if (target.Length > 0 && !File.Exists(Path.Combine(Path.GetDirectoryName(file)!, target)) && !Directory.Exists(Path.Combine(Path.GetDirectoryName(file)!, target)))
                 {
-                    broken.Add($"{Path.GetRelativePath(Repository.Root, file)}: {link.Value}");
+                    broken.Add($"{Path.GetRelativePath(TestRepository.Root, file)}: {link.Value}");
                 }
             }
         }
@@ -36,9 +37,9 @@ public sealed partial class RepositoryDocsTests
     private static IEnumerable<string> MarkdownFiles() => SourceAndDocs().Where(f => f.EndsWith(".md", StringComparison.Ordinal));
 
     private static IEnumerable<string> SourceAndDocs() =>
-        Directory.EnumerateFiles(Repository.Root, "*", SearchOption.AllDirectories)
+        Directory.EnumerateFiles(TestRepository.Root, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".md", StringComparison.Ordinal) || f.EndsWith(".cs", StringComparison.Ordinal))
-            .Where(f => !Path.GetRelativePath(Repository.Root, f).Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".git"));
+            .Where(f => !Path.GetRelativePath(TestRepository.Root, f).Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".git"));
 
     [GeneratedRegex(@"\]\((?<target>(?!https?:|mailto:|#)[^)\s]+)\)")]
     private static partial Regex RelativeLink();

@@ -1,6 +1,7 @@
 using System.Text;
 using PamtGen.MemoryMaps;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace TdxDpamt.Tests;
 
@@ -8,6 +9,7 @@ namespace TdxDpamt.Tests;
 /// Random and mutated memory maps (from the bundled ones): the reader gives a map or a MemoryMapException that names
 /// the line, never anything else; a parsed map is consistent (sorted, non-overlapping, RAM ranges with whole pages).
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class MemoryMapFuzzTests(ITestOutputHelper output)
 {
     private static readonly string[] Bundled = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "memmaps"), "*.e820").Select(File.ReadAllText).ToArray();

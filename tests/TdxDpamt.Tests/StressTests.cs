@@ -3,6 +3,7 @@ using PamtGen.MemoryMaps;
 using TdxDpamt.Dpamt;
 using TdxDpamt.Kernel;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace TdxDpamt.Tests;
 
@@ -10,6 +11,7 @@ namespace TdxDpamt.Tests;
 /// tdx_pamt_get()/tdx_pamt_put() from 8 threads with random PAMT.ADD failures: 8 x 50 000 in CI, 8 x 1 000 000 with
 /// PAMTGEN_FUZZ_CASES=100000. Final counts exact, allocator balanced, no BUG.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class StressTests(ITestOutputHelper output)
 {
     [Fact]

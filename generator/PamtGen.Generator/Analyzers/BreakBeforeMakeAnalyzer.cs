@@ -32,7 +32,7 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
             return;
         }
 
-        var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);
+        var facts = CallbackFacts.Of(api, context.OperationBlocks, pte);
         if (!facts.WritesPtes || FormatOf(api, context.OperationBlocks) is not { } geometry)
         {
             return;
@@ -108,8 +108,8 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
             && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, call.TargetMethod.ContainingType)
             && call.TargetMethod.Name.StartsWith("With", System.StringComparison.Ordinal))
         {
-            bool marked = api.BreakRulesOf(call.TargetMethod.ContainingType).Withers.TryGetValue(call.TargetMethod.Name, out int rule);
-            bool clears = rule == EntryFormatRules.BbmOnSet && call.Arguments.Length == 1
+            bool marked = api.BreakRulesOf(call.TargetMethod.ContainingType).Withers.TryGetValue(call.TargetMethod.Name, out var rule);
+            bool clears = rule == BreakBeforeMakeRule.OnSet && call.Arguments.Length == 1
                 && call.Arguments[0].Value.ConstantValue is { HasValue: true, Value: false or 0UL or 0 };
             return (!marked || clears) && KeepsEntry(facts, instance, visiting);
         }

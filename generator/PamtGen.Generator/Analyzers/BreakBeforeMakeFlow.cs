@@ -42,7 +42,7 @@ internal sealed class BreakBeforeMakeFlow(CallbackFacts facts, Func<IOperation?,
             return state;
         }
 
-        if (api.IsPgtableCall(call, "SetPteAt", out _) && facts.TargetsPte(call))
+        if (api.IsCall(call, KernelFunction.SetPteAt, out _) && facts.TargetsPte(call))
         {
             var written = keepsEntry(KernelApi.Argument(call, "pte")) ? Held.Original : Held.Other;
             bool direct = false, stale = false;
@@ -60,7 +60,7 @@ internal sealed class BreakBeforeMakeFlow(CallbackFacts facts, Func<IOperation?,
             return after;
         }
 
-        if (api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call))
+        if (api.IsCall(call, KernelFunction.PteClear, out _) && facts.TargetsPte(call))
         {
             return Map(state, (pte, cached, gathered) => (Held.None, cached | (pte & ~Held.None), gathered));
         }
@@ -70,13 +70,13 @@ internal sealed class BreakBeforeMakeFlow(CallbackFacts facts, Func<IOperation?,
             return Map(state, (pte, _, gathered) => (pte, Held.Nothing, gathered));
         }
 
-        if (Is(call.TargetMethod.ContainingType, api.TlbGather) && call.TargetMethod.Name == "Add")
+        if (api.IsCall(call, KernelFunction.TlbGatherAdd, out _))
         {
             return Map(state, (pte, cached, _) => (pte, cached, true));
         }
 
         // A gather flushed here, or handed to another method, which may flush it (the rule trusts it to).
-        bool flushes = (Is(call.TargetMethod.ContainingType, api.TlbGather) && call.TargetMethod.Name == "Flush")
+        bool flushes = api.IsCall(call, KernelFunction.TlbGatherFlush, out _)
             || call.Arguments.Any(a => Is(a.Value.Type, api.TlbGather));
         return flushes ? Map(state, (pte, cached, gathered) => (pte, gathered ? Held.Nothing : cached, false)) : state;
     }
@@ -105,8 +105,7 @@ internal sealed class BreakBeforeMakeFlow(CallbackFacts facts, Func<IOperation?,
 
     /// <summary>A TLB invalidation: <c>Tlb.InvalidateAddress/InvalidateRange/InvalidateAll</c> or flush_tlb_kernel_range().</summary>
     private bool IsInvalidation(IInvocationOperation call) =>
-        (Is(call.TargetMethod.ContainingType, facts.Api.Tlb) && call.TargetMethod.Name.StartsWith("Invalidate", StringComparison.Ordinal))
-        || facts.Api.IsPgtableCall(call, "FlushTlbKernelRange", out _);
+        facts.Api.FunctionOf(call) is KernelFunction.TlbInvalidate or KernelFunction.FlushTlbKernelRange;
 
     private static bool Is(ITypeSymbol? type, INamedTypeSymbol? wanted) => wanted is not null && SymbolEqualityComparer.Default.Equals(type, wanted);
 

@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -62,6 +64,18 @@ internal sealed class CallbackFacts
     /// <summary>Entries made from a page: mk_pte(page, prot) stored in a local.</summary>
     public Dictionary<ILocalSymbol, ILocalSymbol> EntryOfPage { get; } = new(SymbolEqualityComparer.Default);
 
+    /// <summary>The facts of each body, keyed by its first operation block, so that every analyzer of one method shares one scan.</summary>
+    private static readonly ConditionalWeakTable<IOperation, CallbackFacts> s_byBody = new();
+
+    /// <summary>
+    /// The facts of the method whose operation blocks are <paramref name="blocks"/>, scanned once for all the analyzers
+    /// that look at it (the compiler hands them the same operation trees), as roslyn-analyzers share one
+    /// <c>DisposeAnalysisHelper</c>. <paramref name="pte"/> is the callback's PTE parameter, which the method decides.
+    /// </summary>
+    public static CallbackFacts Of(KernelApi api, ImmutableArray<IOperation> blocks, IParameterSymbol? pte) =>
+        blocks.IsEmpty ? Scan(api, blocks, pte) : s_byBody.GetValue(blocks[0], _ => Scan(api, blocks, pte));
+
+    /// <summary>One pass over <paramref name="roots"/>; analyzers ask <see cref="Of"/>, which scans a body once.</summary>
     public static CallbackFacts Scan(KernelApi api, IEnumerable<IOperation> roots, IParameterSymbol? pte)
     {
         var facts = new CallbackFacts(api, pte);
@@ -76,10 +90,10 @@ internal sealed class CallbackFacts
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } value }:
                     assignments.Add((target.Local, value));
                     break;
-                case IInvocationOperation call when api.IsAllocatorCall(call, "FreePage", out _):
+                case IInvocationOperation call when api.IsCall(call, KernelFunction.FreePage, out _):
                     facts.FreesPages = true;
                     break;
-                case IInvocationOperation call when api.IsPgtableCall(call, "SetPteAt", out _) || api.IsPgtableCall(call, "PteClear", out _):
+                case IInvocationOperation call when api.IsCall(call, KernelFunction.SetPteAt, out _) || api.IsCall(call, KernelFunction.PteClear, out _):
                     facts.WritesPtes = true;
                     break;
             }
@@ -165,7 +179,7 @@ internal sealed class CallbackFacts
                 return IsEntry(argument is IPropertyReferenceOperation { Property.Name: "Value" } value ? value.Instance : argument);
         }
 
-        return (Api.IsPgtableCall(operation, "PtepGet", out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
+        return (Api.IsCall(operation, KernelFunction.PtepGet, out var call) && KernelApi.IsParameter(KernelApi.Argument(call, "ptep"), Pte))
             || (KernelApi.IsLocal(operation, out var local) && EntryLocals.Contains(local));
     }
 
@@ -206,14 +220,14 @@ internal sealed class CallbackFacts
         return call.Arguments.Length > 0
             && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, Api.Pgtable)
             && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, Api.Pte)
-            && call.TargetMethod.Name != "PtepGet"
+            && Api.FunctionOf(call) != KernelFunction.PtepGet
                 ? call.Arguments[0].Value
                 : null;
     }
 
     /// <summary>pte_page() of the callback's PTE, or a local holding it.</summary>
     public bool IsPtePage(IOperation? operation) =>
-        (Api.IsAllocatorCall(operation, "PtePage", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
+        (Api.IsCall(operation, KernelFunction.PtePage, out var call) && IsEntry(KernelApi.Argument(call, "pte")))
         || (KernelApi.IsLocal(operation, out var local) && PtePageLocals.Contains(local));
 
     /// <summary>True/false when <paramref name="condition"/> being true proves the PTE none / not none; null when it says nothing.</summary>
@@ -236,7 +250,7 @@ internal sealed class CallbackFacts
                 return NoneIf(((IBinaryOperation)condition).LeftOperand, true) ?? NoneIf(((IBinaryOperation)condition).RightOperand, true);
         }
 
-        if (Api.IsPgtableCall(condition, "PteNone", out var call) && IsEntry(KernelApi.Argument(call, "pte")))
+        if (Api.IsCall(condition, KernelFunction.PteNone, out var call) && IsEntry(KernelApi.Argument(call, "pte")))
         {
             return outcome;
         }
@@ -270,12 +284,12 @@ internal sealed class CallbackFacts
     private ILocalSymbol? PageMappedBy(IOperation? value)
     {
         value = KernelApi.Unwrap(value);
-        if (Api.IsPgtableCall(value, "MkPte", out var mkPte) && KernelApi.IsLocal(KernelApi.Argument(mkPte, "page"), out var page))
+        if (Api.IsCall(value, KernelFunction.MkPte, out var mkPte) && KernelApi.IsLocal(KernelApi.Argument(mkPte, "page"), out var page))
         {
             return page;
         }
 
-        if (Api.IsPgtableCall(value, "PfnPte", out var pfnPte)
+        if (Api.IsCall(value, KernelFunction.PfnPte, out var pfnPte)
             && KernelApi.Argument(pfnPte, "pfn") is IPropertyReferenceOperation { Property.Name: "Pfn", Instance: var instance }
             && KernelApi.IsLocal(instance, out var pfnOf))
         {

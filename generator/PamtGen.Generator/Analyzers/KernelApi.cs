@@ -1,24 +1,99 @@
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace PamtGen.Generator.Analyzers;
 
+/// <summary>The runtime's kernel functions the rules recognise, each a method (or overloads) of one runtime type.</summary>
+internal enum KernelFunction
+{
+    /// <summary>set_pte_at(): <c>Pgtable.SetPteAt</c>.</summary>
+    SetPteAt,
+
+    /// <summary>pte_clear(): <c>Pgtable.PteClear</c>.</summary>
+    PteClear,
+
+    /// <summary>ptep_get(): <c>Pgtable.PtepGet</c>.</summary>
+    PtepGet,
+
+    /// <summary>pte_none(): <c>Pgtable.PteNone</c>.</summary>
+    PteNone,
+
+    /// <summary>mk_pte(): <c>Pgtable.MkPte</c>.</summary>
+    MkPte,
+
+    /// <summary>pfn_pte(): <c>Pgtable.PfnPte</c>.</summary>
+    PfnPte,
+
+    /// <summary>flush_tlb_kernel_range(): <c>Pgtable.FlushTlbKernelRange</c>.</summary>
+    FlushTlbKernelRange,
+
+    /// <summary>__free_page(): <c>PageAllocator.FreePage</c>.</summary>
+    FreePage,
+
+    /// <summary>pte_page(): <c>PageAllocator.PtePage</c> (both overloads).</summary>
+    PtePage,
+
+    /// <summary>tlb_flush_pte_range() into an mmu_gather: <c>TlbGather.Add</c>.</summary>
+    TlbGatherAdd,
+
+    /// <summary>tlb_finish_mmu(): <c>TlbGather.Flush</c>.</summary>
+    TlbGatherFlush,
+
+    /// <summary>A TLBI/INVLPG of the TLB model: <c>Tlb.InvalidateAddress</c>, <c>InvalidateRange</c>, <c>InvalidateAll</c>.</summary>
+    TlbInvalidate,
+}
+
 /// <summary>
-/// The runtime's kernel API as one compilation sees it: its types resolved once per compilation (the one place
-/// to update when the runtime's types change), and the recognisers of pte_none(), ptep_get(), set_pte_at(),
-/// alloc_page() and friends in operations. Types are compared as symbols, never by name.
+/// The runtime's kernel API as one compilation sees it: its types and methods resolved once per compilation and shared by
+/// every analyzer (<see cref="For"/>; the one place to update when the runtime's API changes), and the recognisers of
+/// pte_none(), ptep_get(), set_pte_at(), alloc_page() and friends in operations. Compared as symbols, never by name.
 /// </summary>
 internal sealed class KernelApi
 {
+    /// <summary>Where each <see cref="KernelFunction"/> is declared: its type and its method names, the only names the rules know.</summary>
+    private static readonly (KernelFunction Function, string Type, string[] Methods)[] Declarations =
+    [
+        (KernelFunction.SetPteAt, PgtableType, ["SetPteAt"]),
+        (KernelFunction.PteClear, PgtableType, ["PteClear"]),
+        (KernelFunction.PtepGet, PgtableType, ["PtepGet"]),
+        (KernelFunction.PteNone, PgtableType, ["PteNone"]),
+        (KernelFunction.MkPte, PgtableType, ["MkPte"]),
+        (KernelFunction.PfnPte, PgtableType, ["PfnPte"]),
+        (KernelFunction.FlushTlbKernelRange, PgtableType, ["FlushTlbKernelRange"]),
+        (KernelFunction.FreePage, PageAllocatorType, ["FreePage"]),
+        (KernelFunction.PtePage, PageAllocatorType, ["PtePage"]),
+        (KernelFunction.TlbGatherAdd, "PamtGen.TlbGather", ["Add"]),
+        (KernelFunction.TlbGatherFlush, "PamtGen.TlbGather", ["Flush"]),
+        (KernelFunction.TlbInvalidate, "PamtGen.Tlb", ["InvalidateAddress", "InvalidateRange", "InvalidateAll"]),
+    ];
+
+    private const string PgtableType = "PamtGen.Pgtable";
+    private const string PageAllocatorType = "PamtGen.PageAllocator";
+
+    private static readonly ConditionalWeakTable<Compilation, StrongBox<KernelApi?>> s_byCompilation = new();
+
+    private readonly Dictionary<IMethodSymbol, KernelFunction> _functions = new(SymbolEqualityComparer.Default);
+
     private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol ptePointer, INamedTypeSymbol pgtable, INamedTypeSymbol pageAllocator)
     {
         Pte = pte;
         PtePointer = ptePointer;
         Pgtable = pgtable;
         PageAllocator = pageAllocator;
+        foreach (var (function, type, methods) in Declarations)
+        {
+            var declaring = compilation.GetTypeByMetadataName(type);
+            foreach (var method in methods.SelectMany(name => declaring?.GetMembers(name) ?? []).OfType<IMethodSymbol>())
+            {
+                _functions[method] = function;
+            }
+        }
+
         Mm = compilation.GetTypeByMetadataName("PamtGen.Mm");
         PteCallbackAttribute = compilation.GetTypeByMetadataName("PamtGen.PteCallbackAttribute");
         AllocatesPageAttribute = compilation.GetTypeByMetadataName("PamtGen.AllocatesPageAttribute");
@@ -76,14 +151,14 @@ internal sealed class KernelApi
         var format = attributes.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFormatAttribute)) is { } data
             ? EntryFormatRules.ReadFormat(PamtGenerator.Named(data), [])
             : null;
-        var withers = ImmutableDictionary.CreateBuilder<string, int>();
+        var withers = ImmutableDictionary.CreateBuilder<string, BreakBeforeMakeRule>();
         foreach (var field in attributes.Where(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFieldAttribute)))
         {
             var args = field.ConstructorArguments;
             if (args.Length >= 2 && args[0].Value is string name && args[1].Value is int low)
             {
                 var decl = EntryFormatRules.ReadField(name, low, args.Length > 2 && args[2].Value is int high ? high : low, PamtGenerator.Named(field));
-                if (decl.BreakBeforeMake != EntryFormatRules.BbmNone)
+                if (decl.BreakBeforeMake != BreakBeforeMakeRule.None)
                 {
                     withers["With" + name] = decl.BreakBeforeMake;
                 }
@@ -122,8 +197,14 @@ internal sealed class KernelApi
 
     public INamedTypeSymbol? PageTableGeometryAttribute { get; }
 
-    /// <summary>The API of a compilation that references the runtime; null for one that does not (then no rule runs).</summary>
-    public static KernelApi? Create(Compilation compilation) =>
+    /// <summary>
+    /// The API of a compilation that references the runtime, built once per compilation for every analyzer, as
+    /// roslyn-analyzers' <c>WellKnownTypeProvider.GetOrCreate</c>; null for one that does not (then no rule runs).
+    /// </summary>
+    public static KernelApi? For(Compilation compilation) =>
+        s_byCompilation.GetValue(compilation, c => new StrongBox<KernelApi?>(Create(c))).Value;
+
+    private static KernelApi? Create(Compilation compilation) =>
         compilation.GetTypeByMetadataName("PamtGen.Pte") is { } pte
         && compilation.GetTypeByMetadataName("PamtGen.PtePointer") is { } ptePointer
         && compilation.GetTypeByMetadataName("PamtGen.Pgtable") is { } pgtable
@@ -149,13 +230,22 @@ internal sealed class KernelApi
         return shaped || HasAttribute(method, PteCallbackAttribute);
     }
 
-    /// <summary>A call of <c>Pgtable.<paramref name="name"/></c>.</summary>
-    public bool IsPgtableCall(IOperation? operation, string name, out IInvocationOperation call) =>
-        IsCall(operation, Pgtable, name, out call);
+    /// <summary>A call of <paramref name="function"/>.</summary>
+    public bool IsCall(IOperation? operation, KernelFunction function, out IInvocationOperation call)
+    {
+        call = null!;
+        if (Unwrap(operation) is IInvocationOperation invocation && FunctionOf(invocation) == function)
+        {
+            call = invocation;
+            return true;
+        }
 
-    /// <summary>A call of <c>PageAllocator.<paramref name="name"/></c>.</summary>
-    public bool IsAllocatorCall(IOperation? operation, string name, out IInvocationOperation call) =>
-        IsCall(operation, PageAllocator, name, out call);
+        return false;
+    }
+
+    /// <summary>Which kernel function <paramref name="call"/> calls, or null for any other method.</summary>
+    public KernelFunction? FunctionOf(IInvocationOperation call) =>
+        _functions.TryGetValue(call.TargetMethod.OriginalDefinition, out var function) ? function : null;
 
     /// <summary>alloc_page() or any method marked [AllocatesPage].</summary>
     public bool IsAllocation(IOperation? operation) =>
@@ -218,27 +308,14 @@ internal sealed class KernelApi
 
     private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute) =>
         attribute is not null && symbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute));
-
-    private static bool IsCall(IOperation? operation, INamedTypeSymbol type, string name, out IInvocationOperation call)
-    {
-        call = null!;
-        if (Unwrap(operation) is IInvocationOperation invocation && invocation.TargetMethod.Name == name
-            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, type))
-        {
-            call = invocation;
-            return true;
-        }
-
-        return false;
-    }
 }
 
 /// <summary>
 /// A format's break-before-make rules as PG0006 reads them: whether any change can need one, and the With-ers of the
-/// fields that need one (<see cref="EntryFormatRules.BbmOnChange"/> on any change, <see cref="EntryFormatRules.BbmOnSet"/>
+/// fields that need one (<see cref="BreakBeforeMakeRule.OnChange"/> on any change, <see cref="BreakBeforeMakeRule.OnSet"/>
 /// when set).
 /// </summary>
-internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, int> Withers)
+internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, BreakBeforeMakeRule> Withers)
 {
-    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, int>.Empty);
+    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, BreakBeforeMakeRule>.Empty);
 }

@@ -41,7 +41,7 @@ public sealed class LockNotNeededAnalyzer : OperationBlockAnalyzer
             return;
         }
 
-        var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);
+        var facts = CallbackFacts.Of(api, context.OperationBlocks, pte);
         var conditions = operations.OfType<IConditionalOperation>().Where(c => !InNestedFunction(c)).ToList();
         foreach (var lockOperation in locks)
         {

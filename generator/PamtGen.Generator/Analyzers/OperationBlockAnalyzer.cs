@@ -15,7 +15,7 @@ public abstract class OperationBlockAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (KernelApi.Create(start.Compilation) is { } api)
+            if (KernelApi.For(start.Compilation) is { } api)
             {
                 start.RegisterOperationBlockAction(block => Analyze(block, api));
             }

@@ -53,14 +53,14 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
             case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } stored:
                 return HandOn(stored.Value, state);
 
-            case IInvocationOperation call when facts.Api.IsAllocatorCall(call, "FreePage", out _):
+            case IInvocationOperation call when facts.Api.IsCall(call, KernelFunction.FreePage, out _):
                 return Free(call, state, report);
 
-            case IInvocationOperation call when facts.Api.IsPgtableCall(call, "SetPteAt", out _):
+            case IInvocationOperation call when facts.Api.IsCall(call, KernelFunction.SetPteAt, out _):
                 state = facts.TargetsPte(call) ? state.WithPteCleared(false) : state;
                 return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(mapped) ? state.With(mapped, Moved) : state;
 
-            case IInvocationOperation call when facts.Api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call):
+            case IInvocationOperation call when facts.Api.IsCall(call, KernelFunction.PteClear, out _) && facts.TargetsPte(call):
                 return state.WithPteCleared(true);
 
             case IInvocationOperation call:
@@ -179,7 +179,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
     private bool IsWrittenOrFreed(ILocalReferenceOperation reference) =>
         reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference
-        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && facts.Api.IsAllocatorCall(call, "FreePage", out _))
+        || (reference.Parent is IArgumentOperation { Parent: IInvocationOperation call } && facts.Api.IsCall(call, KernelFunction.FreePage, out _))
         || NullTest(reference.Parent) is not null;
 
     /// <summary><c>x is null</c>, <c>x == null</c>, <c>x is not null</c>, <c>x != null</c> on a local.</summary>

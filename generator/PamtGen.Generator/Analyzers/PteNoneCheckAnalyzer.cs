@@ -32,7 +32,7 @@ public sealed class PteNoneCheckAnalyzer : OperationBlockAnalyzer
             return;
         }
 
-        var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);
+        var facts = CallbackFacts.Of(api, context.OperationBlocks, pte);
         if (!facts.TouchesPtes)
         {
             return;
@@ -48,10 +48,10 @@ public sealed class PteNoneCheckAnalyzer : OperationBlockAnalyzer
 
             foreach (var (call, needsNone) in flow.Unchecked.Distinct())
             {
-                string what = call.TargetMethod.Name switch
+                string what = api.FunctionOf(call) switch
                 {
-                    "SetPteAt" => "SetPteAt writes the PTE",
-                    "PteClear" => "PteClear clears the PTE",
+                    KernelFunction.SetPteAt => "SetPteAt writes the PTE",
+                    KernelFunction.PteClear => "PteClear clears the PTE",
                     _ => "the page behind the PTE is freed",
                 };
                 var properties = ImmutableDictionary<string, string?>.Empty.Add(CheckProperty, needsNone ? "None" : "NotNone");

@@ -44,7 +44,7 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
             return state;
         }
 
-        if (api.IsPgtableCall(call, "SetPteAt", out _) && facts.TargetsPte(call))
+        if (api.IsCall(call, KernelFunction.SetPteAt, out _) && facts.TargetsPte(call))
         {
             // Writing back the PTE's own entry with bits changed (change_page_range()) keeps the mapping that is there.
             bool modifies = facts.IsModifiedEntry(KernelApi.Argument(call, "pte"));
@@ -52,13 +52,13 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
             return state with { Pte = PteState.NotNone };
         }
 
-        if (api.IsPgtableCall(call, "PteClear", out _) && facts.TargetsPte(call))
+        if (api.IsCall(call, KernelFunction.PteClear, out _) && facts.TargetsPte(call))
         {
             Record(report, state.Pte != PteState.NotNone, call, needsNone: false);
             return state with { Pte = PteState.None };
         }
 
-        if (api.IsAllocatorCall(call, "FreePage", out _))
+        if (api.IsCall(call, KernelFunction.FreePage, out _))
         {
             var page = KernelApi.Argument(call, "page");
             if (facts.IsPtePage(page))

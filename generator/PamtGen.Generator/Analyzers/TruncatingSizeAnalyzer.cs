@@ -31,7 +31,7 @@ public sealed class TruncatingSizeAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (KernelApi.Create(start.Compilation) is { PageTableGeometryAttribute: not null } api)
+            if (KernelApi.For(start.Compilation) is { PageTableGeometryAttribute: not null } api)
             {
                 // A syntax filter first: only a division or shift by something named PtrsPerPte or PfnsPerRefcountShift
                 // is bound to an operation, so the rule costs next to nothing on the rest of the code.

@@ -21,7 +21,7 @@ public sealed class UnbalancedPageAnalyzer : OperationBlockAnalyzer
     private protected override void Analyze(OperationBlockAnalysisContext context, KernelApi api)
     {
         api.IsPteCallback(context.OwningSymbol, out var pte);
-        var facts = CallbackFacts.Scan(api, context.OperationBlocks, pte);
+        var facts = CallbackFacts.Of(api, context.OperationBlocks, pte);
         if (!facts.TouchesPages)
         {
             return;

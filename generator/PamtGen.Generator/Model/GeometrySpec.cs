@@ -36,30 +36,30 @@ internal sealed class GeometrySpec(
     public int PtrsPerPte => GeometryRules.PtrsPerTable(PageShift, EntrySize);
 
     /// <summary>PMD_SHIFT: one level above the PTEs (equal to PGDIR_SHIFT when the pmd is folded, as on 2 levels).</summary>
-    public int PmdShift => Shift(GeometryRules.Pmd);
+    public int PmdShift => Shift(PageTableLevel.Pmd);
 
     /// <summary>PGDIR_SHIFT: the shift of the top table.</summary>
-    public int PgdShift => Shift(GeometryRules.Pgd);
+    public int PgdShift => Shift(PageTableLevel.Pgd);
 
     public int PtrsPerPgd => GeometryRules.PtrsPerPgd(PageShift, EntrySize, Levels, VirtualAddressBits);
 
-    public bool HasP4d => !GeometryRules.IsFolded(Levels, GeometryRules.P4d);
+    public bool HasP4d => !GeometryRules.IsFolded(Levels, PageTableLevel.P4d);
 
-    public bool HasPud => !GeometryRules.IsFolded(Levels, GeometryRules.Pud);
+    public bool HasPud => !GeometryRules.IsFolded(Levels, PageTableLevel.Pud);
 
-    public bool HasPmd => !GeometryRules.IsFolded(Levels, GeometryRules.Pmd);
+    public bool HasPmd => !GeometryRules.IsFolded(Levels, PageTableLevel.Pmd);
 
-    public int PudShift => Shift(GeometryRules.Pud);
+    public int PudShift => Shift(PageTableLevel.Pud);
 
-    public int P4dShift => Shift(GeometryRules.P4d);
+    public int P4dShift => Shift(PageTableLevel.P4d);
 
-    /// <summary>The depths of the levels with tables of their own, top first.</summary>
-    public int[] RealLevels => GeometryRules.RealLevels(Levels);
+    /// <summary>The levels with tables of their own, top first.</summary>
+    public PageTableLevel[] RealLevels => GeometryRules.RealLevels(Levels);
 
     /// <summary>The level whose none/leaf check the top table's entries get (the lowest folded into the pgd).</summary>
-    public int TopCheckDepth => GeometryRules.TopCheckDepth(Levels);
+    public PageTableLevel TopCheckLevel => GeometryRules.TopCheckLevel(Levels);
 
-    private int Shift(int depth) => GeometryRules.Shifts(PageShift, EntrySize, Levels)[depth];
+    private int Shift(PageTableLevel level) => GeometryRules.Shifts(PageShift, EntrySize, Levels)[(int)level];
 
     public bool Equals(GeometrySpec? other) =>
         other is not null && Type.Equals(other.Type) && PageShift == other.PageShift && EntrySize == other.EntrySize

@@ -56,37 +56,6 @@ public sealed class EntryFormatAttribute : Attribute
 }
 
 /// <summary>
-/// The permission rules of an architecture, for <see cref="EntryFormatAttribute.Permissions"/>. The control registers they
-/// assume are fixed: docs/TRANSLATION.md lists them.
-/// </summary>
-public enum PermissionModel
-{
-    /// <summary>No permissions: every valid leaf grants every access; nothing is updated by a walk.</summary>
-    None = 0,
-
-    /// <summary>
-    /// x86 paging with CR0.WP = 1, EFER.NXE = 1, no SMEP, SMAP or protection keys: writable only if Writable (R/W) is set at
-    /// every level, user-accessible only if User (U/S) is set at every level, not executable if NoExecute (XD) is set at
-    /// any level; reserved bits fault (RSVD); the walker sets Accessed in every entry it uses and Dirty in the leaf on a write.
-    /// </summary>
-    X86 = 1,
-
-    /// <summary>
-    /// arm64 stage 1 (EL1&amp;0, no PAN, no WXN): AccessPermissions (AP[2:1]) and the execute-never bits of the leaf, limited
-    /// by ApTable, PxnTable and UxnTable of the table descriptors above it; a region EL0 may write is privileged
-    /// execute-never; AccessFlag = 0 faults unless the walker manages it (FEAT_HAFDBS), which also grants a write on a
-    /// DirtyBitModifier entry by clearing AP[2].
-    /// </summary>
-    Arm64Stage1 = 2,
-
-    /// <summary>
-    /// arm64 stage 2: S2AccessPermissions (S2AP: bit 0 read, bit 1 write) and ExecuteNever of the leaf only, the same for
-    /// EL0 and EL1; AccessFlag as at stage 1, and a write on a DirtyBitModifier entry sets S2AP[1].
-    /// </summary>
-    Arm64Stage2 = 3,
-}
-
-/// <summary>
 /// A level whose entries may be leaves, how a leaf is told from a table there, and where a leaf keeps its output address.
 /// Levels are named as the kernel's checks name them: on 4 levels the top table's entries are p4d entries, on 3 pud
 /// entries, on 2 pmd entries.
@@ -200,54 +169,4 @@ public sealed class EntryFieldAttribute : Attribute
     /// it, and <c>Collapse</c> merges it (set in the block when set in any page).
     /// </summary>
     public bool HardwareUpdated { get; set; }
-}
-
-/// <summary>Levels, as flags, for <see cref="EntryFieldAttribute.Levels"/>.</summary>
-[Flags]
-public enum EntryLevels
-{
-    /// <summary>No level.</summary>
-    None = 0,
-
-    /// <summary>pgd entries.</summary>
-    Pgd = 1 << (int)PageTableLevel.Pgd,
-
-    /// <summary>p4d entries.</summary>
-    P4d = 1 << (int)PageTableLevel.P4d,
-
-    /// <summary>pud entries.</summary>
-    Pud = 1 << (int)PageTableLevel.Pud,
-
-    /// <summary>pmd entries.</summary>
-    Pmd = 1 << (int)PageTableLevel.Pmd,
-
-    /// <summary>pte entries.</summary>
-    Pte = 1 << (int)PageTableLevel.Pte,
-
-    /// <summary>Every level.</summary>
-    All = Pgd | P4d | Pud | Pmd | Pte,
-}
-
-/// <summary>Kinds of valid entry, as flags, for <see cref="EntryFieldAttribute.Kinds"/>.</summary>
-[Flags]
-public enum EntryKinds
-{
-    /// <summary>An entry that points to a table.</summary>
-    Table = 1,
-
-    /// <summary>A leaf: a page, or a block above the last level.</summary>
-    Leaf = 2,
-}
-
-/// <summary>Which changes of a field in a valid entry must go through an invalid entry and a TLB invalidation.</summary>
-public enum BreakBeforeMakeRule
-{
-    /// <summary>None (permissions, the access flag).</summary>
-    None = 0,
-
-    /// <summary>Any change (arm64 memory type and shareability: AttrIndx, MemAttr, SH).</summary>
-    OnChange = 1,
-
-    /// <summary>A change from 0 to 1 (arm64 nG).</summary>
-    OnSet = 2,
 }

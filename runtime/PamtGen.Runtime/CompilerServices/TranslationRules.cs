@@ -71,9 +71,9 @@ public static class TranslationRules
     /// </summary>
     internal static Permissions PermissionsOf(TranslationMasks m, ulong tablesAnd, ulong tablesOr, ulong leaf) => m.Model switch
     {
-        EntryFormatRules.PermissionsX86 => X86(tablesAnd & leaf, tablesOr | leaf, m.Writable, m.User, m.NoExecute),
-        EntryFormatRules.PermissionsArm64Stage1 => Arm64Stage1(tablesOr, leaf, m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable),
-        EntryFormatRules.PermissionsArm64Stage2 => Arm64Stage2(leaf, m.S2AccessPermissions, m.ExecuteNever),
+        PermissionModel.X86 => X86(tablesAnd & leaf, tablesOr | leaf, m.Writable, m.User, m.NoExecute),
+        PermissionModel.Arm64Stage1 => Arm64Stage1(tablesOr, leaf, m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable),
+        PermissionModel.Arm64Stage2 => Arm64Stage2(leaf, m.S2AccessPermissions, m.ExecuteNever),
         _ => PamtGen.Permissions.All,
     };
 

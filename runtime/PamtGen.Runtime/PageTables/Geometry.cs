@@ -1,28 +1,6 @@
 namespace PamtGen;
 
 /// <summary>
-/// The page-table levels in the kernel's order. The numeric value is the <c>depth</c> that
-/// <c>walk_page_range</c> passes to <c>pte_hole</c> (0 = PGD ... 4 = PTE).
-/// </summary>
-public enum PageTableLevel
-{
-    /// <summary>The page global directory, the top table (pgd_t).</summary>
-    Pgd = 0,
-
-    /// <summary>The fourth-level directory (p4d_t), folded below 5 levels.</summary>
-    P4d = 1,
-
-    /// <summary>The page upper directory (pud_t), folded below 4 levels.</summary>
-    Pud = 2,
-
-    /// <summary>The page middle directory (pmd_t), folded below 3 levels.</summary>
-    Pmd = 3,
-
-    /// <summary>The page table proper (pte_t).</summary>
-    Pte = 4,
-}
-
-/// <summary>
 /// A page-table geometry described at run time: page size, entries per table, entry size and
 /// the number of levels, with the kernel's folding rules (include/asm-generic/pgtable-nop4d.h,
 /// -nopud.h, -nopmd.h): 2 levels are pgd and pte; 3 add pmd; 4 add pud; 5 add p4d. A folded
@@ -55,37 +33,10 @@ public sealed class Geometry
     /// <param name="rootTables">Tables concatenated at the root (arm64 stage 2): 1, 2, 4, 8 or 16; the top level then resolves that many tables' bits.</param>
     public Geometry(int pageShift, int ptrsPerTable, int entrySize, int levels, int virtualAddressBits, string? name = null, EntryFormat? format = null, int rootTables = 1)
     {
-        if (!GeometryRules.PageShiftValid(pageShift))
+        // The first problem, by the rules the generator checks declarations with (GeometryRules.Check), as its exception.
+        if (GeometryRules.Check(pageShift, entrySize, levels, virtualAddressBits, rootTables, ptrsPerTable) is [var problem, ..])
         {
-            throw new ArgumentException($"PAGE_SHIFT {pageShift} is outside {MinPageShift}..{MaxPageShift}", nameof(pageShift));
-        }
-
-        if (!GeometryRules.EntrySizeValid(entrySize))
-        {
-            throw new ArgumentException($"an entry is 4 or 8 bytes, not {entrySize}", nameof(entrySize));
-        }
-
-        int fill = GeometryRules.PtrsPerTable(pageShift, entrySize);
-        if (ptrsPerTable != fill)
-        {
-            throw new ArgumentException(
-                $"{ptrsPerTable} entries per table do not fill a {1 << pageShift}-byte page of {entrySize}-byte entries ({fill} do)",
-                nameof(ptrsPerTable));
-        }
-
-        if (!GeometryRules.LevelsValid(levels))
-        {
-            throw new ArgumentException($"{levels} levels: the kernel supports {GeometryRules.MinLevels} to {GeometryRules.MaxLevels}", nameof(levels));
-        }
-
-        if (EntryFormatRules.RootTablesProblem(pageShift, entrySize, levels, virtualAddressBits, rootTables) is { } rootProblem)
-        {
-            throw new ArgumentException(rootProblem, nameof(rootTables));
-        }
-
-        if (GeometryRules.VirtualAddressProblem(pageShift, entrySize, levels, virtualAddressBits, rootTables) is { } problem)
-        {
-            throw new ArgumentException($"{virtualAddressBits} virtual-address bits: {problem}", nameof(virtualAddressBits));
+            throw new ArgumentException(problem.Message, ParameterOf(problem.Kind));
         }
 
         format ??= EntryFormat.Default(entrySize).AsDefaultFor(pageShift, entrySize, levels);
@@ -114,8 +65,19 @@ public sealed class Geometry
     /// <summary>The fields the format's permission model reads.</summary>
     internal TranslationMasks Masks { get; }
 
+    /// <summary>The constructor's parameter a geometry rule is about.</summary>
+    private static string ParameterOf(GeometryProblemKind kind) => kind switch
+    {
+        GeometryProblemKind.PageShift => "pageShift",
+        GeometryProblemKind.EntrySize => "entrySize",
+        GeometryProblemKind.PtrsPerTable => "ptrsPerTable",
+        GeometryProblemKind.Levels => "levels",
+        GeometryProblemKind.RootTables => "rootTables",
+        _ => "virtualAddressBits",
+    };
+
     /// <summary>The reserved bits of a valid entry at <paramref name="level"/>, a leaf or a table (x86 RSVD; 0 for other permission models).</summary>
-    public ulong ReservedBits(PageTableLevel level, bool leaf) => _entries.Reserved[((int)level * 2) + (leaf ? 1 : 0)];
+    public ulong ReservedBits(PageTableLevel level, bool leaf) => _entries.Reserved[EntryFormatRules.Slot((int)level, leaf ? EntryKinds.Leaf : EntryKinds.Table)];
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
     public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);
@@ -244,7 +206,7 @@ public sealed class Geometry
     /// </summary>
     public ulong MoveLeafFields(PageTableLevel from, ulong entry, PageTableLevel to)
     {
-        int source = ((int)from * 2) + 1, target = ((int)to * 2) + 1;
+        int source = EntryFormatRules.Slot((int)from, EntryKinds.Leaf), target = EntryFormatRules.Slot((int)to, EntryKinds.Leaf);
         ulong moved = 0;
         foreach (var field in _entries.FieldSlots)
         {
@@ -261,7 +223,7 @@ public sealed class Geometry
         ulong bits = 0;
         foreach (var field in _entries.FieldSlots)
         {
-            bits |= field.HardwareUpdated ? field.Masks[((int)level * 2) + 1] : 0;
+            bits |= field.HardwareUpdated ? field.Masks[EntryFormatRules.Slot((int)level, EntryKinds.Leaf)] : 0;
         }
 
         return bits;
@@ -311,7 +273,7 @@ public sealed class Geometry
         }
 
         bool oldLeaf = IsLeafEntry(level, old);
-        int slot = ((int)level * 2) + (oldLeaf ? 1 : 0);
+        int slot = EntryFormatRules.Slot((int)level, oldLeaf ? EntryKinds.Leaf : EntryKinds.Table);
         bool shape = oldLeaf != IsLeafEntry(level, @new)
             || (oldLeaf ? LeafAddress(level, old) != LeafAddress(level, @new) : TableAddress(old) != TableAddress(@new));
         return (Format.Declaration.BreakBeforeMake && shape) || FieldsNeedBreakBeforeMake(slot, old, @new);
@@ -321,7 +283,7 @@ public sealed class Geometry
     /// True when a page's fields going from <paramref name="old"/> to <paramref name="new"/> (where a pte keeps them)
     /// change a field the format makes break-before-make: the test the TLB model applies to a stale translation.
     /// </summary>
-    internal bool PageFieldsNeedBreakBeforeMake(ulong old, ulong @new) => FieldsNeedBreakBeforeMake(((int)PageTableLevel.Pte * 2) + 1, old, @new);
+    internal bool PageFieldsNeedBreakBeforeMake(ulong old, ulong @new) => FieldsNeedBreakBeforeMake(EntryFormatRules.Slot((int)PageTableLevel.Pte, EntryKinds.Leaf), old, @new);
 
     private bool FieldsNeedBreakBeforeMake(int slot, ulong old, ulong @new) =>
         ((old ^ @new) & _entries.BbmOnChange[slot]) != 0 || (~old & @new & _entries.BbmOnSet[slot]) != 0;
@@ -354,13 +316,13 @@ public sealed class Geometry
     public int PmdShift => Shift(PageTableLevel.Pmd);
 
     /// <summary>True when <paramref name="level"/> is folded: it has no table of its own.</summary>
-    public bool IsFolded(PageTableLevel level) => GeometryRules.IsFolded(Levels, (int)level);
+    public bool IsFolded(PageTableLevel level) => GeometryRules.IsFolded(Levels, level);
 
     /// <summary>
     /// True when <c>pXd_none</c>/<c>pXd_leaf</c> look at the entry at <paramref name="level"/>;
     /// false when the level below is folded into it, and the kernel's folded helpers say "never none".
     /// </summary>
-    public bool ChecksEntry(PageTableLevel level) => GeometryRules.ChecksEntry(Levels, (int)level);
+    public bool ChecksEntry(PageTableLevel level) => GeometryRules.ChecksEntry(Levels, level);
 
     /// <summary>PGDIR_SHIFT, P4D_SHIFT, PUD_SHIFT, PMD_SHIFT or PAGE_SHIFT.</summary>
     public int Shift(PageTableLevel level) => _shift[(int)level];

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Emit;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests.Analyzers;
 
@@ -20,6 +21,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// every path's state at each free and applies the rule to the set. The analyzers run a finally block once per state
 /// that enters it, which a set over all paths does not reproduce, so PG0003 is compared on bodies without try/finally.
 /// </remarks>
+[Trait(Category.Name, Category.Slow)]
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
     private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }

@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests.Analyzers;
 
@@ -7,6 +8,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// truncated copies of them (code as it looks while it is typed), and over token-level mutations of the samples
 /// (2 000 in CI, PAMTGEN_FUZZ_CASES for the long run), must not throw.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class AnalyzerRobustnessTests(ITestOutputHelper output)
 {
     private const int Truncations = 1_000;
@@ -15,9 +17,9 @@ public class AnalyzerRobustnessTests(ITestOutputHelper output)
     public async Task Analyzers_never_throw_on_the_repository_or_on_half_typed_copies_of_it()
     {
         var sources = RepositorySources.Files("samples").Concat(RepositorySources.Files("tests"))
-            .Select(f => (Path: Path.GetRelativePath(RepositorySources.Root, f), Text: File.ReadAllText(f)))
+            .Select(f => (Path: Path.GetRelativePath(TestRepository.Root, f), Text: File.ReadAllText(f)))
             .ToList();
-        Assert.True(sources.Count > 40, $"only {sources.Count} sources found under {RepositorySources.Root}");
+        Assert.True(sources.Count > 40, $"only {sources.Count} sources found under {TestRepository.Root}");
 
         // Whole files, each in a compilation of its own (what they reference that is not here is an error, not a crash).
         foreach (var chunk in sources.Chunk(10))
@@ -53,9 +55,9 @@ public class AnalyzerRobustnessTests(ITestOutputHelper output)
     public async Task Analyzers_never_throw_on_token_level_mutations_of_the_samples()
     {
         var samples = RepositorySources.Files("samples")
-            .Select(f => (Path: Path.GetRelativePath(RepositorySources.Root, f), Tree: RepositorySources.Parse(File.ReadAllText(f), f)))
+            .Select(f => (Path: Path.GetRelativePath(TestRepository.Root, f), Tree: RepositorySources.Parse(File.ReadAllText(f), f)))
             .ToList();
-        Assert.True(samples.Count > 5, $"only {samples.Count} sample sources found under {RepositorySources.Root}");
+        Assert.True(samples.Count > 5, $"only {samples.Count} sample sources found under {TestRepository.Root}");
 
         var random = new Random(9_000_001);
         var mutants = Enumerable.Range(0, FuzzSize.Cases).Select(_ =>

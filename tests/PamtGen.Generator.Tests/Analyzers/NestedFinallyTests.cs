@@ -26,7 +26,7 @@ public class NestedFinallyTests(ITestOutputHelper output)
         var model = RepositorySources.Compile([tree]).GetSemanticModel(tree);
         var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
         var body = model.GetOperation(method)!;
-        var api = KernelApi.Create(model.Compilation)!;
+        var api = KernelApi.For(model.Compilation)!;
         Assert.True(api.IsPteCallback(model.GetDeclaredSymbol(method), out var pte));
         var graph = ControlFlowGraph.Create(body.Syntax, model)!;
         var facts = CallbackFacts.Scan(api, [body], pte);

@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis.Diagnostics;
 using PamtGen.CodeFixes;
 using PamtGen.Generator.Analyzers;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests.Analyzers;
 
@@ -248,7 +249,7 @@ public class PG0006Tests
     [Fact]
     public async Task The_doc_pages_example_reports_where_it_says()
     {
-        string page = File.ReadAllText(Path.Combine(RepositorySources.Root, "docs", "diagnostics", "PG0006.md"));
+        string page = File.ReadAllText(Path.Combine(TestRepository.Root, "docs", "diagnostics", "PG0006.md"));
         string example = System.Text.RegularExpressions.Regex.Match(page, "```csharp\n(.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
         string source = "using PamtGen;\nusing static PamtGen.Pgtable;\n\npublic sealed class Guest { public Mm Mm = null!; public Page Next = null!; }\n\n"
             + "public static partial class Callbacks\n{\n" + example + "}\n";

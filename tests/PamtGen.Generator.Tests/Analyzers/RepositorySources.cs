@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using PamtGen.Generator.Analyzers;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests.Analyzers;
 
@@ -19,11 +20,10 @@ internal static class RepositorySources
             .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!),
     ];
 
-    public static string Root => typeof(RepositorySources).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 
     /// <summary>The .cs files under <paramref name="folder"/>, build output and snapshots left out.</summary>
     public static IEnumerable<string> Files(string folder) =>
-        Directory.EnumerateFiles(Path.Combine(Root, folder), "*.cs", SearchOption.AllDirectories)
+        Directory.EnumerateFiles(Path.Combine(TestRepository.Root, folder), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}Snapshots{Path.DirectorySeparatorChar}", StringComparison.Ordinal))

@@ -1,5 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Xunit.Abstractions;
+using PamtGen.Testing;
 
 namespace PamtGen.Generator.Tests.Analyzers;
 
@@ -9,7 +10,7 @@ public class SampleDiagnosticsTests(ITestOutputHelper output)
     [Fact]
     public async Task The_fixed_design_has_none_and_SeedV4_exactly_the_reviewed_defects()
     {
-        string sample = Path.Combine(RepositorySources.Root, "samples", "TdxDpamt");
+        string sample = Path.Combine(TestRepository.Root, "samples", "TdxDpamt");
         var files = new[] { "X86_64.cs", "Kernel/TdxKernel.cs", "Kernel/TdxModule.cs", "Dpamt/DpamtDesign.cs", "Dpamt/SeedV4.cs", "Dpamt/FixedDpamt.cs", "Report/DpamtReport.cs" };
         var trees = files.Select(f => RepositorySources.Parse(File.ReadAllText(Path.Combine(sample, f)), f)).ToList();
         trees.Add(RepositorySources.Parse(RepositorySources.ImplicitUsings, "GlobalUsings.g.cs")); // as the SDK's ImplicitUsings adds them
@@ -50,7 +51,7 @@ public class SampleDiagnosticsTests(ITestOutputHelper output)
         // generator) write no page table; the rest is compiled as it builds.
         var trees = RepositorySources.Files(folder)
             .Where(f => Path.GetFileName(f) != "Program.cs" && !f.Contains($"{Path.DirectorySeparatorChar}MemoryMaps{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(f => RepositorySources.Parse(File.ReadAllText(f), Path.GetRelativePath(RepositorySources.Root, f))).ToList();
+            .Select(f => RepositorySources.Parse(File.ReadAllText(f), Path.GetRelativePath(TestRepository.Root, f))).ToList();
         trees.Add(RepositorySources.Parse(RepositorySources.ImplicitUsings, "GlobalUsings.g.cs"));
         bool runtime = folder.StartsWith("runtime", StringComparison.Ordinal);
         var (diagnostics, exceptions, compilation) = await RepositorySources.Analyze(trees, withRuntime: !runtime);
