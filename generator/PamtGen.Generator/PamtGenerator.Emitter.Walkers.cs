@@ -6,18 +6,6 @@ namespace PamtGen.Generator;
 
 public sealed partial class PamtGenerator
 {
-    private const string Pgtable = "global::PamtGen.Pgtable";
-    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-    private const string Callbacks = "global::PamtGen.PageWalkCallbacks";
-    private const string MmType = "global::PamtGen.Mm";
-    private const string Services = "global::PamtGen.CompilerServices.GeneratedWalkers";
-    private const string PageType = "global::PamtGen.Page";
-    private const string MemoryType = "global::PamtGen.ModelMemory";
-    private const string JournalType = "global::PamtGen.CompilerServices.Journal";
-    private const string Once = "global::PamtGen.MemoryOrder.Once";
-    private const string WalkMemoryConstraint = "where TMemory : struct, global::PamtGen.IPageTableMemory";
-    private const string Einval = "-global::PamtGen.Errno.EINVAL";
-    private const string Enomem = "-global::PamtGen.Errno.ENOMEM";
 
     /// <summary>The kernel's name of a level, as the generated code spells it (Pgd ... Pte).</summary>
     private static string Name(PageTableLevel level) => level.ToString();
@@ -27,53 +15,50 @@ public sealed partial class PamtGenerator
     /// writes (the attribute) gives both, and the walkers below take only this geometry's address space, so passing
     /// another geometry's is a compile error, whatever its numbers.
     /// </summary>
-    private static void EmitAddressSpace(MemberWriter w, GeometrySpec s)
+    private static void EmitAddressSpace(CodeWriter w, GeometrySpec s)
     {
         string self = s.Type.NameWithTypeParameters;
         w.Member(
             "This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.",
-            $"public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\", {(s.Format.Holder is { } holder ? $"global::PamtGen.EntryFormat.Of(typeof({holder}))" : "null")}, RootTables);");
-        w.Member(
-            $"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type, and its operations run them.",
-            "public sealed class AddressSpace : global::PamtGen.Mm",
-            "{",
-            "    /// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name=\"allocator\"/>; throws when that allocation fails.</summary>",
-            $"    public AddressSpace(global::PamtGen.PageAllocator allocator) : base({self}.Geometry, allocator)",
-            "    {",
-            "    }",
-            "",
-            "    /// <inheritdoc/>",
-            $"    public override int ApplyToPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToPageRange(this, addr, size, ref fn);",
-            "",
-            "    /// <inheritdoc/>",
-            $"    public override int ApplyToExistingPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToExistingPageRange(this, addr, size, ref fn);",
-            "",
-            "    /// <inheritdoc/>",
-            $"    public override int ApplyToPageRangeTransactional<TFn, TUndo>(ulong addr, ulong size, ref TFn fn, ref TUndo undo) => {self}.ApplyToPageRangeTransactional(this, addr, size, ref fn, ref undo);",
-            "",
-            "    /// <inheritdoc/>",
-            $"    public override int WalkPageRange<TOps>(ulong start, ulong end, ref TOps ops) => {self}.WalkPageRange(this, start, end, ref ops);",
-            "",
-            "    /// <inheritdoc/>",
-            $"    public override int FreeEmptyTables(ulong addr, ulong size) => {self}.FreeEmptyTables(this, addr, size);",
-            "",
-            "    /// <summary>Maps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) to [<paramref name=\"pa\"/>, +<paramref name=\"size\"/>) with this format's leaves, <paramref name=\"attributes\"/> being a page's fields.</summary>",
-            "    public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, options, gather);",
-            "",
-            "    /// <summary>Maps as <see cref=\"MapRange(ulong, ulong, ulong, Entry, global::PamtGen.MapRangeOptions, global::PamtGen.TlbGather?)\"/> does; <paramref name=\"refusal\"/> says why when it refuses.</summary>",
-            "    public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, out global::PamtGen.Refusal refusal, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => MapRange(va, pa, size, attributes.Value, out refusal, options, gather);",
-            "",
-            "    /// <summary>The single-stage walk, unrolled for this geometry.</summary>",
-            "    protected override global::PamtGen.Translation WalkTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options)",
-            "    {",
-            $"        var memory = new {MemoryType}(Allocator, global::PamtGen.Agent.WalkerOf(0));",
-            $"        return {self}.TranslateWalk(Pgd, va, access, options, ref memory);",
-            "    }",
-            "",
-            "    /// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>",
-            "    protected override global::PamtGen.Translation WalkGuestTables(ulong va, global::PamtGen.Access access, global::PamtGen.TranslateOptions options, ref global::PamtGen.CompilerServices.GuestTables memory) =>",
-            $"        {self}.TranslateWalk(Pgd, va, access, options, ref memory);",
-            "}");
+            $"public static readonly {GeometryType} Geometry = new {GeometryType}(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, \"{TypeNameOnly(s)}\", {(s.Format.Holder is { } holder ? $"{EntryFormatType}.Of(typeof({holder}))" : "null")}, RootTables);");
+        w.Member($"An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref=\"{TypeNameOnly(s)}\"/> take only this type, and its operations run them.");
+        w.Open($"public sealed class AddressSpace : {MmType}");
+        w.Line("/// <summary>pgd_alloc(): a new address space whose root table comes from <paramref name=\"allocator\"/>; throws when that allocation fails.</summary>");
+        w.Open($"public AddressSpace({PageAllocatorType} allocator) : base({self}.Geometry, allocator)");
+        w.Close();
+
+        // The virtual walkers of Mm, each forwarded to this geometry's generated one.
+        foreach (string forwarder in new[]
+        {
+            $"public override int ApplyToPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToPageRange(this, addr, size, ref fn);",
+            $"public override int ApplyToExistingPageRange<TFn>(ulong addr, ulong size, ref TFn fn) => {self}.ApplyToExistingPageRange(this, addr, size, ref fn);",
+            $"public override int ApplyToPageRangeTransactional<TFn, TUndo>(ulong addr, ulong size, ref TFn fn, ref TUndo undo) => {self}.ApplyToPageRangeTransactional(this, addr, size, ref fn, ref undo);",
+            $"public override int WalkPageRange<TOps>(ulong start, ulong end, ref TOps ops) => {self}.WalkPageRange(this, start, end, ref ops);",
+            $"public override int FreeEmptyTables(ulong addr, ulong size) => {self}.FreeEmptyTables(this, addr, size);",
+        })
+        {
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Line(forwarder);
+        }
+
+        w.Line();
+        w.Line("/// <summary>Maps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) to [<paramref name=\"pa\"/>, +<paramref name=\"size\"/>) with this format's leaves, <paramref name=\"attributes\"/> being a page's fields.</summary>");
+        w.Line($"public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, {MapRangeOptionsType} options = default, {TlbGatherType}? gather = null) => MapRange(va, pa, size, attributes.Value, options, gather);");
+        w.Line();
+        w.Line($"/// <summary>Maps as <see cref=\"MapRange(ulong, ulong, ulong, Entry, {MapRangeOptionsType}, {TlbGatherType}?)\"/> does; <paramref name=\"refusal\"/> says why when it refuses.</summary>");
+        w.Line($"public int MapRange(ulong va, ulong pa, ulong size, Entry attributes, out {RefusalType} refusal, {MapRangeOptionsType} options = default, {TlbGatherType}? gather = null) => MapRange(va, pa, size, attributes.Value, out refusal, options, gather);");
+        w.Line();
+        w.Line("/// <summary>The single-stage walk, unrolled for this geometry.</summary>");
+        w.Open($"protected override {TranslationType} WalkTables(ulong va, {AccessType} access, {OptionsType} options)");
+        w.Line($"var memory = new {MemoryType}(Allocator, {AgentType}.WalkerOf(0));");
+        w.Line($"return {self}.TranslateWalk(Pgd, va, access, options, ref memory);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The stage-1 walk over tables in guest-physical memory, unrolled for this geometry.</summary>");
+        w.Line($"protected override {TranslationType} WalkGuestTables(ulong va, {AccessType} access, {OptionsType} options, ref {GuestTablesType} memory) =>");
+        w.Continued($"{self}.TranslateWalk(Pgd, va, access, options, ref memory);");
+        w.Close();
     }
 
     /// <summary>
@@ -83,82 +68,51 @@ public sealed partial class PamtGenerator
     /// the top table's entries are checked with the kernel's name for the level that checks them
     /// (p4d_none() on 4 levels, pud_none() on 3, pmd_none() on 2) and holes there get that depth.
     /// </summary>
-    private static void EmitWalkers(MemberWriter w, GeometrySpec s)
+    private static void EmitWalkers(CodeWriter w, GeometrySpec s)
     {
         var levels = s.RealLevels;
         string check = Name(s.TopCheckLevel);
         string top = Name(levels[0]);
-        const string FnConstraint = "where TFn : struct, global::PamtGen.IPteFn";
-        w.Member(
-            "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level (WARN); a bad upper entry is warned about, cleared and given a table. The first non-zero return stops the walk and is returned, nothing undone.",
-            $"public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}",
-            "{",
-            $"    var memory = {MemoryType}.Of(mm);",
-            "    return ApplyToPageRange(mm, addr, size, ref fn, ref memory);",
-            "}");
-        w.Member(
-            "apply_to_page_range() with every entry access and table allocation through <paramref name=\"memory\"/>.",
-            $"public static int ApplyToPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {WalkMemoryConstraint}",
-            "{",
-            "    ulong end = addr + size;",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: true, journal: null);",
-            "}");
-        w.Member(
-            "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but never allocates: ranges without a table are skipped, a bad upper entry is warned about and skipped, and <paramref name=\"fn\"/> is called only for PTEs that are not none.",
-            $"public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}",
-            "{",
-            $"    var memory = {MemoryType}.Of(mm);",
-            "    return ApplyToExistingPageRange(mm, addr, size, ref fn, ref memory);",
-            "}");
-        w.Member(
-            "apply_to_existing_page_range() with every entry access through <paramref name=\"memory\"/>.",
-            $"public static int ApplyToExistingPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {WalkMemoryConstraint}",
-            "{",
-            "    ulong end = addr + size;",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: false, journal: null);",
-            "}");
-        w.Member(
-            "walk_page_range_novma() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them; a bad pgd or p4d entry is cleared and reported as a hole. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.",
-            $"public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, global::PamtGen.IPageWalkOps",
-            "{",
-            $"    var memory = {MemoryType}.Of(mm);",
-            "    return WalkPageRange(mm, start, end, ref ops, ref memory);",
-            "}");
-        w.Member(
-            "walk_page_range_novma() with every entry access through <paramref name=\"memory\"/>.",
-            $"public static int WalkPageRange<TOps, TMemory>(AddressSpace mm, ulong start, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}",
-            "{",
-            $"    return {InvalidRange(s, "start", "end")} ? {Einval} : Walk{top}Range(mm, start, end, ref ops, ref memory);",
-            "}");
+        const string FnConstraint = $"where TFn : struct, {PteFnInterface}";
+        ModelMemoryOverload(w, "apply_to_page_range(): calls <paramref name=\"fn\"/> for every PTE of [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) in ascending order, allocating missing tables (-ENOMEM when that fails). -EINVAL for an empty or wrapping range, one that leaves the 2^VirtualAddressBits window it starts in, or a leaf at an upper level (WARN); a bad upper entry is warned about, cleared and given a table. The first non-zero return stops the walk and is returned, nothing undone.", $"public static int ApplyToPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}", "ApplyToPageRange(mm, addr, size, ref fn, ref memory)");
+        w.Member("apply_to_page_range() with every entry access and table allocation through <paramref name=\"memory\"/>.");
+        w.Open($"public static int ApplyToPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {MemoryConstraint}");
+        w.Line("ulong end = addr + size;");
+        w.Line($"return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: true, journal: null);");
+        w.Close();
+        ModelMemoryOverload(w, "apply_to_existing_page_range(): like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but never allocates: ranges without a table are skipped, a bad upper entry is warned about and skipped, and <paramref name=\"fn\"/> is called only for PTEs that are not none.", $"public static int ApplyToExistingPageRange<TFn>(AddressSpace mm, ulong addr, ulong size, ref TFn fn) {FnConstraint}", "ApplyToExistingPageRange(mm, addr, size, ref fn, ref memory)");
+        w.Member("apply_to_existing_page_range() with every entry access through <paramref name=\"memory\"/>.");
+        w.Open($"public static int ApplyToExistingPageRange<TFn, TMemory>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TMemory memory) {FnConstraint} {MemoryConstraint}");
+        w.Line("ulong end = addr + size;");
+        w.Line($"return {InvalidRange(s, "addr", "end")} ? {Einval} : ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create: false, journal: null);");
+        w.Close();
+        ModelMemoryOverload(w, "walk_page_range_novma() on a kernel range: PteEntry for every PTE of present tables, PteHole for every range without a table (with the kernel's depth), PudEntry/PmdEntry for entries that are not none, as <typeparamref name=\"TOps\"/> declares them; a bad pgd or p4d entry is cleared and reported as a hole. Never allocates; -EINVAL when <paramref name=\"start\"/> &gt;= <paramref name=\"end\"/>.", $"public static int WalkPageRange<TOps>(AddressSpace mm, ulong start, ulong end, ref TOps ops) where TOps : struct, {WalkOpsInterface}", "WalkPageRange(mm, start, end, ref ops, ref memory)");
+        w.Member("walk_page_range_novma() with every entry access through <paramref name=\"memory\"/>.");
+        w.Open($"public static int WalkPageRange<TOps, TMemory>(AddressSpace mm, ulong start, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, {WalkOpsInterface} {MemoryConstraint}");
+        w.Line($"return {InvalidRange(s, "start", "end")} ? {Einval} : Walk{top}Range(mm, start, end, ref ops, ref memory);");
+        w.Close();
 
-        w.Member(
-            "Like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk installed are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.",
-            $"public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) {FnConstraint} where TUndo : struct, global::PamtGen.IPteFn",
-            "{",
-            "    ulong end = addr + size;",
-            $"    if ({InvalidRange(s, "addr", "end")})",
-            "    {",
-            $"        return {Einval};",
-            "    }",
-            "",
-            $"    var memory = {MemoryType}.Of(mm);",
-            $"    return {Services}.ApplyTransactional<ApplyWalk, TFn, TUndo, {MemoryType}>(mm, addr, end, ref fn, ref undo, ref memory);",
-            "}");
-        w.Member(
-            "This geometry's apply walk, for the one transactional procedure.",
-            "private readonly struct ApplyWalk : global::PamtGen.CompilerServices.IApplyWalk",
-            "{",
-            $"    public static int Apply<TFn, TMemory>({MmType} mm, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) {FnConstraint} {WalkMemoryConstraint} =>",
-            $"        ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create, journal);",
-            "}");
-        w.Member(
-            "free_pgd_range() for a kernel range: after [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.",
-            $"public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)",
-            "{",
-            "    ulong end = addr + size;",
-            $"    var memory = {MemoryType}.Of(mm);",
-            $"    return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmpty{top}Range(mm, addr, end, ref memory);",
-            "}");
+        w.Member("Like <see cref=\"ApplyToPageRange{TFn}(AddressSpace, ulong, ulong, ref TFn)\"/>, but all or nothing: if the walk fails (an error from <paramref name=\"fn\"/> or -ENOMEM), <paramref name=\"undo\"/> is called for every PTE the walk visited, last first, and the tables the walk installed are freed, so the tables and the allocator hold what they held before. On success it is ApplyToPageRange.");
+        w.Open($"public static int ApplyToPageRangeTransactional<TFn, TUndo>(AddressSpace mm, ulong addr, ulong size, ref TFn fn, ref TUndo undo) {FnConstraint} where TUndo : struct, {PteFnInterface}");
+        w.Line("ulong end = addr + size;");
+        w.Open($"if ({InvalidRange(s, "addr", "end")})");
+        w.Line($"return {Einval};");
+        w.Close();
+        w.Line();
+        w.Line($"var memory = {MemoryType}.Of(mm);");
+        w.Line($"return {Services}.ApplyTransactional<ApplyWalk, TFn, TUndo, {MemoryType}>(mm, addr, end, ref fn, ref undo, ref memory);");
+        w.Close();
+        w.Member("This geometry's apply walk, for the one transactional procedure.");
+        w.Open($"private readonly struct ApplyWalk : {ApplyWalkInterface}");
+        w.Line($"public static int Apply<TFn, TMemory>({MmType} mm, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) {FnConstraint} {MemoryConstraint} =>");
+        w.Continued($"ApplyTo{top}Range(mm, addr, end, ref fn, ref memory, create, journal);");
+        w.Close();
+        w.Member("free_pgd_range() for a kernel range: after [<paramref name=\"addr\"/>, <paramref name=\"addr\"/> + <paramref name=\"size\"/>) has been depopulated, frees bottom-up every page-table page in it whose entries are all none, clearing the parent entry. A table that maps addresses outside the range (at its edges) is kept, and so is the root. Returns the number of table pages freed, or -EINVAL for an invalid range.");
+        w.Open($"public static int FreeEmptyTables(AddressSpace mm, ulong addr, ulong size)");
+        w.Line("ulong end = addr + size;");
+        w.Line($"var memory = {MemoryType}.Of(mm);");
+        w.Line($"return {InvalidRange(s, "addr", "end")} ? {Einval} : FreeEmpty{top}Range(mm, addr, end, ref memory);");
+        w.Close();
 
         EmitBlockMapping(w);
         for (int i = 0; i < levels.Length - 1; i++)
@@ -180,26 +134,36 @@ public sealed partial class PamtGenerator
         EmitWalkPte(w, EntryLevel(s, levels.Length - 2));
     }
 
+    /// <summary>An entry point on the model's own memory: the overload that makes a <c>ModelMemory</c> of the space and calls <paramref name="call"/> with it.</summary>
+    private static void ModelMemoryOverload(CodeWriter w, string summary, string signature, string call)
+    {
+        w.Member(summary);
+        w.Open(signature);
+        w.Line($"var memory = {MemoryType}.Of(mm);");
+        w.Line($"return {call};");
+        w.Close();
+    }
+
     /// <summary>
     /// Range mapping with blocks, typed by this geometry's address space and entry struct: the runtime's BlockMapping does
     /// the work from the geometry's format, all or nothing. Each takes a TLB gather for the ranges it leaves to invalidate
     /// (without one, it invalidates them itself before returning).
     /// </summary>
-    private static void EmitBlockMapping(MemberWriter w)
+    private static void EmitBlockMapping(CodeWriter w)
     {
-        const string Mapping = "global::PamtGen.BlockMapping";
+        const string Mapping = $"{BlockMappingType}";
         w.Member(
             "Maps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) to [<paramref name=\"pa\"/>, +<paramref name=\"size\"/>) with the largest leaves the alignment and the format allow (kvm_pgtable_stage2_map()), <paramref name=\"attributes\"/> being a page's field bits (an <c>Entry.Page(0).With...()</c>); all or nothing. 0, -EINVAL (misaligned or out of range), -EEXIST (already mapped, unless <paramref name=\"options\"/> replace) or -ENOMEM.",
-            $"public static int MapRange(AddressSpace mm, ulong va, ulong pa, ulong size, Entry attributes, global::PamtGen.MapRangeOptions options = default, global::PamtGen.TlbGather? gather = null) => {Mapping}.MapRange(mm, va, pa, size, attributes.Value, options, gather);");
+            $"public static int MapRange(AddressSpace mm, ulong va, ulong pa, ulong size, Entry attributes, {MapRangeOptionsType} options = default, {TlbGatherType}? gather = null) => {Mapping}.MapRange(mm, va, pa, size, attributes.Value, options, gather);");
         w.Member(
             "Unmaps [<paramref name=\"va\"/>, +<paramref name=\"size\"/>) (kvm_pgtable_stage2_unmap()): splits blocks the range covers in part, clears leaves, frees the tables it empties; all or nothing. 0, -EINVAL or -ENOMEM.",
-            $"public static int UnmapRange(AddressSpace mm, ulong va, ulong size, global::PamtGen.TlbGather? gather = null) => {Mapping}.UnmapRange(mm, va, size, gather);");
+            $"public static int UnmapRange(AddressSpace mm, ulong va, ulong size, {TlbGatherType}? gather = null) => {Mapping}.UnmapRange(mm, va, size, gather);");
         w.Member(
             "Splits the block at <paramref name=\"level\"/> mapping <paramref name=\"va\"/> into a table of leaves with the same translations and fields (kvm_pgtable_stage2_split()). 0, -EINVAL (no block there) or -ENOMEM.",
-            $"public static int Split(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => {Mapping}.Split(mm, va, level, gather);");
+            $"public static int Split(AddressSpace mm, ulong va, {Level} level, {TlbGatherType}? gather = null) => {Mapping}.Split(mm, va, level, gather);");
         w.Member(
             "Collapses the table under the entry at <paramref name=\"level\"/> mapping <paramref name=\"va\"/> into one block, when its leaves map one aligned contiguous range with the same fields (accessed and dirty merged); the table is freed. 0 or -EINVAL.",
-            $"public static int Collapse(AddressSpace mm, ulong va, global::PamtGen.PageTableLevel level, global::PamtGen.TlbGather? gather = null) => {Mapping}.Collapse(mm, va, level, gather);");
+            $"public static int Collapse(AddressSpace mm, ulong va, {Level} level, {TlbGatherType}? gather = null) => {Mapping}.Collapse(mm, va, level, gather);");
     }
 
     /// <summary>
@@ -207,115 +171,112 @@ public sealed partial class PamtGenerator
     /// them: none is skipped unless creating, pXd_leaf() is WARN and -EINVAL, pXd_bad() is WARN and skipped, or cleared
     /// when creating (the child then allocates a table there), with the format architecture's helpers.
     /// </summary>
-    private static void EmitApplyUpper(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
+    private static void EmitApplyUpper(CodeWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
     {
         string name = Name(levels[position]);
         string child = Name(levels[position + 1]);
         string level = $"{Level}.{checkName}";
-        var code = new CodeLines();
-        code.Open($"private static int ApplyTo{name}Range<TFn, TMemory>({UpperParameters(position)}, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
-        EmitTableOffset(code, position, name, create: true, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
-        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
-        code.Line($"ulong next = {name}AddrEnd(addr, end);");
-        code.Line($"ulong entry = memory.Read(table, index, {Once});");
-        code.Line("bool descend = entry != 0 || create; // pXd_none() && !create: continue");
-        code.Open($"if (entry != 0 && new Entry(entry).PxdLeaf({level}))");
-        code.Line($"return {Services}.LeafWhereTableExpected(mm, {level}, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL");
-        code.Close();
-        code.Line();
-        code.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
-        code.Line($"descend = {Services}.BadEntry(mm, {level}, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating");
-        code.Close();
-        code.Line();
-        code.Open("if (descend)");
-        code.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, ref memory, create, journal);");
-        code.ReturnIfError();
-        code.Close();
-        code.NextEntryOrReturn("0");
-        w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}", code.ToArray());
+        w.Member($"apply_to_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a {name.ToLowerInvariant()} table, allocating it first when <paramref name=\"create\"/>.")}");
+        w.Open($"private static int ApplyTo{name}Range<TFn, TMemory>({UpperParameters(position)}, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, {PteFnInterface} {MemoryConstraint}");
+        EmitTableOffset(w, position, name, create: true, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
+        w.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        w.Line($"ulong next = {name}AddrEnd(addr, end);");
+        w.Line($"ulong entry = memory.Read(table, index, {Once});");
+        w.Line("bool descend = entry != 0 || create; // pXd_none() && !create: continue");
+        w.Open($"if (entry != 0 && new Entry(entry).PxdLeaf({level}))");
+        w.Line($"return {Services}.LeafWhereTableExpected(mm, {level}, addr, entry); // WARN_ON_ONCE(pXd_leaf()): -EINVAL");
+        w.Close();
+        w.Line();
+        w.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
+        w.Line($"descend = {Services}.BadEntry(mm, {level}, table, index, addr, entry, create, ref memory, journal); // WARN_ON_ONCE(pXd_bad()): pXd_clear_bad() when creating");
+        w.Close();
+        w.Line();
+        w.Open("if (descend)");
+        w.Line($"int err = ApplyTo{child}Range(mm, table, index, addr, next, ref fn, ref memory, create, journal);");
+        w.ReturnIfError();
+        w.Close();
+        w.NextEntryOrReturn("0");
     }
 
     /// <summary>free_pgd_range(), free_pud_range(), ...: one pass over a table, children first, into the tables the kernel's walkers follow.</summary>
-    private static void EmitFreeEmpty(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
+    private static void EmitFreeEmpty(CodeWriter w, GeometrySpec s, PageTableLevel[] levels, int position, string checkName)
     {
         string name = Name(levels[position]);
         string child = Name(levels[position + 1]);
         string level = $"{Level}.{checkName}";
-        var code = new CodeLines();
-        code.Open($"private static int FreeEmpty{name}Range<TMemory>({UpperParameters(position)}, ref TMemory memory) {WalkMemoryConstraint}");
+        w.Member($"free_{name.ToLowerInvariant()}_range(): the empty tables under one pass over a {name.ToLowerInvariant()} table, and those tables themselves.");
+        w.Open($"private static int FreeEmpty{name}Range<TMemory>({UpperParameters(position)}, ref TMemory memory) {MemoryConstraint}");
         if (position == 0)
         {
-            code.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
+            w.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
         }
         else
         {
-            code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(EntryLevel(s, position - 1))}, addr, memory.Read(parent, parentIndex, {Once}), ref memory); // {name.ToLowerInvariant()}_offset()");
+            w.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(EntryLevel(s, position - 1))}, addr, memory.Read(parent, parentIndex, {Once}), ref memory); // {name.ToLowerInvariant()}_offset()");
         }
 
-        code.Line("int freed = 0;");
-        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
-        code.Line($"ulong next = {name}AddrEnd(addr, end);");
-        code.Line($"ulong entry = memory.Read(table, index, {Once});");
-        code.Open($"if (entry != 0 && !new Entry(entry).PxdLeaf({level}) && !new Entry(entry).PxdBad({level}))");
+        w.Line("int freed = 0;");
+        w.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        w.Line($"ulong next = {name}AddrEnd(addr, end);");
+        w.Line($"ulong entry = memory.Read(table, index, {Once});");
+        w.Open($"if (entry != 0 && !new Entry(entry).PxdLeaf({level}) && !new Entry(entry).PxdBad({level}))");
         if (child != "Pte")
         {
-            code.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next, ref memory);");
+            w.Line($"freed += FreeEmpty{child}Range(mm, table, index, addr, next, ref memory);");
         }
 
-        code.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
-        code.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, {level}, table, index, addr, ref memory))");
-        code.Line("freed++;");
-        code.Close();
-        code.Close();
-        code.NextEntryOrReturn("freed");
-        w.Member($"free_{name.ToLowerInvariant()}_range(): the empty tables under one pass over a {name.ToLowerInvariant()} table, and those tables themselves.", code.ToArray());
+        w.Line($"// The table below maps {name}Size bytes: free it only when the range covers all of them.");
+        w.Open($"if (next - addr == {name}Size && {Services}.FreeTableIfEmpty(mm, {level}, table, index, addr, ref memory))");
+        w.Line("freed++;");
+        w.Close();
+        w.Close();
+        w.NextEntryOrReturn("freed");
     }
 
     /// <summary>
     /// apply_to_pte_range(): [addr, end) lies in one table, so the loop runs over that slice of it, with <c>create</c>
     /// tested once rather than per PTE; each PTE reaches the callback as a pointer through the walk's memory.
     /// </summary>
-    private static void EmitApplyPte(MemberWriter w, PageTableLevel parentLevel)
+    private static void EmitApplyPte(CodeWriter w, PageTableLevel parentLevel)
     {
-        var code = new CodeLines();
+        w.Member("apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name=\"create\"/>), or for those that are not none.");
         string parent = Name(parentLevel).ToLowerInvariant();
         string level = $"{Level}.{Name(parentLevel)}";
-        code.Line(NoInlining + " // the PTE loop in a frame of its own: inlined into the pmd loop, its locals spill to the stack");
-        code.Open($"private static int ApplyToPteRange<TFn, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, global::PamtGen.IPteFn {WalkMemoryConstraint}");
-        code.Line($"ulong {parent}Entry = create ? 0 : memory.Read({parent}, {parent}Index, {Once});");
-        code.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, {parent}, {parent}Index, addr, ref memory, journal, out {parent}Entry))");
-        code.Line($"return {Enomem}; // pte_alloc_kernel() failed");
-        code.Close();
-        code.Line();
-        code.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, {parent}Entry, ref memory); // pte_offset_kernel()");
-        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
-        code.Line("int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);");
-        code.Line("TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out");
-        code.Open("if (create)");
-        code.Open("for (; index < last; index++, addr += PageSize)");
-        code.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
-        code.Open("if (err != 0)");
-        code.Line("fn = callback;");
-        code.Line("return err;");
-        code.Close();
-        code.Close();
-        code.Close();
-        code.Open("else");
-        code.Open("for (; index < last; index++, addr += PageSize)");
-        code.Open($"if (memory.Read(table, index, {Once}) != 0) // !pte_none(ptep_get(pte))");
-        code.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
-        code.Open("if (err != 0)");
-        code.Line("fn = callback;");
-        code.Line("return err;");
-        code.Close();
-        code.Close();
-        code.Close();
-        code.Close();
-        code.Line();
-        code.Line("fn = callback;");
-        code.Line("return 0;");
-        code.Close();
-        w.Member("apply_to_pte_range(): the callback for every PTE of one table's part of the range (when <paramref name=\"create\"/>), or for those that are not none.", code.ToArray());
+        w.Line(NoInlining + " // the PTE loop in a frame of its own: inlined into the pmd loop, its locals spill to the stack");
+        w.Open($"private static int ApplyToPteRange<TFn, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TFn fn, ref TMemory memory, bool create, {JournalType}? journal) where TFn : struct, {PteFnInterface} {MemoryConstraint}");
+        w.Line($"ulong {parent}Entry = create ? 0 : memory.Read({parent}, {parent}Index, {Once});");
+        w.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, {parent}, {parent}Index, addr, ref memory, journal, out {parent}Entry))");
+        w.Line($"return {Enomem}; // pte_alloc_kernel() failed");
+        w.Close();
+        w.Line();
+        w.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, {parent}Entry, ref memory); // pte_offset_kernel()");
+        w.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
+        w.Line("int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);");
+        w.Line("TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out");
+        w.Open("if (create)");
+        w.Open("for (; index < last; index++, addr += PageSize)");
+        w.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
+        w.Open("if (err != 0)");
+        w.Line("fn = callback;");
+        w.Line("return err;");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Open("else");
+        w.Open("for (; index < last; index++, addr += PageSize)");
+        w.Open($"if (memory.Read(table, index, {Once}) != 0) // !pte_none(ptep_get(pte))");
+        w.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
+        w.Open("if (err != 0)");
+        w.Line("fn = callback;");
+        w.Line("return err;");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("fn = callback;");
+        w.Line("return 0;");
+        w.Close();
     }
 
     /// <summary>
@@ -323,125 +284,123 @@ public sealed partial class PamtGenerator
     /// a bad pgd or p4d entry, which pXd_none_or_clear_bad() clears; a pud or pmd entry goes to its callback, is read again,
     /// and is descended into when it is present and not a leaf.
     /// </summary>
-    private static void EmitWalkUpper(MemberWriter w, GeometrySpec s, PageTableLevel[] levels, int position)
+    private static void EmitWalkUpper(CodeWriter w, GeometrySpec s, PageTableLevel[] levels, int position)
     {
         string name = Name(levels[position]);
         string child = Name(levels[position + 1]);
-        var code = new CodeLines();
-        code.Open($"private static int Walk{name}Range<TOps, TMemory>({UpperParameters(position)}, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
-        code.Line($"{Callbacks} callbacks = TOps.Callbacks;");
-        EmitTableOffset(code, position, name, create: false, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
-        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
-        code.Open($"for (int index = (int){name}Index(addr); ; index++)");
-        code.Line($"ulong next = {name}AddrEnd(addr, end);");
+        var check = position == 0 ? s.TopCheckLevel : levels[position];
+        string checkName = Name(check);
+        w.Member($"walk_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a present {name.ToLowerInvariant()} table.")}");
+        w.Open($"private static int Walk{name}Range<TOps, TMemory>({UpperParameters(position)}, ref TOps ops, ref TMemory memory) where TOps : struct, {WalkOpsInterface} {MemoryConstraint}");
+        w.Line($"{Callbacks} callbacks = TOps.Callbacks;");
+        EmitTableOffset(w, position, name, create: false, position == 0 ? PageTableLevel.Pgd : EntryLevel(s, position - 1));
+        w.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
+        w.Open($"for (int index = (int){name}Index(addr); ; index++)");
+        w.Line($"ulong next = {name}AddrEnd(addr, end);");
         int opened = 0;
 
         // The folded levels above the one that checks the top table's entries: never none, so pud_entry is
         // called for every slot (on 2 levels), and each descends only when a callback below it exists.
-        var check = position == 0 ? s.TopCheckLevel : levels[position];
         for (var folded = levels[position]; folded < check; folded++)
         {
             if (folded == PageTableLevel.Pud)
             {
-                EmitEntryCallback(code, "Pud");
+                EmitEntryCallback(w, "Pud");
             }
 
-            code.Open($"if ((callbacks & ({WantedBelow(folded)})) != 0)");
+            w.Open($"if ((callbacks & ({WantedBelow(folded)})) != 0)");
             opened++;
         }
 
-        string checkName = Name(check);
         string level = $"{Level}.{checkName}";
-        code.Line($"ulong entry = memory.Read(table, index, {Once});");
+        w.Line($"ulong entry = memory.Read(table, index, {Once});");
         if (check < PageTableLevel.Pud)
         {
-            code.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
-            code.Line($"{Services}.ClearBad(mm, {level}, table, index, addr, entry, ref memory); // pXd_none_or_clear_bad()");
-            code.Line("entry = 0;");
-            code.Close();
-            code.Line();
+            w.Open($"if (entry != 0 && new Entry(entry).PxdBad({level}))");
+            w.Line($"{Services}.ClearBad(mm, {level}, table, index, addr, entry, ref memory); // pXd_none_or_clear_bad()");
+            w.Line("entry = 0;");
+            w.Close();
+            w.Line();
         }
 
-        code.Open("if (entry == 0) // pXd_none()");
-        code.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
-        code.Line($"int err = ops.PteHole(addr, next, {(int)check});");
-        code.ReturnIfError();
-        code.Close();
-        code.Close();
-        code.Open("else");
+        w.Open("if (entry == 0) // pXd_none()");
+        w.Open($"if ((callbacks & {Callbacks}.PteHole) != 0)");
+        w.Line($"int err = ops.PteHole(addr, next, {(int)check});");
+        w.ReturnIfError();
+        w.Close();
+        w.Close();
+        w.Open("else");
         if (check is PageTableLevel.Pud or PageTableLevel.Pmd)
         {
-            EmitEntryCallback(code, checkName);
-            code.Line($"entry = memory.Read(table, index, {Once}); // re-read: the entry callback may have changed it");
+            EmitEntryCallback(w, checkName);
+            w.Line($"entry = memory.Read(table, index, {Once}); // re-read: the entry callback may have changed it");
         }
 
         string present = check is PageTableLevel.Pud or PageTableLevel.Pmd ? $" && new Entry(entry).PxdPresent({level}) && !new Entry(entry).PxdLeaf({level})" : "";
-        code.Open($"if ((callbacks & ({WantedBelow(check)})) != 0{present})");
-        code.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops, ref memory);");
-        code.ReturnIfError();
-        code.Close();
-        code.Close();
+        w.Open($"if ((callbacks & ({WantedBelow(check)})) != 0{present})");
+        w.Line($"int err = Walk{child}Range(mm, table, index, addr, next, ref ops, ref memory);");
+        w.ReturnIfError();
+        w.Close();
+        w.Close();
         for (; opened > 0; opened--)
         {
-            code.Close();
+            w.Close();
         }
 
-        code.NextEntryOrReturn("0");
-        w.Member($"walk_{name.ToLowerInvariant()}_range(): {(position == 0 ? TopTableNote(s, checkName) : $"one pass over a present {name.ToLowerInvariant()} table.")}", code.ToArray());
+        w.NextEntryOrReturn("0");
     }
 
     /// <summary>walk_pte_range(): pte_entry for every PTE of the table in the range, over that slice of the table.</summary>
-    private static void EmitWalkPte(MemberWriter w, PageTableLevel parentLevel)
+    private static void EmitWalkPte(CodeWriter w, PageTableLevel parentLevel)
     {
-        var code = new CodeLines();
+        w.Member("walk_pte_range(): pte_entry for every PTE of one present table's part of the range.");
         string parent = Name(parentLevel).ToLowerInvariant();
-        code.Open($"private static int WalkPteRange<TOps, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, global::PamtGen.IPageWalkOps {WalkMemoryConstraint}");
-        code.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(parentLevel)}, addr, memory.Read({parent}, {parent}Index, {Once}), ref memory); // pte_offset_kernel()");
-        code.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
-        code.Line("TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out");
-        code.Open("for (int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift); index < last; index++, addr += PageSize)");
-        code.Line($"int err = callbacks.PteEntry({Services}.PtePointer(pointers, index), addr, addr + PageSize);");
-        code.Open("if (err != 0)");
-        code.Line("ops = callbacks;");
-        code.Line("return err;");
-        code.Close();
-        code.Close();
-        code.Line();
-        code.Line("ops = callbacks;");
-        code.Line("return 0;");
-        code.Close();
-        w.Member("walk_pte_range(): pte_entry for every PTE of one present table's part of the range.", code.ToArray());
+        w.Open($"private static int WalkPteRange<TOps, TMemory>({MmType} mm, {PageType} {parent}, int {parent}Index, ulong addr, ulong end, ref TOps ops, ref TMemory memory) where TOps : struct, {WalkOpsInterface} {MemoryConstraint}");
+        w.Line($"{PageType} table = {Services}.TableOf(mm, {Level}.{Name(parentLevel)}, addr, memory.Read({parent}, {parent}Index, {Once}), ref memory); // pte_offset_kernel()");
+        w.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
+        w.Line("TOps callbacks = ops; // a local copy the JIT can keep in registers; written back on every way out");
+        w.Open("for (int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift); index < last; index++, addr += PageSize)");
+        w.Line($"int err = callbacks.PteEntry({Services}.PtePointer(pointers, index), addr, addr + PageSize);");
+        w.Open("if (err != 0)");
+        w.Line("ops = callbacks;");
+        w.Line("return err;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("ops = callbacks;");
+        w.Line("return 0;");
+        w.Close();
     }
 
-    private static void EmitEntryCallback(CodeLines code, string level)
+    private static void EmitEntryCallback(CodeWriter w, string level)
     {
-        code.Open($"if ((callbacks & {Callbacks}.{level}Entry) != 0)");
-        code.Line($"int err = ops.{level}Entry({Services}.{level}Pointer(pointers, index), addr, next);");
-        code.ReturnIfError();
-        code.Close();
-        code.Line();
+        w.Open($"if ((callbacks & {Callbacks}.{level}Entry) != 0)");
+        w.Line($"int err = ops.{level}Entry({Services}.{level}Pointer(pointers, index), addr, next);");
+        w.ReturnIfError();
+        w.Close();
+        w.Line();
     }
 
     /// <summary>pgd_offset() for the top table; pXd_alloc() (when creating) and pXd_offset() below it, the parent entry read through the memory.</summary>
-    private static void EmitTableOffset(CodeLines code, int position, string name, bool create, PageTableLevel parentCheck)
+    private static void EmitTableOffset(CodeWriter w, int position, string name, bool create, PageTableLevel parentCheck)
     {
         if (position == 0)
         {
-            code.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
+            w.Line($"{PageType} table = mm.Pgd; // pgd_offset_k()");
             return;
         }
 
         string level = $"{Level}.{Name(parentCheck)}";
-        code.Line(create ? $"ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, {Once});" : $"ulong parentEntry = memory.Read(parent, parentIndex, {Once});");
+        w.Line(create ? $"ulong parentEntry = create ? 0 : memory.Read(parent, parentIndex, {Once});" : $"ulong parentEntry = memory.Read(parent, parentIndex, {Once});");
         if (create)
         {
-            code.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, parent, parentIndex, addr, ref memory, journal, out parentEntry))");
-            code.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
-            code.Close();
-            code.Line();
+            w.Open($"if (create && !{Services}.PopulateIfNone(mm, {level}, parent, parentIndex, addr, ref memory, journal, out parentEntry))");
+            w.Line($"return {Enomem}; // {name.ToLowerInvariant()}_alloc() failed");
+            w.Close();
+            w.Line();
         }
 
-        code.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, parentEntry, ref memory); // {name.ToLowerInvariant()}_offset()");
+        w.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, parentEntry, ref memory); // {name.ToLowerInvariant()}_offset()");
     }
 
     /// <summary>
@@ -476,51 +435,5 @@ public sealed partial class PamtGenerator
         string name = s.Type.NameWithTypeParameters;
         int generic = name.IndexOf('<');
         return generic < 0 ? name : name.Substring(0, generic);
-    }
-
-    /// <summary>Lines of a method body, indented by braces.</summary>
-    private sealed class CodeLines
-    {
-        private readonly List<string> _lines = [];
-        private int _indent;
-
-        public void Line(string text = "") => _lines.Add(text.Length == 0 ? "" : new string(' ', 4 * _indent) + text);
-
-        public void Open(string header)
-        {
-            Line(header);
-            Line("{");
-            _indent++;
-        }
-
-        public void Close()
-        {
-            _indent--;
-            Line("}");
-        }
-
-        /// <summary>The kernel's "if (err) return err;" after a call that can stop the walk.</summary>
-        public void ReturnIfError()
-        {
-            Open("if (err != 0)");
-            Line("return err;");
-            Close();
-        }
-
-        /// <summary>
-        /// The kernel's <c>} while (addr = next, addr != end);</c>: moves to the next entry or returns
-        /// <paramref name="result"/> at the end of the range, then closes the loop and the method.
-        /// </summary>
-        public void NextEntryOrReturn(string result)
-        {
-            Line();
-            Open("if ((addr = next) == end)");
-            Line($"return {result};");
-            Close();
-            Close();
-            Close();
-        }
-
-        public string[] ToArray() => _lines.ToArray();
     }
 }

@@ -81,29 +81,25 @@ public enum MemoryMapFormat
 /// A memory map that cannot be used: a malformed line (named by <see cref="LineNumber"/> and quoted),
 /// an unreadable file, an empty map or one without RAM.
 /// </summary>
-public sealed class MemoryMapException : Exception
+/// <param name="source">The file, directory or name the map came from.</param>
+/// <param name="reason">What is wrong, without the location.</param>
+/// <param name="lineNumber">The 1-based line at fault, when one line is.</param>
+/// <param name="line">The text of that line.</param>
+/// <param name="inner">The error that caused this one, if any.</param>
+public sealed class MemoryMapException(string source, string reason, int? lineNumber = null, string? line = null, Exception? inner = null)
+    : Exception(Format(source, reason, lineNumber, line), inner)
 {
-    /// <summary>Creates the error; <paramref name="lineNumber"/> and <paramref name="line"/> when one line is at fault.</summary>
-    public MemoryMapException(string source, string reason, int? lineNumber = null, string? line = null, Exception? inner = null)
-        : base(Format(source, reason, lineNumber, line), inner)
-    {
-        MapSource = source;
-        Reason = reason;
-        LineNumber = lineNumber;
-        Line = line;
-    }
-
     /// <summary>The file, directory or name the map came from.</summary>
-    public string MapSource { get; }
+    public string MapSource { get; } = source;
 
     /// <summary>What is wrong, without the location.</summary>
-    public string Reason { get; }
+    public string Reason { get; } = reason;
 
     /// <summary>The 1-based line at fault, or null when the fault is not one line's.</summary>
-    public int? LineNumber { get; }
+    public int? LineNumber { get; } = lineNumber;
 
     /// <summary>The text of the line at fault, or null.</summary>
-    public string? Line { get; }
+    public string? Line { get; } = line;
 
     private static string Format(string source, string reason, int? lineNumber, string? line)
     {

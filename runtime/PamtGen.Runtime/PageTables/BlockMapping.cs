@@ -92,15 +92,9 @@ public static class BlockMapping
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
-        int position = g.EntryLevelPosition(level);
-        if (position < 0 || level == PageTableLevel.Pte)
+        if (BlockLevelRefusal(g, level, va, out int position, out refusal) is int refused)
         {
-            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotABlockLevel, level, va, 0);
-        }
-
-        if (!g.HoldsLeaves(level))
-        {
-            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelHoldsNoLeaves, level, va, 0); // no block there to split, whatever the tables hold
+            return refused;
         }
 
         lock (mm.PageTableLock)
@@ -124,6 +118,22 @@ public static class BlockMapping
     }
 
     /// <summary>
+    /// What Split and Collapse refuse before they read a table: a level that is no block level (not an entry level, or
+    /// the pte), or one that holds no leaves, whatever the tables hold there. Null when the level may hold a block.
+    /// </summary>
+    private static int? BlockLevelRefusal(Geometry g, PageTableLevel level, ulong va, out int position, out Refusal refusal)
+    {
+        position = g.EntryLevelPosition(level);
+        refusal = default;
+        if (position < 0 || level == PageTableLevel.Pte)
+        {
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotABlockLevel, level, va, 0);
+        }
+
+        return g.HoldsLeaves(level) ? null : Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelHoldsNoLeaves, level, va, 0);
+    }
+
+    /// <summary>
     /// Collapses the table below the entry at <paramref name="level"/> that maps <paramref name="va"/> into one block:
     /// its leaves must map one contiguous range aligned to the block's size with the same fields (hardware-updated ones,
     /// accessed and dirty, are merged: set when set in any), and the level must hold leaves. The table is freed.
@@ -137,15 +147,9 @@ public static class BlockMapping
     {
         ArgumentNullException.ThrowIfNull(mm);
         var g = mm.Geometry;
-        int position = g.EntryLevelPosition(level);
-        if (position < 0 || level == PageTableLevel.Pte)
+        if (BlockLevelRefusal(g, level, va, out int position, out refusal) is int refused)
         {
-            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.NotABlockLevel, level, va, 0);
-        }
-
-        if (!g.HoldsLeaves(level))
-        {
-            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.LevelHoldsNoLeaves, level, va, 0);
+            return refused;
         }
 
         lock (mm.PageTableLock)

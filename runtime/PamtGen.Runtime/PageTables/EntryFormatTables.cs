@@ -25,25 +25,24 @@ internal static partial class EntryFormatRules
         var t = new FormatTables(format, levels);
         for (int depth = 0; depth <= (int)PageTableLevel.Pte; depth++)
         {
-            t.ValidMask[depth] = format.ValidMask;
-            t.ValidValue[depth] = format.ValidValue;
-            t.LeafMask[depth] = 0;
-            t.LeafValue[depth] = 1; // (v & 0) == 1 never holds: no leaf at this level
-            t.TableOk[depth] = depth < (int)PageTableLevel.Pte;
+            t[depth].ValidMask = format.ValidMask;
+            t[depth].ValidValue = format.ValidValue;
+            t[depth].LeafMask = 0;
+                        t[depth].TableOk = depth < (int)PageTableLevel.Pte;
         }
 
         foreach (var leaf in leaves)
         {
             int d = leaf.Level;
-            t.ValidMask[d] = leaf.ValidMask ?? format.ValidMask;
-            t.ValidValue[d] = leaf.ValidValue ?? format.ValidValue;
-            t.LeafMask[d] = leaf.LeafMask;
-            t.LeafValue[d] = leaf.Level == (int)PageTableLevel.Pte ? 0 : leaf.LeafIfAnySet != 0 && leaf.LeafMask == 0 ? 1UL : leaf.LeafValue;
-            t.LeafAny[d] = leaf.LeafIfAnySet;
-            t.LeafAddressMask[d] = Mask(leaf.AddressLow, leaf.AddressHigh);
-            t.LeafAddressLow[d] = leaf.AddressLow;
-            t.LeafAddressShift[d] = leaf.AddressShift;
-            t.CanLeaf[d] = true;
+            t[d].ValidMask = leaf.ValidMask ?? format.ValidMask;
+            t[d].ValidValue = leaf.ValidValue ?? format.ValidValue;
+            t[d].LeafMask = leaf.LeafMask;
+            t[d].LeafValue = leaf.Level == (int)PageTableLevel.Pte ? 0 : leaf.LeafIfAnySet != 0 && leaf.LeafMask == 0 ? 1UL : leaf.LeafValue;
+            t[d].LeafAny = leaf.LeafIfAnySet;
+            t[d].LeafAddressMask = Mask(leaf.AddressLow, leaf.AddressHigh);
+            t[d].LeafAddressLow = leaf.AddressLow;
+            t[d].LeafAddressShift = leaf.AddressShift;
+            t[d].CanLeaf = true;
         }
 
         foreach (var name in fields.Select(f => f.Name).Distinct())
@@ -112,19 +111,19 @@ internal static partial class EntryFormatRules
         for (int depth = 0; depth <= (int)PageTableLevel.Pte; depth++)
         {
             var check = depth < (int)PageTableLevel.Pte ? checks.FirstOrDefault(c => c.Level == depth) : new KernelChecksDecl(depth, BitPatterns.None, BitPatterns.None, 0, 0);
-            var present = check is null || check.Present.Count == 0 ? new BitPatterns([t.ValidMask[depth]], [t.ValidValue[depth]]) : check.Present;
-            t.KernelDeclared[depth] = check is not null;
+            var present = check is null || check.Present.Count == 0 ? new BitPatterns([t[depth].ValidMask], [t[depth].ValidValue]) : check.Present;
+            t[depth].KernelDeclared = check is not null;
             for (int k = 0; k < BitPatterns.Max; k++)
             {
                 bool leaf = check is not null && k < check.Leaf.Count;
-                t.KernelLeafMask[k][depth] = leaf ? check!.Leaf.Masks[k] : 0;
-                t.KernelLeafValue[k][depth] = leaf ? check!.Leaf.Values[k] : 1; // (v & 0) == 1 never holds
-                t.KernelPresentMask[k][depth] = k < present.Count ? present.Masks[k] : 0;
-                t.KernelPresentValue[k][depth] = k < present.Count ? present.Values[k] : 1;
+                t[depth].KernelLeafMasks[k] = leaf ? check!.Leaf.Masks[k] : 0;
+                t[depth].KernelLeafValues[k] = leaf ? check!.Leaf.Values[k] : 1; // (v & 0) == 1 never holds
+                t[depth].KernelPresentMasks[k] = k < present.Count ? present.Masks[k] : 0;
+                t[depth].KernelPresentValues[k] = k < present.Count ? present.Values[k] : 1;
             }
 
-            t.KernelTableMask[depth] = check?.TableMask ?? 0;
-            t.KernelTableValue[depth] = check?.TableValue ?? 0;
+            t[depth].KernelTableMask = check?.TableMask ?? 0;
+            t[depth].KernelTableValue = check?.TableValue ?? 0;
         }
     }
 
@@ -152,15 +151,15 @@ internal static partial class EntryFormatRules
             {
                 ulong tableHigh = (t.TableAddressMask >> t.Format.TableAddressLow << t.Format.TableAddressShift) & aboveMaxPhys;
                 int tableSlot = Slot(depth, EntryKinds.Table);
-                t.Reserved[tableSlot] = ((tableHigh >> t.Format.TableAddressShift) << t.Format.TableAddressLow) | (t.CanLeaf[depth] ? 0 : leafRules & ~used(tableSlot));
+                t.Reserved[tableSlot] = ((tableHigh >> t.Format.TableAddressShift) << t.Format.TableAddressLow) | (t[depth].CanLeaf ? 0 : leafRules & ~used(tableSlot));
             }
 
-            if (t.CanLeaf[depth])
+            if (t[depth].CanLeaf)
             {
                 int slot = Slot(depth, EntryKinds.Leaf);
-                ulong leafAddress = t.LeafAddressMask[depth];
-                ulong leafHigh = ((leafAddress >> t.LeafAddressLow[depth]) << t.LeafAddressShift[depth]) & aboveMaxPhys;
-                t.Reserved[slot] = (pageAddress & ~leafAddress & ~used(slot) & ~t.LeafMask[depth]) | ((leafHigh >> t.LeafAddressShift[depth]) << t.LeafAddressLow[depth]);
+                ulong leafAddress = t[depth].LeafAddressMask;
+                ulong leafHigh = ((leafAddress >> t[depth].LeafAddressLow) << t[depth].LeafAddressShift) & aboveMaxPhys;
+                t.Reserved[slot] = (pageAddress & ~leafAddress & ~used(slot) & ~t[depth].LeafMask) | ((leafHigh >> t[depth].LeafAddressShift) << t[depth].LeafAddressLow);
             }
         }
     }
@@ -170,50 +169,30 @@ internal static partial class EntryFormatRules
         t.FieldSlots.FirstOrDefault(f => f.Name == name) is { } field ? field.Masks.Aggregate(0UL, (bits, m) => bits | m) : 0;
 }
 
-/// <summary>A format resolved per level (by depth, folded levels carrying their table's rules), and per level and kind for break-before-make.</summary>
-internal sealed class FormatTables(FormatDecl format, int levels)
+/// <summary>
+/// A format resolved per level (one <see cref="LevelRules"/> by depth, folded levels carrying their table's rules), and
+/// per level and kind (by slot, <see cref="EntryFormatRules.Slot"/>) for break-before-make, reserved bits and fields.
+/// </summary>
+internal sealed class FormatTables
 {
-    public FormatDecl Format { get; } = format;
+    private readonly LevelRules[] _levels;
 
-    public int Levels { get; } = levels;
+    public FormatTables(FormatDecl format, int levels)
+    {
+        Format = format;
+        Levels = levels;
+        _levels = Enumerable.Range(0, GeometryRules.LevelSlots).Select(_ => new LevelRules()).ToArray();
+    }
 
-    public ulong[] ValidMask { get; } = new ulong[GeometryRules.LevelSlots];
+    public FormatDecl Format { get; }
 
-    public ulong[] ValidValue { get; } = new ulong[GeometryRules.LevelSlots];
+    public int Levels { get; }
 
-    public ulong[] LeafMask { get; } = new ulong[GeometryRules.LevelSlots];
+    /// <summary>The rules of the level at <paramref name="depth"/>.</summary>
+    public LevelRules this[int depth] => _levels[depth];
 
-    public ulong[] LeafValue { get; } = new ulong[GeometryRules.LevelSlots];
-
-    public ulong[] LeafAny { get; } = new ulong[GeometryRules.LevelSlots];
-
-    public ulong[] LeafAddressMask { get; } = new ulong[GeometryRules.LevelSlots];
-
-    public int[] LeafAddressLow { get; } = new int[GeometryRules.LevelSlots];
-
-    public int[] LeafAddressShift { get; } = new int[GeometryRules.LevelSlots];
-
-    public bool[] CanLeaf { get; } = new bool[GeometryRules.LevelSlots];
-
-    public bool[] TableOk { get; } = new bool[GeometryRules.LevelSlots];
-
-    /// <summary>True where [EntryKernelChecks] says how the kernel reads the level (and at the pte, which has no such helpers).</summary>
-    public bool[] KernelDeclared { get; } = new bool[GeometryRules.LevelSlots];
-
-    /// <summary>pXd_leaf()'s alternatives, [alternative][depth]; mask 0 and value 1 where there is none.</summary>
-    public ulong[][] KernelLeafMask { get; } = [new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots]];
-
-    public ulong[][] KernelLeafValue { get; } = [new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots]];
-
-    /// <summary>pXd_present()'s alternatives, [alternative][depth]: the declared ones, or the level's valid rule.</summary>
-    public ulong[][] KernelPresentMask { get; } = [new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots]];
-
-    public ulong[][] KernelPresentValue { get; } = [new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots], new ulong[GeometryRules.LevelSlots]];
-
-    /// <summary>pXd_bad() is false exactly when (entry &amp; mask) == value, by depth (where declared).</summary>
-    public ulong[] KernelTableMask { get; } = new ulong[GeometryRules.LevelSlots];
-
-    public ulong[] KernelTableValue { get; } = new ulong[GeometryRules.LevelSlots];
+    /// <summary>One rule of every level, pgd first: a column of the per-level tables the entry struct is generated with.</summary>
+    public T[] Column<T>(System.Func<LevelRules, T> rule) => _levels.Select(rule).ToArray();
 
     /// <summary>By slot (<see cref="EntryFormatRules.Slot"/>): the bits whose change needs break-before-make.</summary>
     public ulong[] BbmOnChange { get; } = new ulong[EntryFormatRules.Slots];
@@ -229,29 +208,10 @@ internal sealed class FormatTables(FormatDecl format, int levels)
     /// <summary>Each field name with where it lies per level and kind: how attributes move between levels (x86 PAT: bit 7 of a PTE, bit 12 of a block).</summary>
     public List<FieldSlots> FieldSlots { get; } = [];
 
+    /// <summary>Gives the level at <paramref name="to"/> the rules of the one at <paramref name="from"/> (a folded level its checker's).</summary>
     public void CopyLevel(int from, int to)
     {
-        ValidMask[to] = ValidMask[from];
-        ValidValue[to] = ValidValue[from];
-        LeafMask[to] = LeafMask[from];
-        LeafValue[to] = LeafValue[from];
-        LeafAny[to] = LeafAny[from];
-        LeafAddressMask[to] = LeafAddressMask[from];
-        LeafAddressLow[to] = LeafAddressLow[from];
-        LeafAddressShift[to] = LeafAddressShift[from];
-        CanLeaf[to] = CanLeaf[from];
-        TableOk[to] = TableOk[from];
-        KernelDeclared[to] = KernelDeclared[from];
-        KernelTableMask[to] = KernelTableMask[from];
-        KernelTableValue[to] = KernelTableValue[from];
-        for (int k = 0; k < BitPatterns.Max; k++)
-        {
-            KernelLeafMask[k][to] = KernelLeafMask[k][from];
-            KernelLeafValue[k][to] = KernelLeafValue[k][from];
-            KernelPresentMask[k][to] = KernelPresentMask[k][from];
-            KernelPresentValue[k][to] = KernelPresentValue[k][from];
-        }
-
+        _levels[to] = _levels[from].Copy();
         foreach (var kind in EntryFormatRules.SlotKinds)
         {
             int source = EntryFormatRules.Slot(from, kind), target = EntryFormatRules.Slot(to, kind);
@@ -264,6 +224,62 @@ internal sealed class FormatTables(FormatDecl format, int levels)
                 field.Lows[target] = field.Lows[source];
             }
         }
+    }
+}
+
+/// <summary>
+/// One level's rules: how an entry there is valid, a leaf or a table, where a leaf's address lies, and the kernel's
+/// checks. Fields, set once by <see cref="EntryFormatRules.Resolve"/> and read on every entry decode.
+/// </summary>
+internal sealed class LevelRules
+{
+    public ulong ValidMask;
+
+    public ulong ValidValue;
+
+    /// <summary>The leaf rule: a leaf when (entry &amp; LeafMask) == LeafValue, or any of <see cref="LeafAny"/> is set; mask 0 and value 1 where the level holds none.</summary>
+    public ulong LeafMask;
+
+    public ulong LeafValue = 1; // (v & 0) == 1 never holds: no leaf at this level
+
+    public ulong LeafAny;
+
+    public ulong LeafAddressMask;
+
+    public int LeafAddressLow;
+
+    public int LeafAddressShift;
+
+    public bool CanLeaf;
+
+    public bool TableOk;
+
+    /// <summary>True where [EntryKernelChecks] says how the kernel reads the level (and at the pte, which has no such helpers).</summary>
+    public bool KernelDeclared;
+
+    /// <summary>pXd_leaf()'s alternatives; mask 0 and value 1 where there is none.</summary>
+    public ulong[] KernelLeafMasks = new ulong[BitPatterns.Max];
+
+    public ulong[] KernelLeafValues = new ulong[BitPatterns.Max];
+
+    /// <summary>pXd_present()'s alternatives: the declared ones, or the level's valid rule.</summary>
+    public ulong[] KernelPresentMasks = new ulong[BitPatterns.Max];
+
+    public ulong[] KernelPresentValues = new ulong[BitPatterns.Max];
+
+    /// <summary>pXd_bad() is false exactly when (entry &amp; mask) == value (where declared).</summary>
+    public ulong KernelTableMask;
+
+    public ulong KernelTableValue;
+
+    public LevelRules Copy()
+    {
+        var copy = (LevelRules)MemberwiseClone();
+        copy.KernelLeafMasks = (ulong[])KernelLeafMasks.Clone();
+        copy.KernelLeafValues = (ulong[])KernelLeafValues.Clone();
+        copy.KernelPresentMasks = (ulong[])KernelPresentMasks.Clone();
+        copy.KernelPresentValues = (ulong[])KernelPresentValues.Clone();
+        return copy;
     }
 }
 

@@ -110,23 +110,23 @@ public sealed class Geometry
     public int RootTables { get; }
 
     /// <summary>True when the format lets entries at <paramref name="level"/> be leaves (every pte; blocks where declared).</summary>
-    public bool HoldsLeaves(PageTableLevel level) => _entries.CanLeaf[(int)level];
+    public bool HoldsLeaves(PageTableLevel level) => _entries[(int)level].CanLeaf;
 
     /// <summary>The entry is valid at <paramref name="level"/> (present on x86; bits[1:0] 01 or 11 above arm64's last level, 11 at it).</summary>
-    public bool IsValidEntry(PageTableLevel level, ulong entry) => (entry & _entries.ValidMask[(int)level]) == _entries.ValidValue[(int)level];
+    public bool IsValidEntry(PageTableLevel level, ulong entry) => (entry & _entries[(int)level].ValidMask) == _entries[(int)level].ValidValue;
 
     /// <summary>The entry is a valid leaf at <paramref name="level"/> as the hardware reads it (every valid pte; a block above).</summary>
     public bool IsLeafEntry(PageTableLevel level, ulong entry)
     {
         int d = (int)level;
-        return IsValidEntry(level, entry) && ((entry & _entries.LeafMask[d]) == _entries.LeafValue[d] || (entry & _entries.LeafAny[d]) != 0);
+        return IsValidEntry(level, entry) && ((entry & _entries[d].LeafMask) == _entries[d].LeafValue || (entry & _entries[d].LeafAny) != 0);
     }
 
     /// <summary>A valid leaf at <paramref name="level"/> without reserved bits: what the hardware translates through.</summary>
     internal bool IsUsableLeaf(PageTableLevel level, ulong entry) => IsLeafEntry(level, entry) && (entry & ReservedBits(level, leaf: true)) == 0;
 
     /// <summary>The entry is a valid entry pointing to a table (never at the pte level).</summary>
-    public bool IsTableEntry(PageTableLevel level, ulong entry) => _entries.TableOk[(int)level] && IsValidEntry(level, entry) && !IsLeafEntry(level, entry);
+    public bool IsTableEntry(PageTableLevel level, ulong entry) => _entries[(int)level].TableOk && IsValidEntry(level, entry) && !IsLeafEntry(level, entry);
 
     /// <summary>
     /// pXd_leaf() as the kernel of the format's architecture defines it (docs/FORMATS.md, [EntryKernelChecks]): x86's
@@ -136,11 +136,11 @@ public sealed class Geometry
     public bool PxdLeaf(PageTableLevel level, ulong entry)
     {
         int d = (int)level;
-        return _entries.KernelDeclared[d] ? Matches(_entries.KernelLeafMask, _entries.KernelLeafValue, d, entry) : IsLeafEntry(level, entry);
+        return _entries[d].KernelDeclared ? Matches(_entries[d].KernelLeafMasks, _entries[d].KernelLeafValues, entry) : IsLeafEntry(level, entry);
     }
 
     /// <summary>pXd_present() as the format's kernel defines it (x86's pmd_present() counts PROT_NONE and PSE; arm64's a present-invalid entry); without a declaration, valid.</summary>
-    public bool PxdPresent(PageTableLevel level, ulong entry) => Matches(_entries.KernelPresentMask, _entries.KernelPresentValue, (int)level, entry);
+    public bool PxdPresent(PageTableLevel level, ulong entry) => Matches(_entries[(int)level].KernelPresentMasks, _entries[(int)level].KernelPresentValues, entry);
 
     /// <summary>
     /// pXd_bad() as the format's kernel defines it, for an entry that is not none (x86's pmd_bad(): flags other than P, R/W,
@@ -150,18 +150,18 @@ public sealed class Geometry
     public bool PxdBad(PageTableLevel level, ulong entry)
     {
         int d = (int)level;
-        return _entries.KernelDeclared[d] ? (entry & _entries.KernelTableMask[d]) != _entries.KernelTableValue[d] : !IsTableEntry(level, entry);
+        return _entries[d].KernelDeclared ? (entry & _entries[d].KernelTableMask) != _entries[d].KernelTableValue : !IsTableEntry(level, entry);
     }
 
     /// <summary>The kernel's walkers descend into the entry at <paramref name="level"/>: not none, not pXd_leaf(), not pXd_bad().</summary>
     internal bool KernelDescends(PageTableLevel level, ulong entry) => entry != 0 && level != PageTableLevel.Pte && !PxdLeaf(level, entry) && !PxdBad(level, entry);
 
-    private static bool Matches(ulong[][] masks, ulong[][] values, int depth, ulong entry)
+    private static bool Matches(ulong[] masks, ulong[] values, ulong entry)
     {
         bool any = false;
         for (int k = 0; k < masks.Length; k++)
         {
-            any |= (entry & masks[k][depth]) == values[k][depth];
+            any |= (entry & masks[k]) == values[k];
         }
 
         return any;
@@ -173,7 +173,7 @@ public sealed class Geometry
 
     /// <summary>The output address of a leaf at <paramref name="level"/> (the first byte of its page or block).</summary>
     public ulong LeafAddress(PageTableLevel level, ulong entry) =>
-        ((entry & _entries.LeafAddressMask[(int)level]) >> _entries.LeafAddressLow[(int)level]) << _entries.LeafAddressShift[(int)level];
+        ((entry & _entries[(int)level].LeafAddressMask) >> _entries[(int)level].LeafAddressLow) << _entries[(int)level].LeafAddressShift;
 
     /// <summary>The entry the model installs for a table at <paramref name="tableAddress"/> (pmd_populate_kernel() and its cousins).</summary>
     public ulong MakeTableEntry(ulong tableAddress) =>
@@ -186,7 +186,7 @@ public sealed class Geometry
     public ulong MakeLeafEntry(PageTableLevel level, ulong outputAddress, ulong attributes)
     {
         int d = (int)level;
-        if (!_entries.CanLeaf[d])
+        if (!_entries[d].CanLeaf)
         {
             throw new ArgumentException($"{Format} has no leaf at {level}", nameof(level));
         }
@@ -196,8 +196,8 @@ public sealed class Geometry
             throw new ArgumentException($"0x{outputAddress:x} is not a {Size(level)}-byte aligned address below 2^{Format.PhysicalAddressBits}", nameof(outputAddress));
         }
 
-        ulong encoded = ((outputAddress >> _entries.LeafAddressShift[d]) << _entries.LeafAddressLow[d]) & _entries.LeafAddressMask[d];
-        return _entries.ValidValue[d] | (_entries.LeafMask[d] == 0 ? 0 : _entries.LeafValue[d]) | encoded | attributes;
+        ulong encoded = ((outputAddress >> _entries[d].LeafAddressShift) << _entries[d].LeafAddressLow) & _entries[d].LeafAddressMask;
+        return _entries[d].ValidValue | (_entries[d].LeafMask == 0 ? 0 : _entries[d].LeafValue) | encoded | attributes;
     }
 
     /// <summary>
