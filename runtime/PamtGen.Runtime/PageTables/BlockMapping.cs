@@ -88,19 +88,15 @@ public static class BlockMapping
     public static int Split(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null) => Split(mm, va, level, out _, gather);
 
     /// <summary>Split, with why it refused when it did.</summary>
-    public static int Split(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null)
-    {
-        ArgumentNullException.ThrowIfNull(mm);
-        var g = mm.Geometry;
-        if (BlockLevelRefusal(g, level, va, out int position, out refusal) is int refused)
-        {
-            return refused;
-        }
+    public static int Split(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null) =>
+        AtBlockEntry<SplitBlock>(mm, va, level, gather, out refusal);
 
-        lock (mm.PageTableLock)
+    /// <summary>kvm_pgtable_stage2_split() at one entry: a usable leaf above a level that holds leaves becomes a table of them.</summary>
+    private struct SplitBlock : IBlockEntryOperation
+    {
+        public readonly int Run(Mm mm, int position, Mm.LookupVisitor slot, ulong va, PageTableLevel level, TlbGather? gather, ref ModelMemory memory, out Refusal refusal)
         {
-            var memory = ModelMemory.Of(mm);
-            var slot = mm.Lookup(level, va, ref memory);
+            var g = mm.Geometry;
             if (!slot.Reached || !g.IsUsableLeaf(level, slot.Value))
             {
                 return Refuse(out refusal, -Errno.EINVAL, slot.Reached ? RefusalReason.NotABlock : RefusalReason.NoEntry, slot.Level, va, slot.Value);
@@ -143,11 +139,24 @@ public static class BlockMapping
     public static int Collapse(Mm mm, ulong va, PageTableLevel level, TlbGather? gather = null) => Collapse(mm, va, level, out _, gather);
 
     /// <summary>Collapse, with why it refused when it did.</summary>
-    public static int Collapse(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null)
+    public static int Collapse(Mm mm, ulong va, PageTableLevel level, out Refusal refusal, TlbGather? gather = null) =>
+        AtBlockEntry<CollapseTable>(mm, va, level, gather, out refusal);
+
+    /// <summary>The entry a block operation works at, found under the page-table lock once its level may hold a block.</summary>
+    private interface IBlockEntryOperation
+    {
+        int Run(Mm mm, int position, Mm.LookupVisitor slot, ulong va, PageTableLevel level, TlbGather? gather, ref ModelMemory memory, out Refusal refusal);
+    }
+
+    /// <summary>
+    /// Split and Collapse: the level's refusals (<see cref="BlockLevelRefusal"/>), then, under the page-table lock, the
+    /// operation at the entry of <paramref name="level"/> that maps <paramref name="va"/>.
+    /// </summary>
+    private static int AtBlockEntry<TOperation>(Mm mm, ulong va, PageTableLevel level, TlbGather? gather, out Refusal refusal)
+        where TOperation : struct, IBlockEntryOperation
     {
         ArgumentNullException.ThrowIfNull(mm);
-        var g = mm.Geometry;
-        if (BlockLevelRefusal(g, level, va, out int position, out refusal) is int refused)
+        if (BlockLevelRefusal(mm.Geometry, level, va, out int position, out refusal) is int refused)
         {
             return refused;
         }
@@ -156,6 +165,16 @@ public static class BlockMapping
         {
             var memory = ModelMemory.Of(mm);
             var slot = mm.Lookup(level, va, ref memory);
+            return default(TOperation).Run(mm, position, slot, va, level, gather, ref memory, out refusal);
+        }
+    }
+
+    /// <summary>The collapse of the table under one entry into a block, when its leaves map one aligned contiguous range with the same fields.</summary>
+    private struct CollapseTable : IBlockEntryOperation
+    {
+        public readonly int Run(Mm mm, int position, Mm.LookupVisitor slot, ulong va, PageTableLevel level, TlbGather? gather, ref ModelMemory memory, out Refusal refusal)
+        {
+            var g = mm.Geometry;
             var child = slot.Reached && PageTableWalk.Descends(g, WalkView.Hardware, level, slot.Value) ? memory.TableAt(g.TableAddress(slot.Value)) : null;
             if (child is null)
             {
