@@ -125,6 +125,15 @@ public sealed partial class PamtGenerator
         w.Close();
     }
 
+    /// <summary>A walk value as the generated leaf step names it: <c>and</c>, <c>or</c> of the tables, <c>effective</c> the leaf.</summary>
+    private static string WalkExpression(WalkValue value) => value switch
+    {
+        WalkValue.TablesAndLeaf => "and & effective",
+        WalkValue.TablesOrLeaf => "or | effective",
+        WalkValue.TablesOr => "or",
+        _ => "effective",
+    };
+
     /// <summary>An address field of <paramref name="value"/> as an address: masked, moved from its low bit to the bit it holds.</summary>
     private static string Decode(string value, ulong mask, int low, int shift) =>
         low == shift ? $"({value} & {Hex(mask)})" : low > shift ? $"(({value} & {Hex(mask)}) >> {low - shift})" : $"(({value} & {Hex(mask)}) << {shift - low})";
@@ -148,13 +157,10 @@ public sealed partial class PamtGenerator
         w.Line(m.DirtyBitModifier == 0
             ? "ulong effective = e;"
             : $"ulong effective = update && (access & {AccessType}.Write) != 0 && (e & {Hex(m.DirtyBitModifier)}) != 0 ? (e & ~{Hex(m.DirtyClears)}) | {Hex(m.DirtySets)} : e;");
-        string permissions = m.Model switch
-        {
-            PermissionModel.X86 => $"{Rules}.X86(and & effective, or | effective, {Hex(m.Writable)}, {Hex(m.User)}, {Hex(m.NoExecute)})",
-            PermissionModel.Arm64Stage1 => $"{Rules}.Arm64Stage1(or, effective, {Hex(m.AccessPermissions)}, {Hex(m.PrivilegedExecuteNever)}, {Hex(m.UnprivilegedExecuteNever)}, {Hex(m.ApTable)}, {Hex(m.PxnTable)}, {Hex(m.UxnTable)})",
-            PermissionModel.Arm64Stage2 => $"{Rules}.Arm64Stage2(effective, {Hex(m.S2AccessPermissions)}, {Hex(m.ExecuteNever)})",
-            _ => $"{PermissionsType}.All",
-        };
+        // The model's call (PermissionCall, the one dispatch the runtime binds too), its masks written as constants.
+        string permissions = m.Permission is { } call
+            ? $"{Rules}.{call.Function}({string.Join(", ", call.Walk.Select(WalkExpression).Concat(call.Masks.Select(Hex)))})"
+            : $"{PermissionsType}.All";
         string updated = $"effective | {Hex(m.SetOnAccess)}" + (m.Dirty == 0 ? "" : $" | ((access & {AccessType}.Write) != 0 ? {Hex(m.Dirty)} : 0UL)");
         string dirty = m.Dirty == 0 ? "true" : $"(leaf & {Hex(m.Dirty)}) != 0";
         w.Line($"{PermissionsType} permissions = {permissions};");

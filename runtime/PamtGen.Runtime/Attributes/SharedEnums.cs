@@ -1,6 +1,6 @@
 // The enums the generator and the runtime both speak, in one file compiled into the runtime and linked into the generator
 // (as dotnet/runtime links RegexOptions.cs into the Regex source generator): the parser reads attribute arguments as these
-// values and the shared rules (GeometryRules.cs, EntryFormatRules.cs) take them, so no side mirrors them as numbers or
+// values and the shared rules (GeometryRules.cs and the EntryFormat*.cs rule files) take them, so no side mirrors them as numbers or
 // names. In the generator they live in PamtGen.Generator.Model, so that a project that sees both assemblies (the
 // generator's tests) has one PamtGen.PageTableLevel. It targets netstandard2.0 too: no API newer than that.
 using System;

@@ -66,16 +66,32 @@ public static class TranslationRules
 
     /// <summary>
     /// The permissions of a walk that used table entries whose AND is <paramref name="tablesAnd"/> and OR <paramref name="tablesOr"/>
-    /// and ends at the leaf <paramref name="leaf"/>, by the format's model: the one dispatch of the runtime's walk (the generated
-    /// walk calls its model's function with its masks as constants).
+    /// and ends at the leaf <paramref name="leaf"/>, by <paramref name="call"/> (the format's model, <c>PermissionCall</c>): the
+    /// runtime's walk binds it to the model's function; the generated walk writes the same call with constants.
     /// </summary>
-    internal static Permissions PermissionsOf(TranslationMasks m, ulong tablesAnd, ulong tablesOr, ulong leaf) => m.Model switch
+    internal static Permissions PermissionsOf(PermissionCall? call, ulong tablesAnd, ulong tablesOr, ulong leaf)
     {
-        PermissionModel.X86 => X86(tablesAnd & leaf, tablesOr | leaf, m.Writable, m.User, m.NoExecute),
-        PermissionModel.Arm64Stage1 => Arm64Stage1(tablesOr, leaf, m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable),
-        PermissionModel.Arm64Stage2 => Arm64Stage2(leaf, m.S2AccessPermissions, m.ExecuteNever),
-        _ => PamtGen.Permissions.All,
-    };
+        if (call is null)
+        {
+            return PamtGen.Permissions.All;
+        }
+
+        ulong[] k = call.Masks;
+        ulong Walk(int i) => call.Walk[i] switch
+        {
+            WalkValue.TablesAndLeaf => tablesAnd & leaf,
+            WalkValue.TablesOrLeaf => tablesOr | leaf,
+            WalkValue.TablesOr => tablesOr,
+            _ => leaf,
+        };
+
+        return call.Model switch
+        {
+            PermissionModel.X86 => X86(Walk(0), Walk(1), k[0], k[1], k[2]),
+            PermissionModel.Arm64Stage1 => Arm64Stage1(Walk(0), Walk(1), k[0], k[1], k[2], k[3], k[4], k[5]),
+            _ => Arm64Stage2(Walk(0), k[0], k[1]),
+        };
+    }
 
     /// <summary>The permission <paramref name="access"/> needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -87,6 +87,9 @@ internal sealed record TranslationMasks(
     /// <summary>Stage 2's S2AP[1] (write), which a write granted through DirtyBitModifier sets.</summary>
     public ulong DirtySets => S2AccessPermissions & ~LowBit(S2AccessPermissions);
 
+    /// <summary>The model's permission function and its arguments, taken from these masks; null for <see cref="PermissionModel.None"/>.</summary>
+    public PermissionCall? Permission => PermissionCall.Of(this);
+
     public static TranslationMasks Of(FormatTables t)
     {
         var read = EntryFormatRules.PermissionFields[(int)t.Format.Permissions];
@@ -98,4 +101,37 @@ internal sealed record TranslationMasks(
     }
 
     private static ulong LowBit(ulong mask) => mask & (0 - mask);
+}
+
+/// <summary>A value of the walk a permission function takes, before the format's masks.</summary>
+internal enum WalkValue
+{
+    /// <summary>The AND of the table entries the walk used, with the leaf (what x86 requires at every level).</summary>
+    TablesAndLeaf,
+
+    /// <summary>The OR of the table entries the walk used, with the leaf (what x86 forbids at any level).</summary>
+    TablesOrLeaf,
+
+    /// <summary>The OR of the table entries alone (arm64's hierarchical APTable, PXNTable, UXNTable).</summary>
+    TablesOr,
+
+    /// <summary>The leaf, after a hardware dirty-bit update the walk grants.</summary>
+    Leaf,
+}
+
+/// <summary>
+/// How a permission model computes a walk's permissions, the one statement of the dispatch: the
+/// <c>TranslationRules</c> function, the walk's values it takes, then the format's masks in its parameter order. The
+/// runtime calls that function with them (<c>TranslationRules.PermissionsOf</c>); the emitter writes the same call with the
+/// masks as constants.
+/// </summary>
+internal sealed record PermissionCall(PermissionModel Model, string Function, WalkValue[] Walk, ulong[] Masks)
+{
+    public static PermissionCall? Of(TranslationMasks m) => m.Model switch
+    {
+        PermissionModel.X86 => new(m.Model, "X86", [WalkValue.TablesAndLeaf, WalkValue.TablesOrLeaf], [m.Writable, m.User, m.NoExecute]),
+        PermissionModel.Arm64Stage1 => new(m.Model, "Arm64Stage1", [WalkValue.TablesOr, WalkValue.Leaf], [m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable]),
+        PermissionModel.Arm64Stage2 => new(m.Model, "Arm64Stage2", [WalkValue.Leaf], [m.S2AccessPermissions, m.ExecuteNever]),
+        _ => null,
+    };
 }

@@ -60,10 +60,14 @@ public sealed class Geometry
         _entries = EntryFormatRules.Resolve(format.Declaration, format.Leaves, format.Fields, format.KernelChecks, levels);
         EntryLevels = Enum.GetValues<PageTableLevel>().Where(l => EntryFormatRules.IsEntryLevel(levels, (int)l)).ToArray();
         Masks = TranslationMasks.Of(_entries);
+        Permission = Masks.Permission;
     }
 
     /// <summary>The fields the format's permission model reads.</summary>
     internal TranslationMasks Masks { get; }
+
+    /// <summary>The format's permission model as the call of its function (null: every access allowed), made once.</summary>
+    internal PermissionCall? Permission { get; }
 
     /// <summary>The constructor's parameter a geometry rule is about.</summary>
     private static string ParameterOf(GeometryProblemKind kind) => kind switch

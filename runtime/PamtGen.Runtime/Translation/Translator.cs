@@ -219,7 +219,7 @@ namespace PamtGen
 
                 // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
                 ulong effective = update && write && (e & m.DirtyBitModifier) != 0 ? (e & ~m.DirtyClears) | m.DirtySets : e;
-                var permissions = TranslationRules.PermissionsOf(m, _and, _or, effective);
+                var permissions = TranslationRules.PermissionsOf(g.Permission, _and, _or, effective);
                 var reason = TranslationRules.Check(permissions, access);
                 if (reason != FaultReason.None)
                 {
