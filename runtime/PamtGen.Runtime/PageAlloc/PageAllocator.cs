@@ -34,7 +34,7 @@ public sealed class PageAllocator
     public PageAllocator(IEnumerable<PfnRange> ramRanges, int pageShift = 12)
     {
         ArgumentNullException.ThrowIfNull(ramRanges);
-        if (pageShift is < Geometry.MinPageShift or > Geometry.MaxPageShift)
+        if (!GeometryRules.PageShiftValid(pageShift))
         {
             throw new ArgumentOutOfRangeException(nameof(pageShift), pageShift, $"PAGE_SHIFT must be {Geometry.MinPageShift} to {Geometry.MaxPageShift}");
         }

@@ -34,17 +34,11 @@ internal sealed record GeometryProblem(GeometryProblemKind Kind, string Argument
 /// </summary>
 internal static class GeometryRules
 {
-    /// <summary>The smallest PAGE_SHIFT accepted (1 KiB pages).</summary>
-    public const int MinPageShift = 10;
+    /// <summary>The PAGE_SHIFTs accepted: 1 KiB to 1 MiB pages.</summary>
+    public const int MinPageShift = 10, MaxPageShift = 20;
 
-    /// <summary>The largest PAGE_SHIFT accepted (1 MiB pages).</summary>
-    public const int MaxPageShift = 20;
-
-    /// <summary>The fewest levels the kernel supports (pgd and pte).</summary>
-    public const int MinLevels = 2;
-
-    /// <summary>The most levels the kernel supports (CONFIG_PGTABLE_LEVELS = 5: pgd, p4d, pud, pmd, pte).</summary>
-    public const int MaxLevels = 5;
+    /// <summary>The levels the kernel supports: pgd and pte, up to CONFIG_PGTABLE_LEVELS = 5 (pgd, p4d, pud, pmd, pte).</summary>
+    public const int MinLevels = 2, MaxLevels = 5;
 
     /// <summary>The entry size when none is declared.</summary>
     public const int DefaultEntrySize = 8;
