@@ -251,10 +251,10 @@ public sealed partial class PamtGenerator
         w.Line();
         w.Line($"{PageType} table = {Services}.TableOf(mm, {level}, addr, {parent}Entry, ref memory); // pte_offset_kernel()");
         w.Line($"object pointers = {Services}.PointerTable(table, ref memory); // the table as the entry pointers name it");
-        w.Line("int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);");
+        w.Line("int first = (int)PteIndex(addr), last = first + (int)((end - addr) >> PageShift);");
         w.Line("TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out");
         w.Open("if (create)");
-        w.Open("for (; index < last; index++, addr += PageSize)");
+        w.Open("for (int index = first; index < last; index++, addr += PageSize) // an index of each loop's own: one shared by both loops stays on the stack");
         w.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
         w.Open("if (err != 0)");
         w.Line("fn = callback;");
@@ -263,7 +263,7 @@ public sealed partial class PamtGenerator
         w.Close();
         w.Close();
         w.Open("else");
-        w.Open("for (; index < last; index++, addr += PageSize)");
+        w.Open("for (int index = first; index < last; index++, addr += PageSize) // an index of each loop's own: one shared by both loops stays on the stack");
         w.Open($"if (memory.Read(table, index, {Once}) != 0) // !pte_none(ptep_get(pte))");
         w.Line($"int err = callback.Invoke({Services}.PtePointer(pointers, index), addr);");
         w.Open("if (err != 0)");

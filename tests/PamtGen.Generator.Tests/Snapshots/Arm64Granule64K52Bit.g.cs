@@ -647,11 +647,11 @@ namespace Snapshots
 
             global::PamtGen.Page table = global::PamtGen.CompilerServices.GeneratedWalkers.TableOf(mm, global::PamtGen.PageTableLevel.Pmd, addr, pmdEntry, ref memory); // pte_offset_kernel()
             object pointers = global::PamtGen.CompilerServices.GeneratedWalkers.PointerTable(table, ref memory); // the table as the entry pointers name it
-            int index = (int)PteIndex(addr), last = index + (int)((end - addr) >> PageShift);
+            int first = (int)PteIndex(addr), last = first + (int)((end - addr) >> PageShift);
             TFn callback = fn; // a local copy the JIT can keep in registers; written back on every way out
             if (create)
             {
-                for (; index < last; index++, addr += PageSize)
+                for (int index = first; index < last; index++, addr += PageSize) // an index of each loop's own: one shared by both loops stays on the stack
                 {
                     int err = callback.Invoke(global::PamtGen.CompilerServices.GeneratedWalkers.PtePointer(pointers, index), addr);
                     if (err != 0)
@@ -663,7 +663,7 @@ namespace Snapshots
             }
             else
             {
-                for (; index < last; index++, addr += PageSize)
+                for (int index = first; index < last; index++, addr += PageSize) // an index of each loop's own: one shared by both loops stays on the stack
                 {
                     if (memory.Read(table, index, global::PamtGen.MemoryOrder.Once) != 0) // !pte_none(ptep_get(pte))
                     {
