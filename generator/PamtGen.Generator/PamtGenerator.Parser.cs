@@ -138,8 +138,6 @@ public sealed partial class PamtGenerator
             ? "<" + string.Join(", ", parameters.Parameters.Select(p => p.Identifier.ValueText)) + ">"
             : "");
 
-    private static string Text(int? value) => value!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
     /// <summary>Reads the named int arguments of one attribute application, reporting PG1011 for a missing or non-constant one.</summary>
     private sealed class AttributeReader(AttributeData attribute, string attributeName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {

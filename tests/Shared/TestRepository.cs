@@ -10,7 +10,4 @@ public static class TestRepository
 {
     public static string Root { get; } =
         Assembly.GetExecutingAssembly().GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
-
-    /// <summary>A path inside the repository, from its parts.</summary>
-    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 }

@@ -79,15 +79,15 @@ internal sealed class KernelApi
 
     private readonly Dictionary<IMethodSymbol, KernelFunction> _functions = new(SymbolEqualityComparer.Default);
 
-    private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol ptePointer, INamedTypeSymbol pgtable, INamedTypeSymbol pageAllocator)
+    private KernelApi(Compilation compilation, INamedTypeSymbol pte, INamedTypeSymbol ptePointer, INamedTypeSymbol pgtable)
     {
         Pte = pte;
         PtePointer = ptePointer;
         Pgtable = pgtable;
-        PageAllocator = pageAllocator;
+        var declaringTypes = Declarations.Select(d => d.Type).Distinct().ToDictionary(name => name, compilation.GetTypeByMetadataName);
         foreach (var (function, type, methods) in Declarations)
         {
-            var declaring = compilation.GetTypeByMetadataName(type);
+            var declaring = declaringTypes[type];
             foreach (var method in methods.SelectMany(name => declaring?.GetMembers(name) ?? []).OfType<IMethodSymbol>())
             {
                 _functions[method] = function;
@@ -184,9 +184,6 @@ internal sealed class KernelApi
     /// <summary><c>PamtGen.Pgtable</c>, the entry helpers.</summary>
     public INamedTypeSymbol Pgtable { get; }
 
-    /// <summary><c>PamtGen.PageAllocator</c>: alloc_page(), __free_page(), pte_page().</summary>
-    public INamedTypeSymbol PageAllocator { get; }
-
     public INamedTypeSymbol? Mm { get; }
 
     public INamedTypeSymbol? PteCallbackAttribute { get; }
@@ -207,9 +204,9 @@ internal sealed class KernelApi
     private static KernelApi? Create(Compilation compilation) =>
         compilation.GetTypeByMetadataName("PamtGen.Pte") is { } pte
         && compilation.GetTypeByMetadataName("PamtGen.PtePointer") is { } ptePointer
-        && compilation.GetTypeByMetadataName("PamtGen.Pgtable") is { } pgtable
-        && compilation.GetTypeByMetadataName("PamtGen.PageAllocator") is { } allocator
-            ? new KernelApi(compilation, pte, ptePointer, pgtable, allocator)
+        && compilation.GetTypeByMetadataName(PgtableType) is { } pgtable
+        && compilation.GetTypeByMetadataName(PageAllocatorType) is not null
+            ? new KernelApi(compilation, pte, ptePointer, pgtable)
             : null;
 
     /// <summary>
