@@ -64,46 +64,8 @@ public sealed partial class PamtGenerator
         var (holder, applied) = holders[0];
         // Problems point into the declaration when it is on the geometry, else at the attribute that brought it.
         var problems = new List<FormatProblem>();
-        var attributes = holder.GetAttributes();
-        var formatData = attributes.First(a => a.AttributeClass?.ToDisplayString() == EntryFormatAttributeName);
-        var leafData = attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryLeafAttributeName).ToList();
-        var fieldData = attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryFieldAttributeName).ToList();
-        var format = EntryFormatRules.ReadFormat(Named(formatData), problems);
-        var leaves = new List<LeafDecl>();
-        var leafSources = new List<AttributeData>();
-        foreach (var data in leafData)
-        {
-            if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int level
-                && EntryFormatRules.ReadLeaf(leaves.Count, level, Named(data), problems) is { } leaf)
-            {
-                leaves.Add(leaf);
-                leafSources.Add(data);
-            }
-        }
-
-        var fields = new List<FieldDecl>();
-        var fieldSources = new List<AttributeData>();
-        foreach (var data in fieldData)
-        {
-            var args = data.ConstructorArguments;
-            if (args.Length >= 2 && args[1].Value is int low)
-            {
-                // A null name is no identifier: PG1023, as an invalid one.
-                fields.Add(EntryFormatRules.ReadField(args[0].Value as string ?? "", low, args.Length > 2 && args[2].Value is int high ? high : low, Named(data)));
-                fieldSources.Add(data);
-            }
-        }
-
-        var checks = new List<KernelChecksDecl>();
-        var checkSources = new List<AttributeData>();
-        foreach (var data in attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryKernelChecksAttributeName))
-        {
-            if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int level)
-            {
-                checks.Add(EntryFormatRules.ReadKernelChecks(level, Named(data)));
-                checkSources.Add(data);
-            }
-        }
+        var declaration = ReadFormatDeclaration(holder, problems);
+        var (format, leaves, fields, checks) = (declaration.Format, declaration.Leaves, declaration.Fields, declaration.Checks);
 
         if (isDefault && format is not null)
         {
@@ -113,7 +75,7 @@ public sealed partial class PamtGenerator
                 if (!EntryFormatRules.FieldApplies(fields[i], leaves, levels))
                 {
                     fields.RemoveAt(i);
-                    fieldSources.RemoveAt(i);
+                    declaration.FieldSources.RemoveAt(i);
                 }
             }
         }
@@ -127,10 +89,10 @@ public sealed partial class PamtGenerator
         {
             LocationInfo? location = applied is not null
                 ? LocationInfo.From(applied)
-                : problem.Attribute < 0 ? ArgumentLocation(formatData, problem.Argument, cancellationToken)
-                : problem.Attribute >= EntryFormatRules.KernelChecksBase ? ArgumentLocation(checkSources[problem.Attribute - EntryFormatRules.KernelChecksBase], problem.Argument, cancellationToken)
-                : problem.Attribute >= EntryFormatRules.FieldBase ? ArgumentLocation(fieldSources[problem.Attribute - EntryFormatRules.FieldBase], problem.Argument, cancellationToken)
-                : ArgumentLocation(leafSources[problem.Attribute], problem.Argument, cancellationToken);
+                : problem.Attribute < 0 ? ArgumentLocation(declaration.FormatData, problem.Argument, cancellationToken)
+                : problem.Attribute >= EntryFormatRules.KernelChecksBase ? ArgumentLocation(declaration.CheckSources[problem.Attribute - EntryFormatRules.KernelChecksBase], problem.Argument, cancellationToken)
+                : problem.Attribute >= EntryFormatRules.FieldBase ? ArgumentLocation(declaration.FieldSources[problem.Attribute - EntryFormatRules.FieldBase], problem.Argument, cancellationToken)
+                : ArgumentLocation(declaration.LeafSources[problem.Attribute], problem.Argument, cancellationToken);
             if (isDefault)
             {
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.EntryFormatMissing, location,
@@ -145,6 +107,69 @@ public sealed partial class PamtGenerator
             ? null
             : new FormatSpec(format, new EquatableArray<LeafDecl>(leaves), new EquatableArray<FieldDecl>(fields), new EquatableArray<KernelChecksDecl>(checks),
                 isDefault ? null : holder.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+    }
+
+    /// <summary>
+    /// The format declaration on <paramref name="holder"/> (a geometry, or the class of a ready-made format), read through
+    /// the rules file the runtime reads it with, each declaration beside the attribute it came from; the one reading the
+    /// generator and the analyzers (PG0006 reads a format's masks) share.
+    /// </summary>
+    internal static FormatDeclaration ReadFormatDeclaration(INamedTypeSymbol holder, List<FormatProblem> problems)
+    {
+        var attributes = holder.GetAttributes();
+        var formatData = attributes.First(a => a.AttributeClass?.ToDisplayString() == EntryFormatAttributeName);
+        var declaration = new FormatDeclaration(EntryFormatRules.ReadFormat(Named(formatData), problems), formatData);
+        foreach (var data in attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryLeafAttributeName))
+        {
+            if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int level
+                && EntryFormatRules.ReadLeaf(declaration.Leaves.Count, level, Named(data), problems) is { } leaf)
+            {
+                declaration.Leaves.Add(leaf);
+                declaration.LeafSources.Add(data);
+            }
+        }
+
+        foreach (var data in attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryFieldAttributeName))
+        {
+            var args = data.ConstructorArguments;
+            if (args.Length >= 2 && args[1].Value is int low)
+            {
+                // A null name is no identifier: PG1023, as an invalid one.
+                declaration.Fields.Add(EntryFormatRules.ReadField(args[0].Value as string ?? "", low, args.Length > 2 && args[2].Value is int high ? high : low, Named(data)));
+                declaration.FieldSources.Add(data);
+            }
+        }
+
+        foreach (var data in attributes.Where(a => a.AttributeClass?.ToDisplayString() == EntryKernelChecksAttributeName))
+        {
+            if (data.ConstructorArguments.Length == 1 && data.ConstructorArguments[0].Value is int level)
+            {
+                declaration.Checks.Add(EntryFormatRules.ReadKernelChecks(level, Named(data)));
+                declaration.CheckSources.Add(data);
+            }
+        }
+
+        return declaration;
+    }
+
+    /// <summary>A format declaration as <see cref="ReadFormatDeclaration"/> read it: never in the pipeline (it holds attribute data).</summary>
+    internal sealed class FormatDeclaration(FormatDecl? format, AttributeData formatData)
+    {
+        public FormatDecl? Format { get; } = format;
+
+        public AttributeData FormatData { get; } = formatData;
+
+        public List<LeafDecl> Leaves { get; } = [];
+
+        public List<AttributeData> LeafSources { get; } = [];
+
+        public List<FieldDecl> Fields { get; } = [];
+
+        public List<AttributeData> FieldSources { get; } = [];
+
+        public List<KernelChecksDecl> Checks { get; } = [];
+
+        public List<AttributeData> CheckSources { get; } = [];
     }
 
     private static DiagnosticDescriptor DescriptorOf(FormatProblemKind kind) => kind switch

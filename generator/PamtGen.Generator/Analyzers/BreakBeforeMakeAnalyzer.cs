@@ -33,14 +33,14 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
         }
 
         var facts = CallbackFacts.Of(api, context.OperationBlocks, pte);
-        if (!facts.WritesPtes || FormatOf(api, context.OperationBlocks) is not { } geometry)
+        if (!facts.WritesPtes || FormatOf(api, context.OperationBlocks) is not var (geometry, rules))
         {
             return;
         }
 
         CallbackBodies.ForEach(context, graph =>
         {
-            var flow = new BreakBeforeMakeFlow(facts, value => KeepsEntry(facts, value, []));
+            var flow = new BreakBeforeMakeFlow(facts, rules);
             if (!flow.Run(graph))
             {
                 return;
@@ -61,71 +61,18 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
     /// The geometry whose format the method's entries are in, when that format has break-before-make: the first generated
     /// entry struct the method uses whose format needs it. Null for a method that uses none (raw Pte values, x86's helpers).
     /// </summary>
-    private static INamedTypeSymbol? FormatOf(KernelApi api, ImmutableArray<IOperation> blocks)
+    private static (INamedTypeSymbol Geometry, EntryBreakRules Rules)? FormatOf(KernelApi api, ImmutableArray<IOperation> blocks)
     {
         var seen = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
         foreach (var operation in blocks.SelectMany(b => b.DescendantsAndSelf()))
         {
             var type = operation is IInvocationOperation call && api.IsEntryType(call.TargetMethod.ContainingType) ? call.TargetMethod.ContainingType : operation.Type;
-            if (type is { ContainingType: { } geometry } && api.IsEntryType(type) && seen.Add(type) && api.BreakRulesOf(type).Applies)
+            if (type is { ContainingType: { } geometry } && api.IsEntryType(type) && seen.Add(type) && api.BreakRulesOf(type) is { Applies: true } rules)
             {
-                return geometry;
+                return (geometry, rules);
             }
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// Whether a value written to the PTE is its own entry changed only where no break-before-make is needed: the entry
-    /// read with ptep_get(), through the generated struct's With-ers of fields the format does not mark (a field marked
-    /// OnSet may be cleared), or a local every assignment of which is such a value. Anything else (a new entry, a marked
-    /// field changed, x86's bit helpers, which know nothing of arm64's fields) may need break-before-make.
-    /// </summary>
-    private static bool KeepsEntry(CallbackFacts facts, IOperation? value, HashSet<ILocalSymbol> visiting)
-    {
-        var api = facts.Api;
-        value = Unwrap(api, value);
-        if (KernelApi.IsLocal(value, out var local))
-        {
-            // A local assigned in a loop from itself (e = e.WithX(...)) keeps the entry if its other assignments do.
-            return visiting.Contains(local)
-                || (facts.Assignments.TryGetValue(local, out var values) && visiting.Add(local) && values.All(v => KeepsEntry(facts, v, visiting)));
-        }
-
-        if (facts.IsEntry(value))
-        {
-            return true;
-        }
-
-        if (value is IObjectCreationOperation { Arguments.Length: 1 } creation && (api.IsEntryType(creation.Type) || SymbolEqualityComparer.Default.Equals(creation.Type, api.Pte)))
-        {
-            var argument = KernelApi.Unwrap(creation.Arguments[0].Value);
-            return argument is IPropertyReferenceOperation { Property.Name: "Value" } raw && KeepsEntry(facts, raw.Instance, visiting);
-        }
-
-        if (value is IInvocationOperation { Instance: { } instance } call && api.IsEntryType(call.TargetMethod.ContainingType)
-            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, call.TargetMethod.ContainingType)
-            && call.TargetMethod.Name.StartsWith("With", System.StringComparison.Ordinal))
-        {
-            bool marked = api.BreakRulesOf(call.TargetMethod.ContainingType).Withers.TryGetValue(call.TargetMethod.Name, out var rule);
-            bool clears = rule == BreakBeforeMakeRule.OnSet && call.Arguments.Length == 1
-                && call.Arguments[0].Value.ConstantValue is { HasValue: true, Value: false or 0UL or 0 };
-            return (!marked || clears) && KeepsEntry(facts, instance, visiting);
-        }
-
-        return false;
-    }
-
-    /// <summary>Conversions removed, the explicit casts between <c>Pte</c> and an entry struct included.</summary>
-    private static IOperation? Unwrap(KernelApi api, IOperation? value)
-    {
-        value = KernelApi.Unwrap(value);
-        while (value is IConversionOperation conversion && (api.IsEntryType(conversion.Type) || SymbolEqualityComparer.Default.Equals(conversion.Type, api.Pte)))
-        {
-            value = KernelApi.Unwrap(conversion.Operand);
-        }
-
-        return value;
     }
 }

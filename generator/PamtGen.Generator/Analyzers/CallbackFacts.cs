@@ -23,6 +23,9 @@ internal sealed class CallbackFacts
     /// <summary>The compilation's kernel API.</summary>
     public KernelApi Api { get; }
 
+    /// <summary>The semantic model of the method's syntax tree (the operations of a control-flow graph carry none), or null.</summary>
+    public SemanticModel? Model { get; private set; }
+
     /// <summary>The callback's PTE parameter, or null in a method that is not a PTE callback.</summary>
     public IParameterSymbol? Pte { get; }
 
@@ -79,6 +82,8 @@ internal sealed class CallbackFacts
     public static CallbackFacts Scan(KernelApi api, IEnumerable<IOperation> roots, IParameterSymbol? pte)
     {
         var facts = new CallbackFacts(api, pte);
+        roots = roots as IReadOnlyCollection<IOperation> ?? roots.ToList();
+        facts.Model = roots.Select(r => r.SemanticModel).FirstOrDefault(m => m is not null);
         var assignments = new List<(ILocalSymbol Local, IOperation Value)>();
         foreach (var operation in roots.SelectMany(r => r.DescendantsAndSelf()))
         {

@@ -44,8 +44,20 @@ internal enum KernelFunction
     /// <summary>tlb_finish_mmu(): <c>TlbGather.Flush</c>.</summary>
     TlbGatherFlush,
 
-    /// <summary>A TLBI/INVLPG of the TLB model: <c>Tlb.InvalidateAddress</c>, <c>InvalidateRange</c>, <c>InvalidateAll</c>.</summary>
-    TlbInvalidate,
+    /// <summary>A TLBI VAE1/IPAS2E1 or INVLPG of one page: <c>Tlb.InvalidateAddress</c>.</summary>
+    TlbInvalidateAddress,
+
+    /// <summary>A TLBI of a range or of everything (flush_tlb_range(), TLBI VMALLE1): <c>Tlb.InvalidateRange</c>, <c>InvalidateAll</c>.</summary>
+    TlbInvalidateRange,
+
+    /// <summary>pte_present(): <c>Pgtable.PtePresent</c>.</summary>
+    PtePresent,
+
+    /// <summary>set_pte_bit(): <c>Pgtable.SetPteBit</c>.</summary>
+    SetPteBit,
+
+    /// <summary>clear_pte_bit(): <c>Pgtable.ClearPteBit</c>.</summary>
+    ClearPteBit,
 }
 
 /// <summary>
@@ -69,7 +81,11 @@ internal sealed class KernelApi
         (KernelFunction.PtePage, PageAllocatorType, ["PtePage"]),
         (KernelFunction.TlbGatherAdd, "PamtGen.TlbGather", ["Add"]),
         (KernelFunction.TlbGatherFlush, "PamtGen.TlbGather", ["Flush"]),
-        (KernelFunction.TlbInvalidate, "PamtGen.Tlb", ["InvalidateAddress", "InvalidateRange", "InvalidateAll"]),
+        (KernelFunction.TlbInvalidateAddress, "PamtGen.Tlb", ["InvalidateAddress"]),
+        (KernelFunction.TlbInvalidateRange, "PamtGen.Tlb", ["InvalidateRange", "InvalidateAll"]),
+        (KernelFunction.PtePresent, PgtableType, ["PtePresent"]),
+        (KernelFunction.SetPteBit, PgtableType, ["SetPteBit"]),
+        (KernelFunction.ClearPteBit, PgtableType, ["ClearPteBit"]),
     ];
 
     private const string PgtableType = "PamtGen.Pgtable";
@@ -147,25 +163,31 @@ internal sealed class KernelApi
             return EntryBreakRules.None; // x86's default, or the generator's PG1022 for two formats
         }
 
-        var attributes = holders[0].GetAttributes();
-        var format = attributes.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFormatAttribute)) is { } data
-            ? EntryFormatRules.ReadFormat(PamtGenerator.Named(data), [])
+        // The format as the generator resolves it, through the same rules; a declaration with problems (the generator
+        // reports them) or a geometry without a level count has no rules to read.
+        var problems = new List<FormatProblem>();
+        var declaration = PamtGenerator.ReadFormatDeclaration(holders[0], problems);
+        int? levels = geometry.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, PageTableGeometryAttribute)) is { } geometryData
+            ? PamtGenerator.Named(geometryData)("Levels") as int?
             : null;
-        var withers = ImmutableDictionary.CreateBuilder<string, BreakBeforeMakeRule>();
-        foreach (var field in attributes.Where(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, EntryFieldAttribute)))
+        bool anyField = declaration.Fields.Any(f => f.BreakBeforeMake != BreakBeforeMakeRule.None);
+        if (declaration.Format is not { } format || !(format.BreakBeforeMake || anyField) || problems.Count > 0 || levels is not (>= 1 and <= 5))
         {
-            var args = field.ConstructorArguments;
-            if (args.Length >= 2 && args[0].Value is string name && args[1].Value is int low)
-            {
-                var decl = EntryFormatRules.ReadField(name, low, args.Length > 2 && args[2].Value is int high ? high : low, PamtGenerator.Named(field));
-                if (decl.BreakBeforeMake != BreakBeforeMakeRule.None)
-                {
-                    withers["With" + name] = decl.BreakBeforeMake;
-                }
-            }
+            return EntryBreakRules.None;
         }
 
-        return format is null ? EntryBreakRules.None : new EntryBreakRules(format.BreakBeforeMake || withers.Count > 0, withers.ToImmutable());
+        var tables = EntryFormatRules.Resolve(format, declaration.Leaves, declaration.Fields, declaration.Checks, levels.Value);
+        var withers = ImmutableDictionary.CreateBuilder<string, BreakBeforeMakeRule>();
+        foreach (var field in declaration.Fields.Where(f => f.BreakBeforeMake != BreakBeforeMakeRule.None))
+        {
+            withers["With" + field.Name] = field.BreakBeforeMake;
+        }
+
+        const int Pte = (int)PageTableLevel.Pte;
+        int leaf = EntryFormatRules.Slot(Pte, EntryKinds.Leaf);
+        return new EntryBreakRules(
+            true, withers.ToImmutable(), tables[Pte].ValidMask, tables[Pte].ValidValue,
+            ChangeMask: tables.BbmOnChange[leaf] | (format.BreakBeforeMake ? tables[Pte].LeafAddressMask : 0), SetMask: tables.BbmOnSet[leaf]);
     }
 
     /// <summary><c>PamtGen.IPageTableEntry</c>, what every generated entry struct (<c>Stage2.Entry</c>) is.</summary>
@@ -308,11 +330,12 @@ internal sealed class KernelApi
 }
 
 /// <summary>
-/// A format's break-before-make rules as PG0006 reads them: whether any change can need one, and the With-ers of the
-/// fields that need one (<see cref="BreakBeforeMakeRule.OnChange"/> on any change, <see cref="BreakBeforeMakeRule.OnSet"/>
-/// when set).
+/// A format's break-before-make rules as PG0006 reads them: whether any change can need one; the With-ers of the fields
+/// that need one (<see cref="BreakBeforeMakeRule.OnChange"/> on any change, <see cref="BreakBeforeMakeRule.OnSet"/> when
+/// set); and, for the generic bit helpers (<c>SetPteBit</c>/<c>ClearPteBit</c> with a constant mask), the pte level's valid
+/// bits, the bits whose change needs one (the output address and the OnChange fields) and those whose setting does.
 /// </summary>
-internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, BreakBeforeMakeRule> Withers)
+internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, BreakBeforeMakeRule> Withers, ulong ValidMask, ulong ValidValue, ulong ChangeMask, ulong SetMask)
 {
-    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, BreakBeforeMakeRule>.Empty);
+    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, BreakBeforeMakeRule>.Empty, 0, 0, 0, 0);
 }

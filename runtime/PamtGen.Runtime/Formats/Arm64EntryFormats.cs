@@ -15,7 +15,7 @@ namespace PamtGen.Formats;
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("NotGlobal", 11, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnSet)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("PrivilegedExecuteNever", 53, Kinds = EntryKinds.Leaf)]
 [EntryField("UnprivilegedExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
@@ -46,7 +46,7 @@ public sealed class Arm64Stage1Granule4KEntryFormatAttribute : Attribute;
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("NotGlobal", 11, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnSet)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("PrivilegedExecuteNever", 53, Kinds = EntryKinds.Leaf)]
 [EntryField("UnprivilegedExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
@@ -77,7 +77,7 @@ public sealed class Arm64Stage1Granule16KEntryFormatAttribute : Attribute;
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("NotGlobal", 11, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnSet)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("PrivilegedExecuteNever", 53, Kinds = EntryKinds.Leaf)]
 [EntryField("UnprivilegedExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
@@ -107,7 +107,7 @@ public sealed class Arm64Stage1Granule64KEntryFormatAttribute : Attribute;
 [EntryField("Shareability", 8, 9, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
 // Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and
@@ -130,7 +130,7 @@ public sealed class Arm64Stage2Granule4KEntryFormatAttribute : Attribute;
 [EntryField("Shareability", 8, 9, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
 // Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and
@@ -153,7 +153,7 @@ public sealed class Arm64Stage2Granule16KEntryFormatAttribute : Attribute;
 [EntryField("Shareability", 8, 9, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)]
 [EntryField("AccessFlag", 10, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
 [EntryField("DirtyBitModifier", 51, Kinds = EntryKinds.Leaf)]
-[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf)]
+[EntryField("Contiguous", 52, Kinds = EntryKinds.Leaf, BreakBeforeMake = BreakBeforeMakeRule.OnChange)] // a change of block size: docs/FORMATS.md, "The Contiguous bit"
 [EntryField("ExecuteNever", 54, Kinds = EntryKinds.Leaf)]
 [EntryField("Software", 55, 58)]
 // Stage-2 tables are walked by KVM's walker, not the kernel's page-table code: kvm_pte_table() (valid, type table) and

@@ -17,6 +17,9 @@ internal static class AnalyzerHarness
             public Mm Mm = null!;
             public PageAllocator Allocator = null!;
             public Page? Kept;
+            public PgProt Prot;
+            // A mask as a kernel port declares one (arm64's PTE_PXN): the rules read it from its initializer.
+            public static readonly PgProt Pxn = new(1UL << 53);
             public System.Collections.Generic.HashSet<ulong> Mine = new();
         }
 

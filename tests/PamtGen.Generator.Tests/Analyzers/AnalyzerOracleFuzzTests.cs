@@ -42,14 +42,18 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     /// <remarks>
     /// PteFact: 0 unknown, 1 none, 2 not none. TakenFreed: the page taken from the PTE into 'mapped' was freed since it
     /// was taken. AllocBeforeCheck: the allocation now in 'page' was made where the PTE was not proven none.
-    /// For PG0006: Holds, what the PTE holds (None; Original, the entry it started with up to a permission change; Other);
-    /// Stale, the kinds of entry the TLB may still hold for it (a bit each, Original 1 and Other 2); Gathered, its address
-    /// added to the gather and not flushed since.
+    /// For PG0006, what the PTE holds as the hardware sees it, on this path: Holds (zero; an invalid entry that is not zero,
+    /// which the original's With-ers make of a zero entry; Original, the valid entry it started with up to a permission
+    /// change; Other, any other valid entry); Stale, the kinds of valid entry the TLB may still hold for it (a bit each,
+    /// Original 1 and Other 2); Gathered, its address added to the gather and not flushed since; StartedValid, whether
+    /// the entry the callback read first was valid; Feasible, whether the checks so far can all come out as this path
+    /// took them (the pte_none() checks test the entry for zero): PG0006 speaks of feasible paths only, while the other
+    /// rules' checks refine and rule nothing out.
     /// </remarks>
     private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page, bool TakenFreed = false, bool AllocBeforeCheck = false,
-        Holds Holds = Holds.None, int Stale = 0, bool Gathered = false);
+        Holds Holds = Holds.None, int Stale = 0, bool Gathered = false, bool StartedValid = false, bool Feasible = true);
 
-    private enum Holds { None, Original, Other }
+    private enum Holds { None, Invalid, Original, Other }
 
     [Fact]
     public async Task Reports_match_a_path_enumerating_oracle_and_PG0006_the_strict_TLB()
@@ -327,7 +331,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         // 'mapped' is the page behind the PTE only in a body that takes it from the PTE somewhere.
         bool takes = Any(body, s => s.Op == Op.TakeMapped);
         // The PTE starts none or holding the entry the callback reads first: two paths from the start.
-        PathState[] start = [new PathState(0, false, false, PageState.None), new PathState(0, false, false, PageState.None, Holds: Holds.Original)];
+        PathState[] start = [new PathState(0, false, false, PageState.None), new PathState(0, false, false, PageState.None, Holds: Holds.Original, StartedValid: true)];
         var fallThrough = Run(body, [.. start], allocLines, takes, findings, exits, atFrees);
         exits.AddRange(fallThrough);
         if (exits.Any(s => s.Page == PageState.Owned))
@@ -472,8 +476,10 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         next.Add(Write(st with { PteFact = 2, Cleared = false }, Holds.Other, s.Line, findings));
                         break;
                     case Op.Protect or Op.Retype:
-                        // The PTE's own entry written back changed: no PG0001 (the mapping that is there stays).
-                        next.Add(Write(st with { PteFact = 2, Cleared = false }, s.Op == Op.Protect ? Holds.Original : Holds.Other, s.Line, findings));
+                        // The entry read first, written back changed: no PG0001 (the mapping that is there stays). Made of
+                        // a zero entry, it is invalid (S2AP or MemAttr bits, no valid bit).
+                        var changed = !st.StartedValid ? Holds.Invalid : s.Op == Op.Protect ? Holds.Original : Holds.Other;
+                        next.Add(Write(st with { PteFact = 2, Cleared = false }, changed, s.Line, findings));
                         break;
                     case Op.Invalidate:
                         next.Add(st with { Stale = 0 });
@@ -582,11 +588,11 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         return states;
     }
 
-    /// <summary>A check found the PTE populated: on a path that left it none, it holds the entry the callback started with.</summary>
-    private static PathState Populated(PathState st) => st with { PteFact = 2, EntryPopulated = true, Holds = st.Holds == Holds.None ? Holds.Original : st.Holds };
+    /// <summary>A check found the PTE not zero: a path where it is zero cannot go this way.</summary>
+    private static PathState Populated(PathState st) => st with { PteFact = 2, EntryPopulated = true, Feasible = st.Feasible && st.Holds != Holds.None };
 
-    /// <summary>A check found the PTE none.</summary>
-    private static PathState NoneOf(PathState st) => st with { PteFact = 1, Holds = Holds.None };
+    /// <summary>A check found the PTE zero: a path where it holds an entry cannot go this way.</summary>
+    private static PathState NoneOf(PathState st) => st with { PteFact = 1, Feasible = st.Feasible && st.Holds == Holds.None };
 
     /// <summary>
     /// PG0006: writing <paramref name="written"/> where the PTE holds, or the TLB may still hold, another entry that the
@@ -596,7 +602,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     private static PathState Write(PathState st, Holds written, int line, HashSet<string> findings)
     {
         int held = Kind(st.Holds) | st.Stale;
-        if ((held & 2) != 0 || ((held & 1) != 0 && written == Holds.Other))
+        bool valid = written is Holds.Original or Holds.Other;
+        if (st.Feasible && valid && ((held & 2) != 0 || ((held & 1) != 0 && written == Holds.Other)))
         {
             findings.Add($"PG0006@{line}");
         }
