@@ -23,7 +23,9 @@ public sealed class UseRefcountAreaSizeCodeFix() : KernelCodeFix(DiagnosticDescr
         var size = reported.AncestorsAndSelf().OfType<BinaryExpressionSyntax>().FirstOrDefault(b => b.Span == diagnostic.Location.SourceSpan);
         var floor = size?.DescendantNodesAndSelf().OfType<BinaryExpressionSyntax>()
             .FirstOrDefault(b => b.IsKind(SyntaxKind.DivideExpression) || b.IsKind(SyntaxKind.RightShiftExpression));
-        if (size is null || floor?.Right is not MemberAccessExpressionSyntax { Expression: var geometry })
+        // The geometry as the code spells it: the class of the first constant the divisor or shift names (G.PtrsPerPte,
+        // G.PmdShift - G.PageShift).
+        if (size is null || floor?.Right.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>().FirstOrDefault() is not { Expression: var geometry })
         {
             return null;
         }

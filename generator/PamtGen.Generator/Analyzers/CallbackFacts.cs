@@ -36,7 +36,8 @@ internal sealed class CallbackFacts
 
     public HashSet<ILocalSymbol> PtePageLocals { get; } = new(SymbolEqualityComparer.Default);
 
-    public HashSet<ILocalSymbol> NoneFlagLocals { get; } = new(SymbolEqualityComparer.Default);
+    /// <summary>Bool locals holding a pte_none()-style check, with what the local being true and false proves (none: true).</summary>
+    public Dictionary<ILocalSymbol, (bool? WhenTrue, bool? WhenFalse)> NoneFlagLocals { get; } = new(SymbolEqualityComparer.Default);
 
     /// <summary>Locals that receive an allocation, with each allocating call.</summary>
     public Dictionary<ILocalSymbol, List<IInvocationOperation>> Allocations { get; } = new(SymbolEqualityComparer.Default);
@@ -46,8 +47,17 @@ internal sealed class CallbackFacts
 
     private readonly Dictionary<ILocalSymbol, int> _trackedIndex = new(SymbolEqualityComparer.Default);
 
-    /// <summary>The index of a tracked local in <see cref="TrackedLocals"/>, or -1.</summary>
-    public int TrackedIndex(ILocalSymbol local) => _trackedIndex.TryGetValue(local, out int i) ? i : -1;
+    /// <summary>The index of a tracked local (or of the one a copy of it refers to) in <see cref="TrackedLocals"/>, or -1.</summary>
+    public int TrackedIndex(ILocalSymbol local) => _trackedIndex.TryGetValue(Canonical(local), out int i) ? i : -1;
+
+    /// <summary>
+    /// Copies of a tracked page reference (<c>var other = page;</c>, every assignment of the copy that same local): a
+    /// free through the copy is a free of the page, so freeing both is a double free.
+    /// </summary>
+    private readonly Dictionary<ILocalSymbol, ILocalSymbol> _copies = new(SymbolEqualityComparer.Default);
+
+    /// <summary>The tracked local a copy refers to; any other local itself.</summary>
+    public ILocalSymbol Canonical(ILocalSymbol local) => _copies.TryGetValue(local, out var original) ? original : local;
 
     /// <summary>The method calls __free_page().</summary>
     public bool FreesPages { get; private set; }
@@ -117,13 +127,14 @@ internal sealed class CallbackFacts
                 {
                     facts.ModifiedEntryLocals.Add(local);
                 }
-                else if (facts.IsPtePage(value))
+                else if (facts.IsPtePage(value) && !KernelApi.IsLocal(value, out _))
                 {
+                    // A local assigned another pte_page() local is a copy of it (below), not a second page.
                     facts.PtePageLocals.Add(local);
                 }
-                else if (facts.NoneWhenTrue(value) is not null)
+                else if ((facts.NoneIf(value, outcome: true), facts.NoneIf(value, outcome: false)) is var proves && (proves.Item1 is not null || proves.Item2 is not null))
                 {
-                    facts.NoneFlagLocals.Add(local);
+                    facts.NoneFlagLocals[local] = proves;
                 }
                 else if (api.IsAllocation(value) && pass == 0)
                 {
@@ -157,6 +168,16 @@ internal sealed class CallbackFacts
             {
                 facts._trackedIndex[local] = facts.TrackedLocals.Count;
                 facts.TrackedLocals.Add(local);
+            }
+        }
+
+        foreach (var copy in facts.Assignments)
+        {
+            if (!facts._trackedIndex.ContainsKey(copy.Key) && copy.Value.Count > 0
+                && copy.Value.All(v => KernelApi.IsLocal(v, out var source) && facts._trackedIndex.ContainsKey(source))
+                && copy.Value.Select(v => ((ILocalReferenceOperation)KernelApi.Unwrap(v)!).Local).Distinct(SymbolEqualityComparer.Default).Count() == 1)
+            {
+                facts._copies[copy.Key] = ((ILocalReferenceOperation)KernelApi.Unwrap(copy.Value[0])!).Local;
             }
         }
 
@@ -260,19 +281,26 @@ internal sealed class CallbackFacts
             return outcome;
         }
 
-        // A generated entry struct of the callback's entry: entry.IsNone is pte_none(); entry.IsValid(level) its negation
-        // (the model's pte_none() of an entry that no valid bit marks).
+        // pte_present(): a present entry is populated; one not present is none as far as the rules go (kernel page
+        // tables hold no swap entries), the check the kernel's walkers make before they clear or free.
+        if (Api.IsCall(condition, KernelFunction.PtePresent, out var present) && IsEntry(KernelApi.Argument(present, "pte")))
+        {
+            return !outcome;
+        }
+
+        // A generated entry struct of the callback's entry: entry.IsNone is pte_none(); entry.IsValid(level) and
+        // entry.PxdPresent(level) its negation (the model's pte_none() of an entry that no valid bit marks).
         if (condition is IPropertyReferenceOperation { Property.Name: "IsNone" } isNone && Api.IsEntryType(isNone.Property.ContainingType) && IsEntry(isNone.Instance))
         {
             return outcome;
         }
 
-        if (condition is IInvocationOperation { TargetMethod.Name: "IsValid" } isValid && Api.IsEntryType(isValid.TargetMethod.ContainingType) && IsEntry(isValid.Instance))
+        if (condition is IInvocationOperation { TargetMethod.Name: "IsValid" or "PxdPresent" } isValid && Api.IsEntryType(isValid.TargetMethod.ContainingType) && IsEntry(isValid.Instance))
         {
             return !outcome;
         }
 
-        return KernelApi.IsLocal(condition, out var flag) && NoneFlagLocals.Contains(flag) ? outcome : null;
+        return KernelApi.IsLocal(condition, out var flag) && NoneFlagLocals.TryGetValue(flag, out var proves) ? (outcome ? proves.WhenTrue : proves.WhenFalse) : null;
     }
 
     /// <summary>The page local a set_pte_at() value maps: mk_pte(page, ...) directly or through an entry local.</summary>
@@ -301,17 +329,17 @@ internal sealed class CallbackFacts
             return pfnOf;
         }
 
-        // A generated entry struct's constructors, Stage2.Entry.Page(page.PhysAddr) and Block(level, page.PhysAddr), and the
-        // runtime Geometry's, new Pte(geometry.MakeKernelPageEntry(page.PhysAddr)) and MakeLeafEntry(level, page.PhysAddr, ...).
+        // The entry constructors of a generated entry struct and of the runtime Geometry that hand an allocator page to the
+        // tables (docs/diagnostics/PG0002.md, "What a mapping owns"): a table entry (Stage2.Entry.Table(child.PhysAddr),
+        // geometry.MakeTableEntry: the page becomes a table the tables free) and a page entry of it (Page, KernelPage,
+        // MakeKernelPageEntry, and Block or MakeLeafEntry at the pte level). A block above the pte level maps memory the
+        // tables do not own (an allocator page is one page): it hands nothing on, so a page allocated beside it still leaks.
         if (value is IObjectCreationOperation { Arguments.Length: 1 } raw && SymbolEqualityComparer.Default.Equals(raw.Type, Api.Pte))
         {
             return PageMappedBy(raw.Arguments[0].Value);
         }
 
-        if (value is IInvocationOperation constructor
-            && ((constructor.TargetMethod.IsStatic && Api.IsEntryType(constructor.TargetMethod.ContainingType))
-                || (Api.Geometry is not null && SymbolEqualityComparer.Default.Equals(constructor.TargetMethod.ContainingType, Api.Geometry)))
-            && (KernelApi.Argument(constructor, "outputAddress") ?? KernelApi.Argument(constructor, "physAddr")) is IPropertyReferenceOperation { Property.Name: "PhysAddr", Instance: var physOf }
+        if (value is IInvocationOperation constructor && OwnershipAddress(constructor) is IPropertyReferenceOperation { Property.Name: "PhysAddr", Instance: var physOf }
             && KernelApi.IsLocal(physOf, out var mapped))
         {
             return mapped;
@@ -323,6 +351,31 @@ internal sealed class CallbackFacts
         }
 
         return BitHelperOperand(value) is { } entry ? PageMappedBy(entry) : null;
+    }
+
+    /// <summary>
+    /// The address argument of an entry constructor that hands the page at that address to the tables, or null: the
+    /// table and pte-level page constructors of a generated entry struct and of the runtime Geometry.
+    /// </summary>
+    private IOperation? OwnershipAddress(IInvocationOperation constructor)
+    {
+        var method = constructor.TargetMethod;
+        bool entryStruct = method.IsStatic && Api.IsEntryType(method.ContainingType);
+        bool geometry = Api.Geometry is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, Api.Geometry);
+        if (!entryStruct && !geometry)
+        {
+            return null;
+        }
+
+        bool pageLevel = KernelApi.Argument(constructor, "level") is not { } level
+            || level.ConstantValue is { HasValue: true, Value: int l } && l == (int)PageTableLevel.Pte;
+        return method.Name switch
+        {
+            "Table" or "MakeTableEntry" => KernelApi.Argument(constructor, "tableAddress"),
+            "Page" or "KernelPage" or "Block" or "MakeLeafEntry" when pageLevel => KernelApi.Argument(constructor, "outputAddress"),
+            "MakeKernelPageEntry" => KernelApi.Argument(constructor, "physAddr"),
+            _ => null,
+        };
     }
 
     /// <summary>set_pte_at()/pte_clear() of the callback's PTE.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace PamtGen.Generator.Analyzers;
@@ -15,8 +16,11 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 {
     private const int Owned = 1, MaybeNull = 2, Freed = 4, Moved = 8;
 
-    /// <summary>Findings: where, and what.</summary>
-    public List<(Location Location, string Problem)> Problems { get; } = [];
+    /// <summary>Findings: where, what, and for a leak the exits where the page is lost (additional locations).</summary>
+    public List<(Location Location, string Problem, IReadOnlyList<Location> Exits)> Problems { get; } = [];
+
+    /// <summary>The returns each allocation local still owns its page at, on some path: where it leaks.</summary>
+    private readonly Dictionary<ILocalSymbol, List<Location>> _leakingExits = new(SymbolEqualityComparer.Default);
 
     protected override State Entry { get; } = new(new int[facts.TrackedLocals.Count], PteCleared: false, facts);
 
@@ -58,7 +62,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
             case IInvocationOperation call when facts.Api.IsCall(call, KernelFunction.SetPteAt, out _):
                 state = facts.TargetsPte(call) ? state.WithPteCleared(false) : state;
-                return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(mapped) ? state.With(mapped, Moved) : state;
+                return facts.MappedPage(KernelApi.Argument(call, "pte")) is { } mapped && facts.Allocations.ContainsKey(facts.Canonical(mapped)) ? state.With(mapped, Moved) : state;
 
             case IInvocationOperation call when facts.Api.IsCall(call, KernelFunction.PteClear, out _) && facts.TargetsPte(call):
                 return state.WithPteCleared(true);
@@ -72,7 +76,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
                 return state;
 
             case ILocalReferenceOperation reference when report && facts.TrackedIndex(reference.Local) >= 0 && (state.FlagsOf(reference.Local) & Freed) != 0 && !IsWrittenOrFreed(reference):
-                Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed"));
+                Problems.Add((reference.Syntax.GetLocation(), $"'{reference.Local.Name}' is used after it was freed", []));
                 return state;
 
             default:
@@ -80,7 +84,28 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
         }
     }
 
-    protected override State Return(IOperation value, State state, bool report) => HandOn(value, state);
+    protected override State Return(IOperation value, State state, bool report)
+    {
+        state = HandOn(value, state);
+        if (report && value.Syntax.FirstAncestorOrSelf<ReturnStatementSyntax>() is { } exit)
+        {
+            foreach (var local in facts.Allocations.Keys.Where(local => (state.FlagsOf(local) & Owned) != 0))
+            {
+                if (!_leakingExits.TryGetValue(local, out var exits))
+                {
+                    _leakingExits[local] = exits = [];
+                }
+
+                var location = exit.GetLocation();
+                if (!exits.Contains(location))
+                {
+                    exits.Add(location);
+                }
+            }
+        }
+
+        return state;
+    }
 
     protected override (State WhenTrue, State WhenFalse) Refine(IOperation condition, State state) =>
         (RefineIf(condition, true, state), RefineIf(condition, false, state));
@@ -99,7 +124,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
                 return RefineIf(both.RightOperand, true, RefineIf(both.LeftOperand, true, state));
         }
 
-        if (NullTest(condition) is not { } test || !facts.Allocations.ContainsKey(test.Local))
+        if (NullTest(condition) is not { } test || !facts.Allocations.ContainsKey(facts.Canonical(test.Local)))
         {
             return state;
         }
@@ -113,32 +138,36 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
     {
         foreach (var local in facts.TrackedLocals.Where(local => (state.FlagsOf(local) & Owned) != 0))
         {
-            Leaked(local, "keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to the exit");
+            var exits = _leakingExits.TryGetValue(local, out var known) ? known : [];
+            string where = exits.Count == 0 ? "the exit" : exits.Count == 1 ? $"the return on line {Line(exits[0])}" : $"the returns on lines {string.Join(", ", exits.Select(Line))}";
+            Leaked(local, $"keeps a page that is neither freed, mapped with SetPteAt, stored, nor returned on some path to {where}", exits);
         }
     }
 
+    private static int Line(Location location) => location.GetLineSpan().StartLinePosition.Line + 1;
+
     /// <summary>A leak of the page in <paramref name="local"/>, reported at each allocation that may have put it there.</summary>
-    private void Leaked(ILocalSymbol local, string how)
+    private void Leaked(ILocalSymbol local, string how, IReadOnlyList<Location>? exits = null)
     {
         foreach (var allocation in facts.Allocations[local])
         {
-            Problems.Add((allocation.Syntax.GetLocation(), $"'{local.Name}' {how}"));
+            Problems.Add((allocation.Syntax.GetLocation(), $"'{local.Name}' {how}", exits ?? []));
         }
     }
 
     private State Free(IInvocationOperation call, State state, bool report)
     {
         var page = KernelApi.Argument(call, "page");
-        if (KernelApi.IsLocal(page, out var local) && facts.Allocations.ContainsKey(local))
+        if (KernelApi.IsLocal(page, out var freed) && facts.Canonical(freed) is var local && facts.Allocations.ContainsKey(local))
         {
             int flags = state.FlagsOf(local);
             if (report && (flags & Freed) != 0)
             {
-                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' may be freed twice"));
+                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' may be freed twice", []));
             }
             else if (report && (flags & Moved) != 0)
             {
-                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' is freed after its ownership moved (to a page table, a field or a callee)"));
+                Problems.Add((call.Syntax.GetLocation(), $"'{local.Name}' is freed after its ownership moved (to a page table, a field or a callee)", []));
             }
 
             return state.With(local, Freed);
@@ -146,15 +175,15 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
 
         if (report && facts.IsPtePage(page) && !state.PteCleared)
         {
-            Problems.Add((call.Syntax.GetLocation(), "the page behind the PTE is freed while the PTE still maps it; PteClear the PTE first"));
+            Problems.Add((call.Syntax.GetLocation(), "the page behind the PTE is freed while the PTE still maps it; PteClear the PTE first", []));
         }
 
         // The page behind the PTE, held in a local: a second free of it on some path is a double free all the same.
-        if (KernelApi.IsLocal(page, out var ptePage) && facts.PtePageLocals.Contains(ptePage))
+        if (KernelApi.IsLocal(page, out var freedPtePage) && facts.Canonical(freedPtePage) is var ptePage && facts.PtePageLocals.Contains(ptePage))
         {
             if (report && (state.FlagsOf(ptePage) & Freed) != 0)
             {
-                Problems.Add((call.Syntax.GetLocation(), $"'{ptePage.Name}' may be freed twice"));
+                Problems.Add((call.Syntax.GetLocation(), $"'{ptePage.Name}' may be freed twice", []));
             }
 
             return state.With(ptePage, Freed);
@@ -168,7 +197,7 @@ internal sealed class PageOwnershipFlow(CallbackFacts facts) : ForwardFlow<PageO
     {
         foreach (var reference in value.DescendantsAndSelf().OfType<ILocalReferenceOperation>())
         {
-            if (facts.Allocations.ContainsKey(reference.Local))
+            if (facts.Allocations.ContainsKey(facts.Canonical(reference.Local)))
             {
                 state = state.With(reference.Local, Moved);
             }

@@ -36,9 +36,9 @@ public sealed class UnbalancedPageAnalyzer : OperationBlockAnalyzer
             }
 
             // One diagnostic per location: an allocation that leaks both when overwritten and at the exit is one finding.
-            foreach (var (location, problem) in flow.Problems.GroupBy(p => p.Location).Select(g => g.First()))
+            foreach (var (location, problem, exits) in flow.Problems.GroupBy(p => p.Location).Select(g => g.First()))
             {
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnbalancedPage, location, problem));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnbalancedPage, location, exits, problem));
             }
         });
     }

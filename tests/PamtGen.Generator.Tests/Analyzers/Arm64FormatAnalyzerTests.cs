@@ -79,6 +79,38 @@ public class Arm64FormatAnalyzerTests
         data.Allocator.FreePage(data.Allocator.PtePage(entry));
         return 0;
         """,
+        // stage2_split_walker() installing its new table: the table entry hands the page to the tables (no leak), here
+        // with the struct's constructor and with the runtime geometry's.
+        """
+        Stage2.Entry entry = PtepGet(pte);
+        if (!entry.IsNone) return 0;
+        var child = data.Allocator.AllocPage(Gfp.Zero);
+        if (child is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Table(child.PhysAddr));
+        return 0;
+        """,
+        """
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) return 0;
+        var child = data.Allocator.AllocPage(Gfp.Zero);
+        if (child is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, pte, new Pte(data.Mm.Geometry.MakeTableEntry(child.PhysAddr)));
+        return 0;
+        """,
+        // A page entry of the allocated page, through the pte-level Block and the kernel page constructor: handed on.
+        """
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Block(PageTableLevel.Pte, page.PhysAddr));
+        return 0;
+        """,
+        """
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.KernelPage(page.PhysAddr));
+        return 0;
+        """,
         // A permission change of the mapping that is there (no new mapping over it).
         """
         Stage2.Entry entry = PtepGet(pte);
@@ -89,6 +121,22 @@ public class Arm64FormatAnalyzerTests
 
     public static TheoryData<string> Pg0002 => new()
     {
+        // A page allocated, then device memory mapped: a mapping of memory the tables do not own hides no leak.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) { data.Allocator.FreePage(page); return 0; }
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(0x8000_0000UL).WithMemAttr(0));
+        return 0;
+        """,
+        // A 4K allocator page mapped as a block: a block is memory the tables do not own, the page is not handed on.
+        """
+        var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        if (!((Stage2.Entry)PtepGet(pte)).IsNone) { data.Allocator.FreePage(page); return 0; }
+        SetPteAt(data.Mm, addr, pte, Stage2.Entry.Block(PageTableLevel.Pmd, page.PhysAddr));
+        return 0;
+        """,
         // Leaks on the early return for a valid entry.
         """
         var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};

@@ -8,6 +8,17 @@ public class PG0001Tests
 {
     public static TheoryData<string> Positive => new()
     {
+        // pte_present() the wrong way round: a write where the entry is present, a clear where it is not.
+        """
+        if (PtePresent(PtepGet(pte)))
+            {|PG0001:SetPteAt(data.Mm, addr, pte, MkPte(data.Kept!, PageKernel))|};
+        return 0;
+        """,
+        """
+        if (!PtePresent(PtepGet(pte)))
+            {|PG0001:PteClear(data.Mm, addr, pte)|};
+        return 0;
+        """,
         // 1. A populate that writes without checking.
         """
         var page = data.Allocator.AllocPage(Gfp.Zero);
@@ -105,6 +116,34 @@ public class PG0001Tests
 
     public static TheoryData<string> Negative => new()
     {
+        // pte_present() is the check: the walkers' "if (!pte_present(pte)) continue;" before a clear and a free, and a
+        // populate that returns on a present entry.
+        """
+        Pte entry = PtepGet(pte);
+        if (!PtePresent(entry)) return 0;
+        PteClear(data.Mm, addr, pte);
+        data.Allocator.FreePage(data.Allocator.PtePage(entry));
+        return 0;
+        """,
+        """
+        if (PtePresent(PtepGet(pte))) return 0;
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
+        return 0;
+        """,
+        """
+        bool present = PtePresent(PtepGet(pte));
+        if (present) PteClear(data.Mm, addr, pte);
+        return 0;
+        """,
+        // A flag that is true when the PTE is populated, tested either way.
+        """
+        bool populated = !PteNone(PtepGet(pte));
+        if (!populated) return 0;
+        PteClear(data.Mm, addr, pte);
+        return 0;
+        """,
         // 1. The fixed populate: check first, allocate after.
         """
         if (!PteNone(PtepGet(pte))) return 0;

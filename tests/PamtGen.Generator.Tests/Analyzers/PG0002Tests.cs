@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis.Diagnostics;
 using PamtGen.Generator.Analyzers;
 
 namespace PamtGen.Generator.Tests.Analyzers;
@@ -7,6 +8,36 @@ public class PG0002Tests
 {
     public static TheoryData<string> Positive => new()
     {
+        // Freed twice through a copy of the reference: the copy is the same page.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        var same = page;
+        data.Allocator.FreePage(page);
+        {|PG0002:data.Allocator.FreePage(same)|};
+        return 0;
+        """,
+        // The page behind the PTE taken, copied, and freed through both.
+        """
+        Pte entry = PtepGet(pte);
+        if (PteNone(entry)) return 0;
+        PteClear(data.Mm, addr, pte);
+        Page mapped = data.Allocator.PtePage(entry);
+        Page copy;
+        copy = mapped;
+        data.Allocator.FreePage(copy);
+        {|PG0002:data.Allocator.FreePage(mapped)|};
+        return 0;
+        """,
+        // Used through the copy after the original was freed.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        Page alias = page;
+        data.Allocator.FreePage(page);
+        SetPteAt(data.Mm, addr, pte, MkPte({|PG0002:alias|}, PageKernel));
+        return 0;
+        """,
         // 1. A populate that leaks on its error path: the early return keeps the page.
         """
         var page = {|PG0002:data.Allocator.AllocPage(Gfp.Zero)|};
@@ -138,6 +169,24 @@ public class PG0002Tests
 
     public static TheoryData<string> Negative => new()
     {
+        // Freed once through a copy: balanced.
+        """
+        var page = data.Allocator.AllocPage(Gfp.Zero);
+        if (page is null) return -Errno.ENOMEM;
+        var same = page;
+        data.Allocator.FreePage(same);
+        return 0;
+        """,
+        // A local assigned two different pages is no copy of either: each is followed on its own.
+        """
+        var a = data.Allocator.AllocPage(Gfp.Zero);
+        var b = data.Allocator.AllocPage(Gfp.Zero);
+        Page? either = a;
+        if (addr == 0) either = b;
+        if (a is not null) data.Allocator.FreePage(a);
+        if (b is not null) data.Allocator.FreePage(b);
+        return 0;
+        """,
         // 1. The fixed populate.
         """
         if (!PteNone(PtepGet(pte))) return 0;
@@ -266,6 +315,28 @@ public class PG0002Tests
     [Theory]
     [MemberData(nameof(Negative))]
     public Task Does_not_report(string body) => AnalyzerHarness.Verify<UnbalancedPageAnalyzer>(AnalyzerHarness.InCallback(body));
+
+    [Fact]
+    public async Task A_leak_names_the_returns_where_the_page_is_lost()
+    {
+        var source = AnalyzerHarness.InCallback("""
+            var page = data.Allocator.AllocPage(Gfp.Zero);
+            if (page is null) return -Errno.ENOMEM;
+            if (!PteNone(PtepGet(pte))) return 0;
+            if (addr == 0) return -Errno.EINVAL;
+            SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
+            return 0;
+            """);
+        var compilation = RepositorySources.Compile([RepositorySources.Parse(source, "Callback.cs")]);
+        var diagnostic = Assert.Single(await compilation.WithAnalyzers([new UnbalancedPageAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        var lines = source.Split('\n');
+        int Line(string text) => Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
+        // The two returns that keep the page, not the null return (no page) nor the one after the mapping.
+        int populated = Line("PteNone(PtepGet(pte))) return 0;"), invalid = Line("return -Errno.EINVAL;");
+        Assert.Equal([populated, invalid], diagnostic.AdditionalLocations.Select(l => l.GetLineSpan().StartLinePosition.Line));
+        Assert.All(diagnostic.AdditionalLocations, l => Assert.StartsWith("return", l.SourceTree!.GetText().ToString(l.SourceSpan), StringComparison.Ordinal));
+        Assert.EndsWith($"on some path to the returns on lines {populated + 1}, {invalid + 1}", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
 
     [Fact]
     public Task Users_own_allocators_and_owning_parameters_take_part() =>

@@ -17,6 +17,8 @@ public class PG0004Tests
             public const int PtrsPerPte = 512;
             public const int RefcountSize = 4;
             public const int PfnsPerRefcountShift = 9;
+            public const int PfnsPerRefcountPageShift = 19;
+            public const int PageShift = 12, PmdShift = 21;
             public const ulong PageSize = 4096;
             public static ulong RefcountAreaSize(ulong maxPfn) => (maxPfn + (1UL << 19) - 1) >> 19 << 12;
             public static ulong DenseRefcountBytes(ulong maxPfn) => (maxPfn + 511) / 512 * 4;
@@ -43,6 +45,13 @@ public class PG0004Tests
         "static ulong Size(ulong maxPfn) { ulong areaSize = {|PG0004:(maxPfn / G.PtrsPerPte) * 4|}; return areaSize; }",
         "static ulong Size(ulong maxPfn) { ulong count; count = {|PG0004:maxPfn >> G.PfnsPerRefcountShift|}; return count; }",
         "static ulong Size(ulong maxPfn) { ulong size = {|PG0004:maxPfn / G.PtrsPerPte * G.RefcountSize|}; size = (size + G.PageSize - 1) & ~(G.PageSize - 1); return size; }",
+        // Floors written with shifts, then scaled: by the refcount shift, by pfn_to_refcount's PMD_SHIFT - PAGE_SHIFT, by
+        // the refcount page's shift (pages of refcounts, then bytes).
+        "static ulong Size(ulong maxPfn) { ulong size = {|PG0004:(maxPfn >> G.PfnsPerRefcountShift) << 2|}; return size; }",
+        "static ulong Size(ulong maxPfn) => {|PG0004:(maxPfn >> (G.PmdShift - G.PageShift)) * G.RefcountSize|};",
+        "static ulong Size(ulong maxPfn) => {|PG0004:(maxPfn >> G.PfnsPerRefcountPageShift) << G.PageShift|};",
+        "static ulong Size(ulong maxPfn) { ulong pages = {|PG0004:maxPfn >> G.PfnsPerRefcountPageShift|}; return pages; }",
+        "static ulong Size(ulong maxPfn) => {|PG0004:maxPfn / (1UL << G.PfnsPerRefcountPageShift) * G.PageSize|};",
     };
 
     public static TheoryData<string> Negative => new()
@@ -55,6 +64,12 @@ public class PG0004Tests
         "static ulong Slot(ulong pfn) { var slot = pfn >> G.PfnsPerRefcountShift; return slot; }",
         "static ulong Size(ulong a) { ulong size = a / 3 * 4; return size; }",
         "static ulong Size(ulong maxPfn) { var bytes = G.DenseRefcountBytes(maxPfn); return bytes; }",
+        // Rounded up with shifts; a shift by another amount; a shift written without the geometry (which geometry?).
+        "static ulong Size(ulong maxPfn) { ulong size = ((maxPfn + 511) >> G.PfnsPerRefcountShift) << 2; return size; }",
+        "static ulong Size(ulong maxPfn) { ulong size = (maxPfn >> G.PageShift) << 2; return size; }",
+        "static ulong Size(ulong maxPfn) { ulong size = (maxPfn >> 9) << 2; return size; }",
+        // The shift is the scaled value's shift amount, not a floor being scaled.
+        "static ulong Size(ulong n) { ulong size = 4UL << (int)(n >> G.PfnsPerRefcountShift); return size; }",
     };
 
     [Theory]
@@ -72,17 +87,19 @@ public class PG0004Tests
             Geometry + """
                 static ulong Init(ulong maxPfn) { ulong size = {|PG0004:maxPfn / G.PtrsPerPte * G.RefcountSize|}; return size; }
                 static ulong Free(ulong maxPfn) => {|PG0004:maxPfn / G.PtrsPerPte * 4|};
+                static ulong Shifted(ulong maxPfn) => {|PG0004:(maxPfn >> (G.PmdShift - G.PageShift)) << 2|};
                 }
                 """,
             Geometry + """
                 static ulong Init(ulong maxPfn) { ulong size = G.RefcountAreaSize(maxPfn); return size; }
                 static ulong Free(ulong maxPfn) => G.RefcountAreaSize(maxPfn);
+                static ulong Shifted(ulong maxPfn) => G.RefcountAreaSize(maxPfn);
                 }
                 """);
         test.CodeActionEquivalenceKey = nameof(UseRefcountAreaSizeCodeFix);
         test.NumberOfFixAllIterations = 1;
         test.NumberOfFixAllInDocumentIterations = 1;
-        test.NumberOfIncrementalIterations = 2;
+        test.NumberOfIncrementalIterations = 3;
         return test.RunAsync();
     }
 }
