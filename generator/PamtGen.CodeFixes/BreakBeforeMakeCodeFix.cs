@@ -20,24 +20,44 @@ namespace PamtGen.CodeFixes;
 public sealed class BreakBeforeMakeCodeFix() : KernelCodeFix(DiagnosticDescriptors.BreakBeforeMake)
 {
     /// <summary>One key for both forms, so Fix All breaks before every write the rule reports.</summary>
-    private const string EquivalenceKey = "Break before make";
+    private const string FixKey = "Break before make";
 
-    private protected override FixOf? Fix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
+    private protected override string? Title(SyntaxNode root, Diagnostic diagnostic) =>
+        WriteOf(root, diagnostic) is not { } write || Break(write, Clears(diagnostic)) is null ? null
+        : Clears(diagnostic) ? "Clear the PTE and flush its TLB range before the write" : "Flush the PTE's TLB range before the write";
+
+    private protected override string? EquivalenceKey(SyntaxNode root, Diagnostic diagnostic) => FixKey;
+
+    private protected override SyntaxNode? FixMember(SyntaxNode member, SemanticModel model, IReadOnlyList<Diagnostic> diagnostics)
     {
-        bool clear = !diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.InsertProperty, out var insert) || insert == "ClearAndFlush";
-        if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } write
-            || write.FirstAncestorOrSelf<StatementSyntax>() is not { } statement
-            || Break(write, clear) is not { } inserted)
+        var clears = new Dictionary<InvocationExpressionSyntax, (bool Clear, bool Populated)>();
+        foreach (var diagnostic in diagnostics)
         {
-            return null;
+            if (WriteOf(member, diagnostic) is { } write)
+            {
+                bool populated = diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.PopulatedProperty, out var proven) && proven == "true";
+                clears[write] = (Clears(diagnostic), populated);
+            }
         }
 
-        string title = clear ? "Clear the PTE and flush its TLB range before the write" : "Flush the PTE's TLB range before the write";
-        return new FixOf(title, () => Insert(root, statement, inserted), EquivalenceKey);
+        return FixEach(member, clears.Keys.ToList(), (current, write, original) =>
+            write.FirstAncestorOrSelf<StatementSyntax>() is { } statement && Break(original, clears[original].Clear, clears[original].Populated) is { } inserted
+                ? Insert(current, statement, inserted)
+                : current);
     }
 
+    private static bool Clears(Diagnostic diagnostic) =>
+        !diagnostic.Properties.TryGetValue(BreakBeforeMakeAnalyzer.InsertProperty, out var insert) || insert == "ClearAndFlush";
+
+    private static InvocationExpressionSyntax? WriteOf(SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>();
+
     /// <summary>The statements of the break, from the write's mm, addr and ptep arguments; null when one cannot be found.</summary>
-    private static StatementSyntax[]? Break(InvocationExpressionSyntax write, bool clear)
+    /// <remarks>
+    /// Where the PTE is not proven populated at the write, the clear is made only where it is
+    /// (<c>if (!PteNone(PtepGet(pte))) PteClear(...)</c>): a clear of a PTE that may be none is PG0001's finding.
+    /// </remarks>
+    private static StatementSyntax[]? Break(InvocationExpressionSyntax write, bool clear, bool populated = true)
     {
         var arguments = write.ArgumentList.Arguments;
         if (Argument(arguments, 0, "mm") is not { } mm || Argument(arguments, 1, "addr") is not { } addr || Argument(arguments, 2, "ptep") is not { } ptep)
@@ -50,7 +70,8 @@ public sealed class BreakBeforeMakeCodeFix() : KernelCodeFix(DiagnosticDescripto
         var statements = new List<string>();
         if (clear)
         {
-            statements.Add($"{prefix}PteClear({mm}, {addr}, {ptep});");
+            string pteClear = $"{prefix}PteClear({mm}, {addr}, {ptep});";
+            statements.Add(populated ? pteClear : $"if (!{prefix}PteNone({prefix}PtepGet({ptep}))) {{ {pteClear} }}");
         }
 
         statements.Add($"{prefix}FlushTlbKernelRange({mm}, {addr}, {start} + {mm}.Geometry.PageSize);");

@@ -17,6 +17,16 @@ internal static class PteCheckSyntax
         return negate ? SyntaxFactory.PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, check) : check;
     }
 
+    /// <summary>
+    /// The check first, as kernel callbacks write it: <c>if (!PteNone(PtepGet(pte))) return 0;</c> (returning where the PTE
+    /// is populated; with <paramref name="whereNone"/>, where it is none), with <paramref name="exit"/> as the return.
+    /// </summary>
+    public static IfStatementSyntax ReturnEarly(SyntaxNode context, string pteParameter, bool whereNone, ReturnStatementSyntax? exit = null) =>
+        SyntaxFactory.IfStatement(
+                PteNone(context, pteParameter, negate: !whereNone),
+                SyntaxFactory.Block(exit ?? SyntaxFactory.ReturnStatement(SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(0)))))
+            .WithAdditionalAnnotations(Microsoft.CodeAnalysis.Formatting.Formatter.Annotation);
+
     /// <summary>What a call of a <c>Pgtable</c> helper needs in front of its name in the file of <paramref name="context"/>: nothing under <c>using static PamtGen.Pgtable</c>.</summary>
     public static string PgtablePrefix(SyntaxNode context)
     {

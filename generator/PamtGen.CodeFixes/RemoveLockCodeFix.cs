@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -12,12 +13,15 @@ namespace PamtGen.CodeFixes;
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RemoveLockCodeFix)), Shared]
 public sealed class RemoveLockCodeFix() : KernelCodeFix(DiagnosticDescriptors.LockNotNeeded)
 {
-    private const string Title = "Remove the page-table lock";
+    private const string FixTitle = "Remove the page-table lock";
 
-    private protected override FixOf? Fix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic) =>
-        root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.FirstAncestorOrSelf<LockStatementSyntax>() is { } lockStatement
-            ? new FixOf(Title, () => Unwrap(root, lockStatement))
-            : null;
+    private protected override string? Title(SyntaxNode root, Diagnostic diagnostic) => LockOf(root, diagnostic) is null ? null : FixTitle;
+
+    private protected override SyntaxNode? FixMember(SyntaxNode member, SemanticModel model, IReadOnlyList<Diagnostic> diagnostics) =>
+        FixEach(member, diagnostics.Select(d => LockOf(member, d)).OfType<LockStatementSyntax>().ToList(), (current, lockStatement, _) => Unwrap(current, lockStatement));
+
+    private static LockStatementSyntax? LockOf(SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.FirstAncestorOrSelf<LockStatementSyntax>();
 
     private static SyntaxNode Unwrap(SyntaxNode root, LockStatementSyntax lockStatement)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -13,28 +14,37 @@ namespace PamtGen.CodeFixes;
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseRefcountAreaSizeCodeFix)), Shared]
 public sealed class UseRefcountAreaSizeCodeFix() : KernelCodeFix(DiagnosticDescriptors.TruncatingSize)
 {
-    private protected override FixOf? Fix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
-    {
-        if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not ExpressionSyntax reported)
-        {
-            return null;
-        }
+    private protected override string? Title(SyntaxNode root, Diagnostic diagnostic) =>
+        Parts(root, diagnostic) is var (_, floor, geometry) ? $"Use {geometry}.RefcountAreaSize({floor.Left})" : null;
 
-        var size = reported.AncestorsAndSelf().OfType<BinaryExpressionSyntax>().FirstOrDefault(b => b.Span == diagnostic.Location.SourceSpan);
-        var floor = size?.DescendantNodesAndSelf().OfType<BinaryExpressionSyntax>()
+    private protected override string? EquivalenceKey(SyntaxNode root, Diagnostic diagnostic) => nameof(UseRefcountAreaSizeCodeFix);
+
+    private protected override SyntaxNode? FixMember(SyntaxNode member, SemanticModel model, IReadOnlyList<Diagnostic> diagnostics) =>
+        FixEach(member, diagnostics.Select(d => Parts(member, d)?.Size).OfType<BinaryExpressionSyntax>().ToList(), (current, size, _) =>
+            Parts(size) is var (_, floor, geometry)
+                ? current.ReplaceNode(size, SyntaxFactory.InvocationExpression(
+                        SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, geometry.WithoutTrivia(), SyntaxFactory.IdentifierName("RefcountAreaSize")),
+                        SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(floor.Left.WithoutTrivia()))))
+                    .WithTriviaFrom(size)
+                    .WithAdditionalAnnotations(Formatter.Annotation))
+                : current);
+
+    /// <summary>The reported size expression, the floor in it, and the geometry as the code spells it.</summary>
+    private static (BinaryExpressionSyntax Size, BinaryExpressionSyntax Floor, ExpressionSyntax Geometry)? Parts(SyntaxNode root, Diagnostic diagnostic) =>
+        root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is ExpressionSyntax reported
+        && reported.AncestorsAndSelf().OfType<BinaryExpressionSyntax>().FirstOrDefault(b => b.Span == diagnostic.Location.SourceSpan) is { } size
+            ? Parts(size)
+            : null;
+
+    private static (BinaryExpressionSyntax Size, BinaryExpressionSyntax Floor, ExpressionSyntax Geometry)? Parts(BinaryExpressionSyntax size)
+    {
+        var floor = size.DescendantNodesAndSelf().OfType<BinaryExpressionSyntax>()
             .FirstOrDefault(b => b.IsKind(SyntaxKind.DivideExpression) || b.IsKind(SyntaxKind.RightShiftExpression));
+
         // The geometry as the code spells it: the class of the first constant the divisor or shift names (G.PtrsPerPte,
         // G.PmdShift - G.PageShift).
-        if (size is null || floor?.Right.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>().FirstOrDefault() is not { Expression: var geometry })
-        {
-            return null;
-        }
-
-        var call = SyntaxFactory.InvocationExpression(
-                SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, geometry.WithoutTrivia(), SyntaxFactory.IdentifierName("RefcountAreaSize")),
-                SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(floor.Left.WithoutTrivia()))))
-            .WithTriviaFrom(size)
-            .WithAdditionalAnnotations(Formatter.Annotation);
-        return new FixOf($"Use {geometry}.RefcountAreaSize({floor.Left})", () => root.ReplaceNode(size, call), nameof(UseRefcountAreaSizeCodeFix));
+        return floor?.Right.DescendantNodesAndSelf().OfType<MemberAccessExpressionSyntax>().FirstOrDefault() is { Expression: var geometry }
+            ? (size, floor, geometry)
+            : null;
     }
 }

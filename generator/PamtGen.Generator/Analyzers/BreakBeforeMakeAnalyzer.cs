@@ -21,6 +21,9 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
     /// <summary>The property the code fix reads: "ClearAndFlush" when the PTE may still be valid, "Flush" when only the TLB is stale.</summary>
     public const string InsertProperty = "Insert";
 
+    /// <summary>The property the code fix reads: "true" when the PTE is proven populated at the write (PG0001's analysis), so the clear needs no check.</summary>
+    public const string PopulatedProperty = "Populated";
+
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = [DiagnosticDescriptors.BreakBeforeMake];
 
@@ -41,7 +44,8 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
         CallbackBodies.ForEach(context, graph =>
         {
             var flow = new BreakBeforeMakeFlow(facts, rules);
-            if (!flow.Run(graph))
+            var checks = new PteNoneFlow(facts);
+            if (!flow.Run(graph) || !checks.Run(graph))
             {
                 return;
             }
@@ -49,7 +53,8 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
             foreach (var finding in flow.Findings)
             {
                 var (call, direct) = (finding.Key, finding.Value);
-                var properties = ImmutableDictionary<string, string?>.Empty.Add(InsertProperty, direct ? "ClearAndFlush" : "Flush");
+                bool populated = checks.PopulatedAtWrite.TryGetValue(call, out bool proven) && proven;
+                var properties = ImmutableDictionary<string, string?>.Empty.Add(InsertProperty, direct ? "ClearAndFlush" : "Flush").Add(PopulatedProperty, populated ? "true" : "false");
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.BreakBeforeMake, call.Syntax.GetLocation(), properties, geometry.Name,
                     direct ? "over an entry that may still be valid" : "while the TLB may still hold the entry it held before (cleared or replaced, not invalidated since)"));

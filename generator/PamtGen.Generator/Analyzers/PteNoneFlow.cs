@@ -17,6 +17,9 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
     /// <summary>set_pte_at()/pte_clear()/__free_page(pte_page()) where the needed fact was not proven (PG0001).</summary>
     public List<(IInvocationOperation Call, bool NeedsNone)> Unchecked { get; } = [];
 
+    /// <summary>Each set_pte_at() of the PTE: whether the PTE is proven populated there on every path (PG0006's fix reads it).</summary>
+    public Dictionary<IInvocationOperation, bool> PopulatedAtWrite { get; } = [];
+
     /// <summary>Pages allocated before the check and freed where the PTE is proven populated (PG0003).</summary>
     public HashSet<ILocalSymbol> FreedWherePopulated { get; } = new(SymbolEqualityComparer.Default);
 
@@ -48,6 +51,11 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
         {
             // Writing back the PTE's own entry with bits changed (change_page_range()) keeps the mapping that is there.
             bool modifies = facts.IsModifiedEntry(KernelApi.Argument(call, "pte"));
+            if (report)
+            {
+                PopulatedAtWrite[call] = state.Pte == PteState.NotNone && (!PopulatedAtWrite.TryGetValue(call, out bool before) || before);
+            }
+
             Record(report, !modifies && state.Pte != PteState.None, call, needsNone: true);
             return state with { Pte = PteState.NotNone };
         }

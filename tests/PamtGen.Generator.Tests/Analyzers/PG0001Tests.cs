@@ -309,8 +309,8 @@ public class PG0001Tests
             """);
 
     [Fact]
-    public Task Fix_wraps_a_write_in_a_none_check() =>
-        AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+    public Task Fix_checks_first_and_returns_before_the_allocation() =>
+        AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, CheckPteFirstCodeFix>(
             AnalyzerHarness.InCallback("""
                 var page = data.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
@@ -318,19 +318,20 @@ public class PG0001Tests
                 return 0;
                 """),
             AnalyzerHarness.InCallback("""
+                if (!PteNone(PtepGet(pte)))
+                {
+                    return 0;
+                }
                 var page = data.Allocator.AllocPage(Gfp.Zero);
                 if (page is null) return -Errno.ENOMEM;
-                if (PteNone(PtepGet(pte)))
-                {
-                    SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
-                }
+                SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
                 return 0;
                 """)).RunAsync();
 
     [Fact]
-    public Task Fix_all_in_document_wraps_a_clear_and_a_free_in_populated_checks()
+    public Task One_fix_checks_before_a_clear_and_the_free_after_it()
     {
-        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(
+        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, CheckPteFirstCodeFix>(
             AnalyzerHarness.InCallback("""
                 var entry = PtepGet(pte);
                 {|PG0001:PteClear(data.Mm, addr, pte)|};
@@ -339,17 +340,49 @@ public class PG0001Tests
                 """),
             AnalyzerHarness.InCallback("""
                 var entry = PtepGet(pte);
-                if (!PteNone(PtepGet(pte)))
+                if (PteNone(PtepGet(pte)))
                 {
-                    PteClear(data.Mm, addr, pte);
+                    return 0;
                 }
-                if (!PteNone(PtepGet(pte)))
+                PteClear(data.Mm, addr, pte);
+                data.Allocator.FreePage(data.Allocator.PtePage(entry));
+                return 0;
+                """));
+        test.NumberOfFixAllIterations = 1;
+        test.NumberOfFixAllInDocumentIterations = 1;
+        test.NumberOfIncrementalIterations = 1;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Fix_all_fixes_a_write_and_a_clear_on_different_branches_in_one_pass()
+    {
+        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, CheckPteFirstCodeFix>(
+            AnalyzerHarness.InCallback("""
+                if (addr == 0)
+                    {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
+                else
+                    {|PG0001:PteClear(data.Mm, addr, pte)|};
+                return 0;
+                """),
+            AnalyzerHarness.InCallback("""
+                if (addr == 0)
                 {
-                    data.Allocator.FreePage(data.Allocator.PtePage(entry));
+                    if (PteNone(PtepGet(pte)))
+                    {
+                        SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
+                    }
+                }
+                else
+                {
+                    if (!PteNone(PtepGet(pte)))
+                    {
+                        PteClear(data.Mm, addr, pte);
+                    }
                 }
                 return 0;
                 """));
-        test.CodeActionEquivalenceKey = "Do it only where !PteNone(PtepGet(pte))";
+        test.CodeActionEquivalenceKey = "Check the PTE first";
         test.NumberOfFixAllIterations = 1;
         test.NumberOfFixAllInDocumentIterations = 1;
         test.NumberOfIncrementalIterations = 2;
@@ -362,18 +395,19 @@ public class PG0001Tests
         string Before(string name) => AnalyzerHarness.InCallback("""
             {|PG0001:SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel))|};
             return 0;
-            """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
+            """, name);
         string After(string name) => AnalyzerHarness.InCallback("""
-            if (PteNone(PtepGet(pte)))
+            if (!PteNone(PtepGet(pte)))
             {
-                SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
+                return 0;
             }
+            SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));
             return 0;
-            """).Replace("class Callbacks", "class " + name).Replace("class State", "class State" + name).Replace("State data", "State" + name + " data");
-        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, WrapInPteNoneCheckCodeFix>(Before("A"), After("A"));
+            """, name);
+        var test = AnalyzerHarness.FixTest<PteNoneCheckAnalyzer, CheckPteFirstCodeFix>(Before("A"), After("A"));
         test.TestState.Sources.Add(Before("B"));
         test.FixedState.Sources.Add(After("B"));
-        test.CodeActionEquivalenceKey = "Do it only where PteNone(PtepGet(pte))";
+        test.CodeActionEquivalenceKey = "Check the PTE first";
         test.NumberOfFixAllInProjectIterations = 1;
         return test.RunAsync();
     }

@@ -6,7 +6,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// <summary>PG0004: a size or count with a floor division by the geometry, where the generated class rounds.</summary>
 public class PG0004Tests
 {
-    private const string Geometry = """
+    internal const string Geometry = """
         using PamtGen;
 
         [PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]

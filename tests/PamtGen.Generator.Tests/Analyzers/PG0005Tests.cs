@@ -30,7 +30,7 @@ public class PG0005Tests
         "if (PteNone(PtepGet(pte))) SetPteAt(data.Mm, addr, pte, PfnPte(1, PageKernel));\nreturn 0;",
     };
 
-    private static string Source(string body) =>
+    internal static string Source(string body) =>
         AnalyzerHarness.InCallback(body) + "\npublic sealed class FakeMm { public object PageTableLock { get; } = new(); }\n"
         + "public static class NotACallback { public static void Install(Mm mm) { lock (mm.PageTableLock) { } } }\n";
 

@@ -36,7 +36,7 @@ public class PG0006Tests
         }
         """;
 
-    private static readonly Lazy<(string Name, string Text)[]> Sources = new(() =>
+    internal static readonly Lazy<(string Name, string Text)[]> Sources = new(() =>
         [("Geometries.cs", Geometries), .. GeneratorHarness.Run(Geometries).GeneratedTrees.Select(t => (Path.GetFileName(t.FilePath), t.ToString()))]);
 
     public static TheoryData<string> Reported => new()
@@ -349,7 +349,7 @@ public class PG0006Tests
         AnalyzerHarness.Verify<BreakBeforeMakeAnalyzer>(WithArm64Bits(AnalyzerHarness.InCallback(body)), Sources.Value);
 
     /// <summary>The callback with arm64's bit names in scope.</summary>
-    private static string WithArm64Bits(string source) =>
+    internal static string WithArm64Bits(string source) =>
         source.Replace("using static PamtGen.Pgtable;\n", "using static PamtGen.Pgtable;\nusing static Arm64Bits;\n", StringComparison.Ordinal);
 
     [Fact]
