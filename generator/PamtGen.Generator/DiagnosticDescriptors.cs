@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace PamtGen.Generator;
@@ -5,8 +6,14 @@ namespace PamtGen.Generator;
 /// <summary>Every diagnostic PamtGen reports; each id has a page under docs/diagnostics/.</summary>
 internal static class DiagnosticDescriptors
 {
-    /// <summary>Where the diagnostic pages live (docs/diagnostics/PGxxxx.md in the repository).</summary>
-    public const string HelpLinkBase = "https://github.com/pamtgen/pamtgen/blob/main/docs/diagnostics/";
+    /// <summary>
+    /// Where the diagnostic pages live: docs/diagnostics/PGxxxx.md under the project's address (PackageProjectUrl in
+    /// Directory.Build.props, the package's project URL); the package ships the same pages under docs/diagnostics/.
+    /// </summary>
+    public static readonly string HelpLinkBase =
+        (typeof(DiagnosticDescriptors).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "PackageProjectUrl")?.Value ?? "https://github.com/pamtgen/pamtgen")
+        + "/blob/main/docs/diagnostics/";
 
     private const string Geometry = "PamtGen.Geometry";
     private const string Kernel = "PamtGen.Kernel";

@@ -1,3 +1,4 @@
+using PamtGen.Testing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 
@@ -10,6 +11,36 @@ namespace PamtGen.Generator.Tests;
 public class DiagnosticTests
 {
     private const string Valid = "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48";
+
+    /// <summary>
+    /// Every help link, of every descriptor and of every rule the analyzers declare, is built from the one constant on the
+    /// project's address set in Directory.Build.props (the package's project URL), and names a page that exists under
+    /// docs/diagnostics/ (which the package ships too). Offline: nothing is fetched.
+    /// </summary>
+    [Fact]
+    public void Every_help_link_comes_from_the_one_constant_and_names_a_page_that_exists()
+    {
+        var props = System.Xml.Linq.XDocument.Load(Path.Combine(TestRepository.Root, "Directory.Build.props"));
+        string projectUrl = props.Descendants("PackageProjectUrl").Single().Value;
+        Assert.StartsWith("https://", projectUrl, StringComparison.Ordinal);
+        Assert.Equal(projectUrl + "/blob/main/docs/diagnostics/", DiagnosticDescriptors.HelpLinkBase);
+        var descriptors = typeof(DiagnosticDescriptors)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+            .Concat(Analyzers.RepositorySources.Analyzers.SelectMany(a => a.SupportedDiagnostics))
+            .ToList();
+        Assert.True(descriptors.Count >= 30);
+        foreach (var descriptor in descriptors)
+        {
+            Assert.Equal(DiagnosticDescriptors.HelpLinkBase + descriptor.Id + ".md", descriptor.HelpLinkUri);
+            Assert.True(File.Exists(Path.Combine(TestRepository.Root, "docs", "diagnostics", descriptor.Id + ".md")), $"no page for {descriptor.Id}");
+        }
+
+        // And every page is of a rule: no page left behind by a removed id.
+        var ids = descriptors.Select(d => d.Id).ToHashSet();
+        Assert.All(Directory.GetFiles(Path.Combine(TestRepository.Root, "docs", "diagnostics"), "*.md"), page => Assert.Contains(Path.GetFileNameWithoutExtension(page), ids));
+    }
 
     /// <summary>
     /// A declaration error is not configurable (no #pragma or .editorconfig hides it: nothing is generated for the

@@ -25,6 +25,10 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
         Assert.Contains("analyzers/dotnet/cs/PamtGen.Generator.dll", files);
         Assert.Contains("analyzers/dotnet/cs/PamtGen.CodeFixes.dll", files);
         Assert.Contains("README.md", files);
+        // The diagnostics' pages, every one of the repository's, so a help link's page is there offline.
+        Assert.Equal(
+            Directory.GetFiles(Path.Combine(TestRepository.Root, "docs", "diagnostics"), "*.md").Select(f => "docs/diagnostics/" + Path.GetFileName(f)).Order(StringComparer.Ordinal),
+            files.Where(f => f.StartsWith("docs/diagnostics/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(files, f => f.StartsWith("lib/", StringComparison.Ordinal) && f.Contains("Generator", StringComparison.Ordinal));
         using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         string text = nuspec.ReadToEnd();
@@ -184,6 +188,88 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
         Assert.True(code != 0, output);
         Assert.DoesNotContain("Build succeeded", output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(dir, "GloballySuppressed.dll", SearchOption.AllDirectories));
+    }
+
+    /// <summary>
+    /// The code fixes as a command-line user runs them: <c>dotnet format analyzers</c> once on a consumer with a finding of
+    /// each fixable kernel rule (PG0003 and PG0005 raised to warnings, so the build shows them) leaves none of them and
+    /// no new diagnostic, and the consumer still builds.
+    /// </summary>
+    [Fact]
+    public void Dotnet_format_fixes_every_finding_of_the_fixable_rules_in_one_run()
+    {
+        string dir = Consumer("Formatted", """
+            using PamtGen;
+            using PamtGen.Formats;
+            using static PamtGen.Pgtable;
+
+            [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
+            [Arm64Stage2Granule4KEntryFormat]
+            public static partial class Stage2;
+
+            public static class Callbacks
+            {
+                // PG0001: written without the check, after an allocation.
+                public static int Map(PtePointer pte, ulong addr, Mm mm)
+                {
+                    var page = mm.Allocator.AllocPage(Gfp.Zero);
+                    if (page is null) return -Errno.ENOMEM;
+                    SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
+                    return 0;
+                }
+
+                // PG0003: the seed's v4 populate, allocating before the check.
+                public static int Populate(PtePointer pte, ulong addr, Mm mm)
+                {
+                    var page = mm.Allocator.AllocPage(Gfp.Zero);
+                    if (page is null) return -Errno.ENOMEM;
+                    if (PteNone(PtepGet(pte)))
+                        SetPteAt(mm, addr, pte, MkPte(page, PageKernel));
+                    else
+                        mm.Allocator.FreePage(page);
+                    return 0;
+                }
+
+                // PG0005: the page-table lock the walker already handles.
+                public static int Clear(PtePointer pte, ulong addr, Mm mm)
+                {
+                    lock (mm.PageTableLock)
+                    {
+                        if (!PteNone(PtepGet(pte))) PteClear(mm, addr, pte);
+                    }
+                    return 0;
+                }
+
+                // PG0006: a stage-2 memory type changed in place.
+                public static int Retype(PtePointer pte, ulong addr, Mm mm)
+                {
+                    Stage2.Entry entry = PtepGet(pte);
+                    if (!entry.IsValid(PageTableLevel.Pte)) return 0;
+                    SetPteAt(mm, addr, pte, entry.WithMemAttr(0b0101));
+                    return 0;
+                }
+            }
+
+            public static class Program
+            {
+                public static void Main()
+                {
+                }
+            }
+            """);
+        File.WriteAllText(Path.Combine(dir, ".editorconfig"), "root = true\n\n[*.cs]\ndotnet_diagnostic.PG0003.severity = warning\ndotnet_diagnostic.PG0005.severity = warning\n");
+        string[] rules = ["PG0001", "PG0003", "PG0005", "PG0006"];
+        var (code, before) = _dotnet.Run(dir, "build", "-c", "Release");
+        Assert.True(code == 0, before);
+        Assert.All(rules, id => Assert.True(before.Contains($"warning {id}:", StringComparison.Ordinal), $"no {id} before the fix:\n{before}"));
+
+        var (formatCode, formatOutput) = _dotnet.Run(dir, ["format", "analyzers", "--no-restore", "--diagnostics", .. rules, "--severity", "info", "--verbosity", "normal"]);
+        Assert.True(formatCode == 0, formatOutput);
+        Assert.DoesNotContain("didn't return a Fix All action", formatOutput, StringComparison.Ordinal);
+
+        var (afterCode, after) = _dotnet.Run(dir, "build", "-c", "Release", "--no-incremental");
+        Assert.True(afterCode == 0, after);
+        Assert.False(System.Text.RegularExpressions.Regex.IsMatch(after, @"warning PG\d{4}:"), $"a PamtGen diagnostic after the fix:\n{after}\n{File.ReadAllText(Path.Combine(dir, "Program.cs"))}");
     }
 
     private string Consumer(string name, string program) => packed.Consumer(name, program);

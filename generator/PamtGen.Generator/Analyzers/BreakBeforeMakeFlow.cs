@@ -91,7 +91,7 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
 
             case IInvocationOperation call when api.FunctionOf(call) is KernelFunction.TlbInvalidateAddress:
                 // One page: where the original was a table, what was cached under it stays.
-                return Map(fact, s => With(s, cached: OriginalOf(s) == Original.Table ? Cached(s) & (Held.Original | Held.Revalidated) : Held.Nothing));
+                return Map(fact, s => With(s, cached: OriginalOf(s) == Original.Table ? Cached(s) & (Held.Original | Held.Revalidated | Held.Changed) : Held.Nothing));
 
             case IInvocationOperation call when api.FunctionOf(call) is KernelFunction.TlbInvalidateRange or KernelFunction.FlushTlbKernelRange:
                 return Map(fact, s => With(s, cached: Held.Nothing));
@@ -130,8 +130,8 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
             var against = HeldOf(written, OriginalOf(s)) switch
             {
                 Held.Nothing => Held.Nothing,
-                Held.New => Held.Original | Held.New | Held.Revalidated,
-                _ => Held.New, // the original, kept or revalidated: only another entry conflicts with it
+                Held.New or Held.Changed => Held.Original | Held.New | Held.Revalidated | Held.Changed,
+                _ => Held.New | Held.Changed, // the original, kept or revalidated: only another entry conflicts with it
             };
             direct |= (Live(s) & against) != 0;
             stale |= (Cached(s) & against) != 0;
@@ -201,8 +201,9 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
             (Test.Table, _) => Original.Table,
             _ => original,
         };
-        // An original known invalid was never cached as it was read (a revalidated copy of it may be: that bit stays).
-        return With(s, original: learned, cached: IsInvalid(learned) ? Cached(s) & ~Held.Original : Cached(s));
+        // An original known invalid was never cached as it was read, nor changed with its own validity (a revalidated copy
+        // of it may be: that bit stays).
+        return With(s, original: learned, cached: IsInvalid(learned) ? Cached(s) & ~(Held.Original | Held.Changed) : Cached(s));
     }
 
     private static bool IsInvalid(Original original) => original is Original.None or Original.Invalid or Original.InvalidNonZero;
@@ -321,8 +322,11 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
                 return Apply(EvalRaw(masked.LeftOperand, s), 0, ~keep);
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Or } joined when joined.RightOperand.ConstantValue is { HasValue: true, Value: ulong add }:
                 return Apply(EvalRaw(joined.LeftOperand, s), add, 0);
-            case ILiteralOperation { ConstantValue: { HasValue: true, Value: 0UL or 0 or 0L } }:
-                return EntryValue.Zero;
+            case { ConstantValue: { HasValue: true, Value: var constant } } when ToMask(constant) is { } value:
+                // A constant entry (KVM's KVM_INVALID_PTE_LOCKED): zero, invalid by the format's valid bits, or valid.
+                return value == 0 ? EntryValue.Zero
+                    : (value & _rules.ValidMask) != _rules.ValidValue ? EntryValue.Unknown with { NonZero = true, Validity = Validity.Cleared }
+                    : EntryValue.Made;
             default:
                 return EntryValue.Unknown;
         }
@@ -437,15 +441,16 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
     /// <summary>Which valid entry <paramref name="value"/> may be: none, the original (kept or revalidated), or another.</summary>
     private static Held HeldOf(EntryValue value, Original original) =>
         !MaybeValid(value, original) ? Held.Nothing
-        : value.Fresh || value.Changed ? Held.New
+        : value.Fresh || (value.Changed && value.Validity == Validity.Set) ? Held.New
+        : value.Changed ? Held.Changed
         : value.Validity == Validity.Set ? Held.Revalidated
         : Held.Original;
 
-    // A path's state in one ulong: bits 0-2 the original, 3-8 what the PTE holds, 9-11 what the TLB may still hold,
-    // 12 the gather, then 6 bits per entry local.
-    private const int PteShift = 3, CachedShift = 9, LocalsShift = 13, LocalBits = 6;
+    // A path's state in one ulong: bits 0-2 the original, 3-8 what the PTE holds, 9-12 what the TLB may still hold,
+    // 13 the gather, then 6 bits per entry local.
+    private const int PteShift = 3, CachedShift = 9, LocalsShift = 14, LocalBits = 6;
 
-    private const ulong GatheredBit = 1UL << 12;
+    private const ulong GatheredBit = 1UL << 13;
 
     /// <summary>Entry locals followed exactly; the others hold an unknown entry as far as the rule knows.</summary>
     private const int MaxLocals = (64 - LocalsShift) / LocalBits;
@@ -454,13 +459,13 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
 
     private static EntryValue PteOf(ulong s) => EntryValue.FromBits((int)((s >> PteShift) & 0x3f));
 
-    private static Held Cached(ulong s) => (Held)((s >> CachedShift) & 7);
+    private static Held Cached(ulong s) => (Held)((s >> CachedShift) & 0xf);
 
     /// <summary>What valid entry the PTE may hold now.</summary>
     private static Held Live(ulong s) => HeldOf(PteOf(s), OriginalOf(s));
 
     private static ulong With(ulong s, Original? original = null, Held? cached = null) =>
-        (s & ~(7UL | (7UL << CachedShift))) | (ulong)(original ?? OriginalOf(s)) | ((ulong)(cached ?? Cached(s)) << CachedShift);
+        (s & ~(7UL | (0xfUL << CachedShift))) | (ulong)(original ?? OriginalOf(s)) | ((ulong)(cached ?? Cached(s)) << CachedShift);
 
     private static ulong WithPte(ulong s, EntryValue value) => (s & ~(0x3fUL << PteShift)) | ((ulong)value.Bits << PteShift);
 
@@ -502,11 +507,14 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
         /// <summary>The original as read (or changed only where no break-before-make is needed): valid only if it was.</summary>
         Original = 1,
 
-        /// <summary>Another entry: a new one, or the original with a field changed that needs break-before-make.</summary>
+        /// <summary>Another entry: a new one, or the original changed where break-before-make is needed and made valid.</summary>
         New = 2,
 
         /// <summary>The original with its valid bit set again: the same mapping, valid whatever the original was.</summary>
         Revalidated = 4,
+
+        /// <summary>The original with a field changed that needs break-before-make: another mapping, valid only if the original was.</summary>
+        Changed = 8,
     }
 
     /// <summary>What a test of an entry proves about it.</summary>

@@ -60,8 +60,8 @@ public sealed class LockNotNeededAnalyzer : OperationBlockAnalyzer
 
     /// <summary>
     /// Double-checked locking: a condition tested inside the lock was tested before it, outside any page-table lock.
-    /// Two tests are of the same condition when both are pte_none() checks of the callback's PTE (through any entry
-    /// local or flag, either polarity), or when they are the same expression but for a leading !.
+    /// Two tests are of the same condition when both are checks of the callback's PTE (pte_none(), pte_present(), through
+    /// any entry local or flag, either polarity), or when they are the same expression but for a leading !.
     /// </summary>
     private static bool GuardsASecondCheck(ILockOperation lockOperation, List<IConditionalOperation> conditions, CallbackFacts facts)
     {

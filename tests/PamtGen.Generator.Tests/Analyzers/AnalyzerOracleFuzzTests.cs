@@ -24,7 +24,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 [Trait(Category.Name, Category.Slow)]
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
-    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
+    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfPresent, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
 
     /// <summary>The simple statements, then the compound ones; DoubleChecked is a macro of several statements.</summary>
     private const int SimpleOps = (int)Op.Return + 1, AllOps = (int)Op.DoubleChecked + 1;
@@ -61,6 +61,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var random = new Random(424242);
         int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0, doubleChecked = 0, freedTwice = 0;
         var byRule = new Dictionary<string, int> { ["PG0001"] = 0, ["PG0002"] = 0, ["PG0003"] = 0, ["PG0005"] = 0, ["PG0006"] = 0 };
+        int presentChecks = 0;
         var runs = new StrictRuns();
         for (int batch = 0; batch < FuzzSize.Cases / 50; batch++)
         {
@@ -96,6 +97,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 }
 
                 doubleChecked += bodies[i].Text.Contains(DoubleCheckedMarker, StringComparison.Ordinal) ? 1 : 0;
+                presentChecks += Any(bodies[i].Statements, s => s.Op == Op.IfPresent) ? 1 : 0;
                 freedTwice += expected.Count > 0 && Any(bodies[i].Statements, s => s.Op == Op.FreeTaken) ? 1 : 0;
                 withTry += hasTry ? 1 : 0;
                 returningThroughFinally += Any(bodies[i].Statements, s => s.Op == Op.TryFinally && Any(s.Then!, t => Returns(t.Op))) ? 1 : 0;
@@ -114,7 +116,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             string.Join(", ", byRule.Select(r => $"{r.Key}: {r.Value}")) + $"; {doubleChecked} with a double-checked populate, {freedTwice} freeing the page taken from the PTE; " +
             $"{withTry} with try/finally, {returningThroughFinally} returning through a finally; analyzers and oracle agree on every line");
         output.WriteLine(runs.ToString());
-        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0);
+        output.WriteLine($"{presentChecks} bodies testing pte_present()");
+        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0 && presentChecks > 0);
         Assert.All(byRule, r => Assert.True(r.Value > 0, $"no body with a {r.Key} finding"));
         Assert.True(runs.TrippedBodies > 0 && runs.CleanRunBodies > 0, runs.ToString());
     }
@@ -205,13 +208,14 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 Op.Return => "return 0;",
                 Op.IfNone => "if (PteNone(PtepGet(pte)))",
                 Op.IfPopulated => "if (!PteNone(PtepGet(pte)))",
+                Op.IfPresent => "if (PtePresent(PtepGet(pte)))",
                 Op.IfUnknown => "if (addr == 0)",
                 Op.Loop => $"for (int i{depth} = 0; i{depth} < data.Rounds; i{depth}++)",
                 _ => "try",
             };
             text.Append(indent).Append(code).Append('\n');
             int at = line++;
-            if (op is Op.Loop or Op.TryFinally or Op.IfNone or Op.IfPopulated or Op.IfUnknown or Op.Lock)
+            if (op is Op.Loop or Op.TryFinally or Op.IfNone or Op.IfPopulated or Op.IfPresent or Op.IfUnknown or Op.Lock)
             {
                 var first = Braced(random, depth, canReturn, indent, text, ref line);
                 var second = op switch
@@ -330,8 +334,14 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var atFrees = new Dictionary<int, List<PathState>>();
         // 'mapped' is the page behind the PTE only in a body that takes it from the PTE somewhere.
         bool takes = Any(body, s => s.Op == Op.TakeMapped);
-        // The PTE starts none or holding the entry the callback reads first: two paths from the start.
-        PathState[] start = [new PathState(0, false, false, PageState.None), new PathState(0, false, false, PageState.None, Holds: Holds.Original, StartedValid: true)];
+        // The PTE starts zero, holding a valid entry the callback reads first, or holding an invalid entry that is not zero
+        // (a swap entry, KVM's owner annotation): three paths from the start.
+        PathState[] start =
+        [
+            new PathState(0, false, false, PageState.None),
+            new PathState(0, false, false, PageState.None, Holds: Holds.Original, StartedValid: true),
+            new PathState(0, false, false, PageState.None, Holds: Holds.Invalid),
+        ];
         var fallThrough = Run(body, [.. start], allocLines, takes, findings, exits, atFrees);
         exits.AddRange(fallThrough);
         if (exits.Any(s => s.Page == PageState.Owned))
@@ -375,7 +385,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             {
                 string? key = s.Op switch
                 {
-                    Op.ReturnIfPopulated or Op.ReturnIfNone or Op.IfNone or Op.IfPopulated => "pte_none",
+                    Op.ReturnIfPopulated or Op.ReturnIfNone or Op.IfNone or Op.IfPopulated or Op.IfPresent => "pte_none", // any check of the PTE, pte_present() too
                     Op.NullCheck => "page is null",
                     Op.IfUnknown => "addr == 0",
                     _ => null,
@@ -574,6 +584,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         {
                             Op.IfNone => (NoneOf(st), Populated(st)),
                             Op.IfPopulated => (Populated(st), NoneOf(st)),
+                            Op.IfPresent => (Present(st, true), Present(st, false)),
                             _ => (st, st),
                         };
                         next.AddRange(Run(s.Then!, [whenTrue], allocLines, takes, findings, exits, atFrees));
@@ -590,6 +601,18 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 
     /// <summary>A check found the PTE not zero: a path where it is zero cannot go this way.</summary>
     private static PathState Populated(PathState st) => st with { PteFact = 2, EntryPopulated = true, Feasible = st.Feasible && st.Holds != Holds.None };
+
+    /// <summary>
+    /// pte_present() found the PTE present (its valid bit set) or not: for PG0001 a populated or a none PTE; for PG0006 a
+    /// path where the PTE holds a valid entry (Original, Other) only the first way, one where it is zero or invalid only
+    /// the second.
+    /// </summary>
+    private static PathState Present(PathState st, bool present)
+    {
+        bool valid = st.Holds is Holds.Original or Holds.Other;
+        var checkedState = present ? st with { PteFact = 2, EntryPopulated = true } : st with { PteFact = 1 };
+        return checkedState with { Feasible = st.Feasible && valid == present };
+    }
 
     /// <summary>A check found the PTE zero: a path where it holds an entry cannot go this way.</summary>
     private static PathState NoneOf(PathState st) => st with { PteFact = 1, Feasible = st.Feasible && st.Holds == Holds.None };

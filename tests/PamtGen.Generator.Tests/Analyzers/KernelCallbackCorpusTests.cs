@@ -8,8 +8,9 @@ namespace PamtGen.Generator.Tests.Analyzers;
 
 /// <summary>
 /// Real kernel pte_fn_t callbacks, callers of apply_to_page_range() and apply_to_existing_page_range() across mm/,
-/// arch/ and drivers/, ported line for line to the runtime API (kernel helpers in C# casing; what the model has no
-/// counterpart for, such as a TLB flush or lazy-MMU mode, is a comment in its place). Every PamtGen analyzer runs
+/// arch/ and drivers/, and page-table walker visitors with the same job (KVM's stage-2 walkers, RISC-V's pageattr
+/// pte_entry), ported line for line to the runtime API (kernel helpers in C# casing; arm64 entries through the arm64
+/// formats' generated structs; what the model has no counterpart for, such as lazy-MMU mode, is a comment in its place). Every PamtGen analyzer runs
 /// on each; the markup is the whole expected set, and the reason says why. Correct callbacks get nothing.
 /// </summary>
 public class KernelCallbackCorpusTests
@@ -401,6 +402,354 @@ public class KernelCallbackCorpusTests
             }
             """
         },
+        {
+            "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_direct_map_invalid_noflush() applies it",
+            "none: clear_pte_bit(PTE_VALID) writes an invalid entry, the break itself (Arm ARM: an invalid entry is never cached); no new translation is made, so nothing needs invalidating first",
+            """
+            public static class Arm64SetDirectMapInvalid
+            {
+                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+                {
+                    Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteValid));
+                    pte = SetPteBit(pte, new PgProt(0));
+
+                    SetPteAt(mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_direct_map_default_noflush() applies it",
+            "none: set_pte_bit(PTE_VALID) on the entry the invalid_noflush call left: the same address and attributes made valid again, which cannot conflict with what the TLB may still hold of it",
+            """
+            public static class Arm64SetDirectMapDefault
+            {
+                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+                {
+                    Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                    pte = ClearPteBit(pte, new PgProt(0));
+                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteValid));
+
+                    SetPteAt(mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/mm/pageattr.c change_page_range, as __set_memory_enc_dec() applies it first (the break)",
+            "none: PTE_VALID cleared together with the PROT_NS_SHARED address bit: the entry written is invalid, the break; __change_memory_common() flushes the range before the second call makes the entry",
+            """
+            public static class Arm64SetMemoryDecryptedBreak
+            {
+                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+                {
+                    Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteValid));
+                    pte = SetPteBit(pte, new PgProt(Arm64Bits.ProtNsShared));
+
+                    SetPteAt(mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/mm/pageattr.c change_page_range, as __set_memory_enc_dec() applies it second (the make)",
+            "none: the entry the callback finds is the invalid one the break left (flushed since); setting PTE_VALID makes a valid entry where none was valid",
+            """
+            public static class Arm64SetMemoryDecryptedMake
+            {
+                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+                {
+                    Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                    pte = ClearPteBit(pte, new PgProt(0));
+                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteValid));
+
+                    SetPteAt(mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_memory_ro() applies it",
+            "none: PTE_WRITE (DBM) cleared and PTE_RDONLY set on the live entry: permission bits, which the Arm ARM lets change without break-before-make",
+            """
+            public static class Arm64SetMemoryRo
+            {
+                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+                {
+                    Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteWrite));
+                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteRdonly));
+
+                    SetPteAt(mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/kvm/hyp/pgtable.c stage2_attr_walker, as kvm_pgtable_stage2_mkyoung() applies it",
+            "none: the access flag set on a valid leaf (stage2_try_set_pte() is the cmpxchg of it): AF needs no break-before-make",
+            """
+            public sealed class Stage2AttrData
+            {
+                public Mm Mm = null!;
+                public Pte Pte;
+            }
+
+            public static class KvmStage2Mkyoung
+            {
+                private const int EAGAIN = 11;
+
+                public static int stage2_attr_walker(PtePointer ptep, ulong addr, Stage2AttrData data)
+                {
+                    KvmStage2.Entry pte = PtepGet(ptep);
+
+                    if (!pte.IsValid(PageTableLevel.Pte))
+                        return -EAGAIN;
+
+                    data.Pte = pte;
+                    pte = ClearPteBit(pte, new PgProt(0));
+                    pte = SetPteBit(pte, new PgProt(Arm64Bits.KvmPteLeafAttrLoS2Af));
+
+                    if (data.Pte.Value != pte.Value)
+                        SetPteAt(data.Mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/kvm/hyp/pgtable.c stage2_attr_walker, as kvm_pgtable_stage2_wrprotect() applies it",
+            "none: S2AP's write bit cleared on a valid leaf: a permission change, and the caller flushes the range after the walk",
+            """
+            public sealed class Stage2WrprotectData
+            {
+                public Mm Mm = null!;
+                public Pte Pte;
+            }
+
+            public static class KvmStage2Wrprotect
+            {
+                private const int EAGAIN = 11;
+
+                public static int stage2_attr_walker(PtePointer ptep, ulong addr, Stage2WrprotectData data)
+                {
+                    KvmStage2.Entry pte = PtepGet(ptep);
+
+                    if (!pte.IsValid(PageTableLevel.Pte))
+                        return -EAGAIN;
+
+                    data.Pte = pte;
+                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.KvmPteLeafAttrLoS2S2apW));
+                    pte = SetPteBit(pte, new PgProt(0));
+
+                    if (data.Pte.Value != pte.Value)
+                        SetPteAt(data.Mm, addr, ptep, pte);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/kvm/hyp/pgtable.c stage2_unmap_walker (a leaf)",
+            "none: an invalid but counted entry (an owner annotation) is cleared where it is not none; a valid one is cleared, its IPA invalidated (stage2_unmap_put_pte()), and only then is the page dropped",
+            """
+            public sealed class Stage2UnmapData
+            {
+                public Mm Mm = null!;
+                public int PutPages;
+            }
+
+            public static class KvmStage2Unmap
+            {
+                public static int stage2_unmap_walker(PtePointer ptep, ulong addr, Stage2UnmapData data)
+                {
+                    KvmStage2.Entry old = PtepGet(ptep);
+
+                    if (!old.IsValid(PageTableLevel.Pte))
+                    {
+                        // stage2_pte_is_counted(): an invalid entry with owner annotations in it
+                        if (!old.IsNone)
+                        {
+                            PteClear(data.Mm, addr, ptep);
+                            data.PutPages++;
+                        }
+                        return 0;
+                    }
+
+                    // stage2_unmap_put_pte(): kvm_clear_pte(), __kvm_tlb_flush_vmid_ipa, put_page()
+                    PteClear(data.Mm, addr, ptep);
+                    data.Mm.Tlb?.InvalidateAddress(addr);
+                    data.PutPages++;
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/arm64/kvm/hyp/pgtable.c stage2_map_walker_try_leaf (the shared walk of parallel faults)",
+            "PG0001 at both writes: KVM's map walker replaces what is there by design, through break-before-make (the locked invalid entry, the invalidation chosen by the old entry in stage2_try_break_pte(), then stage2_make_pte()); PG0001 is apply_to_page_range()'s populate rule and asks for a pte_none() check KVM does not make. No PG0006: the break is the invalid entry, the invalidation follows what the old entry was",
+            """
+            public sealed class Stage2MapData
+            {
+                public Mm Mm = null!;
+                public ulong Phys;
+                public ulong Start;
+                public ulong MemAttr;
+                public ulong Perms;
+                public bool LeafMappingAllowed;
+            }
+
+            public static class KvmStage2MapLeaf
+            {
+                private const int EAGAIN = 11, E2BIG = 7;
+
+                // KVM_INVALID_PTE_LOCKED: an invalid entry with a software bit, which other walkers back off from.
+                private const ulong KvmInvalidPteLocked = 1UL << 10;
+                // KVM_PTE_LEAF_ATTR_S2_PERMS: S2AP and XN.
+                private const ulong KvmPteLeafAttrS2Perms = (3UL << 6) | (1UL << 54);
+
+                public static int stage2_map_walker_try_leaf(PtePointer ptep, ulong addr, Stage2MapData data)
+                {
+                    KvmStage2.Entry old = PtepGet(ptep);
+                    KvmStage2.Entry @new;
+                    ulong phys = data.Phys + (addr - data.Start);
+
+                    if (!data.LeafMappingAllowed)
+                        return -E2BIG;
+
+                    @new = KvmStage2.Entry.Page(phys).WithMemAttr(data.MemAttr).WithS2AccessPermissions(data.Perms).WithShareability(3).WithAccessFlag(true);
+
+                    // stage2_pte_needs_update(): an invalid old entry, or a change beyond the permissions
+                    if (old.IsValid(PageTableLevel.Pte) && ((old.Value ^ @new.Value) & ~KvmPteLeafAttrS2Perms) == 0)
+                        return -EAGAIN;
+
+                    // stage2_try_break_pte(): lock the entry, invalidate what the old entry may have left cached
+                    {|PG0001:SetPteAt(data.Mm, addr, ptep, new Pte(KvmInvalidPteLocked))|};
+                    if (old.IsTable(PageTableLevel.Pte))
+                        data.Mm.Tlb?.InvalidateRange(addr, data.Mm.Geometry.PageSize);
+                    else if (old.IsValid(PageTableLevel.Pte))
+                        data.Mm.Tlb?.InvalidateAddress(addr);
+
+                    // stage2_make_pte(): smp_store_release() of the new entry
+                    {|PG0001:SetPteAt(data.Mm, addr, ptep, @new)|};
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 drivers/xen/xlate_mmu.c remap_pte_fn",
+            "PG0001: maps the foreign frames over whatever the PTE held; the caller's VMA range is fresh, which the callback cannot show",
+            """
+            public sealed class RemapData
+            {
+                public Mm Mm = null!;
+                public Page[] Pages = [];
+                public int Index;
+                public PgProt Prot;
+            }
+
+            public static class XenXlateMmu
+            {
+                public static int remap_pte_fn(PtePointer ptep, ulong addr, RemapData info)
+                {
+                    Page page = info.Pages[info.Index++];
+                    Pte pte = PteMkspecial(PfnPte(page.Pfn, info.Prot));
+
+                    {|PG0001:SetPteAt(info.Mm, addr, ptep, pte)|};
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 drivers/gpu/drm/i915/i915_mm.c remap_sg",
+            "PG0001: as remap_pfn, special PTEs written over whatever is there; remap_io_sg() runs it on a range zap_vma_ptes() just emptied, which the callback cannot show",
+            """
+            public sealed class RemapSg
+            {
+                public Mm Mm = null!;
+                public ulong Pfn;
+                public PgProt Prot;
+                public bool HaveSg = true;
+            }
+
+            public static class I915RemapSg
+            {
+                public static int remap_sg(PtePointer pte, ulong addr, RemapSg r)
+                {
+                    if (!r.HaveSg)
+                        return -Errno.EINVAL;
+
+                    // Special PTE are not associated with any struct page
+                    {|PG0001:SetPteAt(r.Mm, addr, pte, PteMkspecial(PfnPte(r.Pfn, r.Prot)))|};
+                    r.Pfn++;
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/riscv/mm/pageattr.c pageattr_pte_entry",
+            "none: set_pageattr_masks() clears and sets bits of the entry that is there, a read-modify-write (RISC-V has no break-before-make rule)",
+            """
+            public sealed class PageattrMasks
+            {
+                public Mm Mm = null!;
+                public ulong SetMask;
+                public ulong ClearMask;
+            }
+
+            public static class RiscvPageattr
+            {
+                public static int pageattr_pte_entry(PtePointer pte, ulong addr, PageattrMasks masks)
+                {
+                    Pte val = PtepGet(pte);
+
+                    val = new Pte((val.Value & ~masks.ClearMask) | masks.SetMask);
+                    SetPteAt(masks.Mm, addr, pte, val);
+                    return 0;
+                }
+            }
+            """
+        },
+        {
+            "v6.12 arch/x86/xen/mmu_pv.c remap_area_pfn_pte_fn",
+            "none: records the update for the hypervisor (a batched mmu_update), writing no PTE itself",
+            """
+            public sealed class XenRemapData
+            {
+                public ulong[] Pfns = [];
+                public int Next;
+                public PgProt Prot;
+                public System.Collections.Generic.List<(ulong Ptr, ulong Val)> Updates = [];
+            }
+
+            public static class XenMmuPv
+            {
+                public static int remap_area_pfn_pte_fn(PtePointer ptep, ulong addr, XenRemapData rmd)
+                {
+                    Pte pte = PteMkspecial(PfnPte(rmd.Pfns[rmd.Next], rmd.Prot));
+
+                    rmd.Updates.Add((addr, pte.Value));
+                    rmd.Next++;
+                    return 0;
+                }
+            }
+            """
+        },
     };
 
     [Theory]
@@ -412,6 +761,11 @@ public class KernelCallbackCorpusTests
         Assert.Equal(reason.StartsWith("none", StringComparison.Ordinal), !port.Contains("{|PG", StringComparison.Ordinal));
         var test = new AllAnalyzersTest { TestCode = Usings + port, ReferenceAssemblies = new ReferenceAssemblies("net10.0") };
         test.TestState.AdditionalReferences.AddRange(GeneratorHarness.References);
+        foreach (var (name, text) in Arm64Sources.Value)
+        {
+            test.TestState.Sources.Add((name, text));
+        }
+
         return test.RunAsync();
     }
 
@@ -420,9 +774,42 @@ public class KernelCallbackCorpusTests
     {
         var origins = Corpus.Select(row => (string)row[0]).ToList();
         Assert.True(origins.Count >= 10);
+        // And ten more of the kernel KERNEL.md pins (v6.12): arm64's pageattr.c and KVM's stage-2 walkers among them.
+        Assert.True(origins.Count(o => o.StartsWith("v6.12 ", StringComparison.Ordinal)) >= 10);
+        Assert.Contains(origins, o => o.Contains("arch/arm64/mm/pageattr.c", StringComparison.Ordinal));
+        Assert.Contains(origins, o => o.Contains("arch/arm64/kvm/hyp/pgtable.c", StringComparison.Ordinal));
         Assert.Equal(origins.Count, origins.Distinct().Count());
         Assert.DoesNotContain(origins, o => o.Contains("tdx", StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// The arm64 geometries the arm64 ports read their entries through (stage 1 for the kernel's own tables, stage 2 for
+    /// KVM's), the bit names of arch/arm64/include/asm/pgtable-hwdef.h and kvm_pgtable.h, and what the generator makes of
+    /// them, as they are in a real build.
+    /// </summary>
+    private const string Arm64Geometries = """
+        using PamtGen;
+        using PamtGen.Formats;
+
+        [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
+        [Arm64Stage1Granule4KEntryFormat]
+        public static partial class Arm64Kernel;
+
+        [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
+        [Arm64Stage2Granule4KEntryFormat]
+        public static partial class KvmStage2;
+
+        public static class Arm64Bits
+        {
+            public const ulong PteValid = 1UL << 0, PteRdonly = 1UL << 7, PteWrite = 1UL << 51, PtePxn = 1UL << 53;
+            // PROT_NS_SHARED: BIT(prot_ns_shared) in a realm, the top bit of the IPA (here of a 48-bit one).
+            public const ulong ProtNsShared = 1UL << 47;
+            public const ulong KvmPteLeafAttrLoS2Af = 1UL << 10, KvmPteLeafAttrLoS2S2apW = 1UL << 7;
+        }
+        """;
+
+    private static readonly Lazy<(string Name, string Text)[]> Arm64Sources = new(() =>
+        [("Arm64Geometries.cs", Arm64Geometries), .. GeneratorHarness.Run(Arm64Geometries).GeneratedTrees.Select(t => (Path.GetFileName(t.FilePath), t.ToString()))]);
 
     /// <summary>Every PamtGen analyzer at once, so a port's markup is the whole set of diagnostics.</summary>
     private sealed class AllAnalyzersTest : CSharpAnalyzerTest<PteNoneCheckAnalyzer, DefaultVerifier>
