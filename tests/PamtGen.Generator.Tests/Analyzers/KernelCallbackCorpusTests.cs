@@ -405,97 +405,27 @@ public class KernelCallbackCorpusTests
         {
             "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_direct_map_invalid_noflush() applies it",
             "none: clear_pte_bit(PTE_VALID) writes an invalid entry, the break itself (Arm ARM: an invalid entry is never cached); no new translation is made, so nothing needs invalidating first",
-            """
-            public static class Arm64SetDirectMapInvalid
-            {
-                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
-                {
-                    Arm64Kernel.Entry pte = PtepGet(ptep);
-
-                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteValid));
-                    pte = SetPteBit(pte, new PgProt(0));
-
-                    SetPteAt(mm, addr, ptep, pte);
-                    return 0;
-                }
-            }
-            """
+            Arm64ChangePageRange("Arm64SetDirectMapInvalid", clearMask: "Arm64Bits.PteValid", setMask: "0")
         },
         {
             "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_direct_map_default_noflush() applies it",
             "none: set_pte_bit(PTE_VALID) on the entry the invalid_noflush call left: the same address and attributes made valid again, which cannot conflict with what the TLB may still hold of it",
-            """
-            public static class Arm64SetDirectMapDefault
-            {
-                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
-                {
-                    Arm64Kernel.Entry pte = PtepGet(ptep);
-
-                    pte = ClearPteBit(pte, new PgProt(0));
-                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteValid));
-
-                    SetPteAt(mm, addr, ptep, pte);
-                    return 0;
-                }
-            }
-            """
+            Arm64ChangePageRange("Arm64SetDirectMapDefault", clearMask: "0", setMask: "Arm64Bits.PteValid")
         },
         {
             "v6.12 arch/arm64/mm/pageattr.c change_page_range, as __set_memory_enc_dec() applies it first (the break)",
             "none: PTE_VALID cleared together with the PROT_NS_SHARED address bit: the entry written is invalid, the break; __change_memory_common() flushes the range before the second call makes the entry",
-            """
-            public static class Arm64SetMemoryDecryptedBreak
-            {
-                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
-                {
-                    Arm64Kernel.Entry pte = PtepGet(ptep);
-
-                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteValid));
-                    pte = SetPteBit(pte, new PgProt(Arm64Bits.ProtNsShared));
-
-                    SetPteAt(mm, addr, ptep, pte);
-                    return 0;
-                }
-            }
-            """
+            Arm64ChangePageRange("Arm64SetMemoryDecryptedBreak", clearMask: "Arm64Bits.PteValid", setMask: "Arm64Bits.ProtNsShared")
         },
         {
             "v6.12 arch/arm64/mm/pageattr.c change_page_range, as __set_memory_enc_dec() applies it second (the make)",
             "none: the entry the callback finds is the invalid one the break left (flushed since); setting PTE_VALID makes a valid entry where none was valid",
-            """
-            public static class Arm64SetMemoryDecryptedMake
-            {
-                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
-                {
-                    Arm64Kernel.Entry pte = PtepGet(ptep);
-
-                    pte = ClearPteBit(pte, new PgProt(0));
-                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteValid));
-
-                    SetPteAt(mm, addr, ptep, pte);
-                    return 0;
-                }
-            }
-            """
+            Arm64ChangePageRange("Arm64SetMemoryDecryptedMake", clearMask: "0", setMask: "Arm64Bits.PteValid")
         },
         {
             "v6.12 arch/arm64/mm/pageattr.c change_page_range, as set_memory_ro() applies it",
             "none: PTE_WRITE (DBM) cleared and PTE_RDONLY set on the live entry: permission bits, which the Arm ARM lets change without break-before-make",
-            """
-            public static class Arm64SetMemoryRo
-            {
-                public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
-                {
-                    Arm64Kernel.Entry pte = PtepGet(ptep);
-
-                    pte = ClearPteBit(pte, new PgProt(Arm64Bits.PteWrite));
-                    pte = SetPteBit(pte, new PgProt(Arm64Bits.PteRdonly));
-
-                    SetPteAt(mm, addr, ptep, pte);
-                    return 0;
-                }
-            }
-            """
+            Arm64ChangePageRange("Arm64SetMemoryRo", clearMask: "Arm64Bits.PteWrite", setMask: "Arm64Bits.PteRdonly")
         },
         {
             "v6.12 arch/arm64/kvm/hyp/pgtable.c stage2_attr_walker, as kvm_pgtable_stage2_mkyoung() applies it",
@@ -751,6 +681,26 @@ public class KernelCallbackCorpusTests
             """
         },
     };
+
+    /// <summary>
+    /// arm64's change_page_range() (arch/arm64/mm/pageattr.c, v6.12), line for line, with the masks one caller of
+    /// __change_memory_common() passes in its page_change_data (constants there, as each caller spells them).
+    /// </summary>
+    private static string Arm64ChangePageRange(string className, string clearMask, string setMask) => $$"""
+        public static class {{className}}
+        {
+            public static int change_page_range(PtePointer ptep, ulong addr, Mm mm)
+            {
+                Arm64Kernel.Entry pte = PtepGet(ptep);
+
+                pte = ClearPteBit(pte, new PgProt({{clearMask}}));
+                pte = SetPteBit(pte, new PgProt({{setMask}}));
+
+                SetPteAt(mm, addr, ptep, pte);
+                return 0;
+            }
+        }
+        """;
 
     [Theory]
     [MemberData(nameof(Corpus))]
