@@ -48,7 +48,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
         "PG1002", "Containing type must be partial",
-        "'{0}' contains a geometry class and must be declared partial");
+        "'{0}' contains a {1} and must be declared partial");
 
     public static readonly DiagnosticDescriptor PageShiftOutOfRange = Error(
         "PG1003", "PageShift out of range",
@@ -84,7 +84,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ArgumentMissingOrNotConstant = Error(
         "PG1011", "Attribute argument missing or not constant",
-        "[{0}] needs a constant int for '{1}'");
+        "[{0}]: '{1}' {2}");
 
     public static readonly DiagnosticDescriptor CallbackNotStatic = Error(
         "PG1012", "PTE callback must be static",

@@ -41,12 +41,14 @@ public sealed partial class PamtGenerator
             diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackGeneric, LocationInfo.From(syntax.TypeParameterList), name));
         }
 
-        if (ParameterProblem(method) is { } problem)
+        if (ParameterProblem(method) is var (problem, at) && problem is not null)
         {
-            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackParameters, LocationInfo.From(syntax.ParameterList), name, problem));
+            // On the parameter at fault; on the list when the count is wrong.
+            SyntaxNode where = at >= 0 && at < syntax.ParameterList.Parameters.Count ? syntax.ParameterList.Parameters[at] : syntax.ParameterList;
+            diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.CallbackParameters, LocationInfo.From(where), name, problem));
         }
 
-        bool containersOk = CheckContainingTypesPartial(syntax.Parent as TypeDeclarationSyntax, diagnostics);
+        bool containersOk = CheckContainingTypesPartial(syntax.Parent as TypeDeclarationSyntax, "PTE callback", diagnostics);
         cancellationToken.ThrowIfCancellationRequested();
         if (diagnostics.Count > 0 || !containersOk || syntax.Parent is not TypeDeclarationSyntax)
         {
@@ -70,33 +72,33 @@ public sealed partial class PamtGenerator
     }
 
     /// <summary>What is wrong with the parameters, or null when they are (PtePointer, ulong, TData).</summary>
-    private static string? ParameterProblem(IMethodSymbol method)
+    private static (string? Problem, int Parameter) ParameterProblem(IMethodSymbol method)
     {
         var parameters = method.Parameters;
         if (parameters.Length != 3)
         {
-            return $"it has {parameters.Length} parameter(s)";
+            return ($"it has {parameters.Length} parameter(s)", -1);
         }
 
         if (parameters[0].Type.ToDisplayString() != PtePointerTypeName || parameters[0].RefKind != RefKind.None)
         {
-            return parameters[0].Type.ToDisplayString() == PtePointerTypeName
+            return (parameters[0].Type.ToDisplayString() == PtePointerTypeName
                 ? "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is"
                 : parameters[0].Type.ToDisplayString() == "PamtGen.Pte"
                     ? $"the first parameter is '{(parameters[0].RefKind == RefKind.Ref ? "ref " : "")}Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt"
-                    : $"the first parameter is '{parameters[0].Type.ToDisplayString()}', not 'PtePointer'";
+                    : $"the first parameter is '{parameters[0].Type.ToDisplayString()}', not 'PtePointer'", 0);
         }
 
         if (parameters[1].Type.SpecialType != SpecialType.System_UInt64 || parameters[1].RefKind != RefKind.None)
         {
-            return "the second parameter must be the address, a 'ulong' passed by value";
+            return ("the second parameter must be the address, a 'ulong' passed by value", 1);
         }
 
         if (parameters[2].RefKind != RefKind.None || parameters[2].Type is IErrorTypeSymbol || parameters[2].Type.IsRefLikeType)
         {
-            return "the data must be passed by value, with a type a struct field can hold";
+            return ("the data must be passed by value, with a type a struct field can hold", 2);
         }
 
-        return null;
+        return (null, -1);
     }
 }

@@ -83,15 +83,15 @@ public sealed partial class PamtGenerator
         return new EquatableArray<DiagnosticInfo>([new DiagnosticInfo(DiagnosticDescriptors.RefcountWithoutGeometry, location, context.TargetSymbol.Name)]);
     }
 
-    /// <summary>PG1001/PG1002: the class must be static partial, and every type around it partial.</summary>
-    internal static bool CheckContainingTypesPartial(TypeDeclarationSyntax? first, List<DiagnosticInfo> diagnostics)
+    /// <summary>PG1001/PG1002: the class must be static partial, and every type around it partial; <paramref name="contained"/> says what they contain ("geometry class", "PTE callback").</summary>
+    internal static bool CheckContainingTypesPartial(TypeDeclarationSyntax? first, string contained, List<DiagnosticInfo> diagnostics)
     {
         bool ok = true;
         for (var parent = first; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
         {
             if (!parent.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ContainingTypeNotPartial, LocationInfo.From(parent.Identifier), parent.Identifier.ValueText));
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ContainingTypeNotPartial, LocationInfo.From(parent.Identifier), parent.Identifier.ValueText, contained));
                 ok = false;
             }
         }
@@ -108,7 +108,7 @@ public sealed partial class PamtGenerator
             ok = false;
         }
 
-        return CheckContainingTypesPartial(declaration.Parent as TypeDeclarationSyntax, diagnostics) && ok;
+        return CheckContainingTypesPartial(declaration.Parent as TypeDeclarationSyntax, "geometry class", diagnostics) && ok;
     }
 
     private static TypeSpec TypeSpecOf(INamedTypeSymbol symbol, TypeDeclarationSyntax declaration)
@@ -171,7 +171,8 @@ public sealed partial class PamtGenerator
             }
 
             diagnostics.Add(new DiagnosticInfo(
-                DiagnosticDescriptors.ArgumentMissingOrNotConstant, LocationInfo.From((SyntaxNode?)written ?? _syntax), attributeName, name));
+                DiagnosticDescriptors.ArgumentMissingOrNotConstant, LocationInfo.From((SyntaxNode?)written ?? _syntax), attributeName, name,
+                written is null ? "is required: set it to a constant int" : "must be a constant int"));
             return null;
         }
 

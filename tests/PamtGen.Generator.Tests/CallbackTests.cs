@@ -73,17 +73,17 @@ public class CallbackTests
             Expect("PG1013", 0, "F", shown));
 
     [Theory]
-    [InlineData("(Pte pte, ulong addr, object data)", "the first parameter is 'Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
-    [InlineData("(ref Pte pte, ulong addr, object data)", "the first parameter is 'ref Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
-    [InlineData("(in PtePointer pte, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
-    [InlineData("(ref PtePointer pte, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
-    [InlineData("(ref ulong pte, ulong addr, object data)", "the first parameter is 'ulong', not 'PtePointer'")]
-    [InlineData("(PtePointer pte, long addr, object data)", "the second parameter must be the address, a 'ulong' passed by value")]
-    [InlineData("(PtePointer pte, ulong addr, ref object data)", "the data must be passed by value, with a type a struct field can hold")]
-    [InlineData("(PtePointer pte, ulong addr)", "it has 2 parameter(s)")]
-    public Task PG1014_callback_parameters_not_the_pte_fn_shape(string parameters, string why) =>
+    [InlineData("({|#0:Pte pte|}, ulong addr, object data)", "the first parameter is 'Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
+    [InlineData("({|#0:ref Pte pte|}, ulong addr, object data)", "the first parameter is 'ref Pte': a callback gets the PTE's pointer, 'PtePointer' (pte_t *), and reads and writes the entry through it with PtepGet and SetPteAt")]
+    [InlineData("({|#0:in PtePointer pte|}, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
+    [InlineData("({|#0:ref PtePointer pte|}, ulong addr, object data)", "the PTE pointer must be passed by value, as pte_fn_t's pte_t * is")]
+    [InlineData("({|#0:ref ulong pte|}, ulong addr, object data)", "the first parameter is 'ulong', not 'PtePointer'")]
+    [InlineData("(PtePointer pte, {|#0:long addr|}, object data)", "the second parameter must be the address, a 'ulong' passed by value")]
+    [InlineData("(PtePointer pte, ulong addr, {|#0:ref object data|})", "the data must be passed by value, with a type a struct field can hold")]
+    [InlineData("{|#0:(PtePointer pte, ulong addr)|}", "it has 2 parameter(s)")]
+    public Task PG1014_sits_on_the_parameter_at_fault(string parameters, string why) =>
         Verify(
-            $"public static partial class C {{ [PteCallback] static int F{{|#0:{parameters}|}} => 0; }}",
+            $"public static partial class C {{ [PteCallback] static int F{parameters} => 0; }}",
             Expect("PG1014", 0, "F", why));
 
     [Fact]
@@ -96,7 +96,7 @@ public class CallbackTests
     public Task PG1002_callback_in_a_type_that_is_not_partial() =>
         Verify(
             "public static class {|#0:C|} { [PteCallback] static int F(PtePointer pte, ulong addr, object data) => 0; }",
-            Expect("PG1002", 0, "C"));
+            Expect("PG1002", 0, "C", "PTE callback"));
 
     [Fact]
     public Task Several_wrong_things_are_all_reported() =>

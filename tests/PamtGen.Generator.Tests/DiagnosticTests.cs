@@ -78,7 +78,7 @@ public class DiagnosticTests
                 [PageTableGeometry({{Valid}})]
                 public static partial class Geo;
             }
-            """, Expect("PG1002", 0, "Outer"));
+            """, Expect("PG1002", 0, "Outer", "geometry class"));
 
     [Theory]
     [InlineData(9)]
@@ -148,13 +148,13 @@ public class DiagnosticTests
     public Task PG1011_missing_argument_is_reported_on_the_attribute() =>
         Verify(
             "[{|#0:PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4)|}]\npublic static partial class Geo;",
-            Expect("PG1011", 0, "PageTableGeometry", "VirtualAddressBits"));
+            Expect("PG1011", 0, "PageTableGeometry", "VirtualAddressBits", "is required: set it to a constant int"));
 
     [Fact]
     public Task PG1011_missing_element_size_is_reported_on_its_attribute() =>
         Verify(
             $"[PageTableGeometry({Valid})]\n[{{|#0:RefcountTable|}}]\npublic static partial class Geo;",
-            Expect("PG1011", 0, "RefcountTable", "ElementSize"));
+            Expect("PG1011", 0, "RefcountTable", "ElementSize", "is required: set it to a constant int"));
 
     [Fact]
     public Task PG1011_non_constant_argument_is_reported_on_the_argument_beside_the_compilers_error() =>
@@ -165,7 +165,7 @@ public class DiagnosticTests
             [PageTableGeometry({|#0:PageShift = {|#1:Config.Shift|}|}, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
             public static partial class Geo;
             """,
-            Expect("PG1011", 0, "PageTableGeometry", "PageShift"),
+            Expect("PG1011", 0, "PageTableGeometry", "PageShift", "must be a constant int"),
             DiagnosticResult.CompilerError("CS0182").WithLocation(1));
 
     [Fact]
