@@ -53,6 +53,61 @@ public class CliTests
         }
     }
 
+    /// <summary>
+    /// What the picture tells a reader who cannot hover: every range's size is written as text, the axis marks where
+    /// ranges start (from 0x0 to the end of the map), and the refcount area is to scale: the populated part's width is
+    /// its share of the pages, which the percentage beside it says too. --svg says what it wrote.
+    /// </summary>
+    [Theory]
+    [InlineData("--synthetic", "nodes=16,ram=256G,stride=256T,low=2G")]
+    [InlineData("--memmap", "04-server2s-supermicro-h11dsu-1t.e820")]
+    public void Svg_writes_the_sizes_an_address_axis_and_the_populated_share_to_scale(string option, string value)
+    {
+        string dir = Directory.CreateTempSubdirectory("pamtgen-svg").FullName;
+        string svg = Path.Combine(dir, "map.svg");
+        try
+        {
+            string source = option == "--memmap" ? ReportFigureTests.MapPath(value) : value;
+            var (code, stdout, stderr) = Run("report", option, source, "--svg", svg, "--format", "json");
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"wrote {svg}: ", stderr);
+            var map = option == "--memmap" ? PamtGen.MemoryMaps.MemoryMap.Load(source) : TdxDpamt.Cli.SyntheticMap.Parse(value);
+            var document = XDocument.Load(svg);
+            var texts = document.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+            string all = string.Join("\n", texts);
+
+            // Every range's size, as text (a tooltip alone does not count).
+            ulong at = 0;
+            foreach (var entry in map.Entries)
+            {
+                if (entry.Start > at)
+                {
+                    Assert.Contains(TdxDpamt.Report.ReportFormatter.Bytes(entry.Start - at), all);
+                }
+
+                Assert.Contains(TdxDpamt.Report.ReportFormatter.Bytes(entry.Size), all);
+                at = entry.End;
+            }
+
+            // The address axis: ticks, its first address and the end of the map.
+            Assert.True(document.Descendants().Count(e => e.Name.LocalName == "line") > map.Entries.Count);
+            Assert.Contains("0x0", texts);
+            Assert.Contains($"end 0x{map.Entries[^1].End:x}", texts);
+
+            // The refcount strip to scale: the populated width over the strip's is the populated share of the pages.
+            using var json = System.Text.Json.JsonDocument.Parse(stdout);
+            double sparse = json.RootElement.GetProperty("sparsePages").GetDouble(), dense = json.RootElement.GetProperty("densePages").GetDouble();
+            var populated = document.Descendants().Where(e => e.Name.LocalName == "rect" && (string?)e.Attribute("fill") == TdxDpamt.Report.SvgRenderer.PopulatedColor && e.Attribute("height") is not null && (string?)e.Attribute("width") != "14");
+            double width = populated.Sum(e => double.Parse((string)e.Attribute("width")!, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(sparse / dense, width / 1200, 4);
+            Assert.Contains(texts, t => t.Contains($"{sparse:N0} populated ({sparse / dense * 100:0.###}%)", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_malformed_map_exits_non_zero_naming_the_line_and_leaves_no_output_file()
     {

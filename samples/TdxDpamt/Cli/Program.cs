@@ -22,6 +22,7 @@ report.SetAction(parse => Run(() =>
     if (parse.GetValue(svg) is { } svgPath)
     {
         AtomicFile.WriteAllText(svgPath, svgText!);
+        Console.Error.WriteLine($"wrote {svgPath}: the address space and the refcount area as SVG ({svgText!.Length:N0} bytes)");
     }
 
     return 0;
