@@ -129,7 +129,7 @@ public sealed class PackageConsumptionTests(PackedFeed packed)
         var ids = Enumerable.Range(1, 15).Select(n => $"PG{1000 + n}").ToList();
         const string Valid = "PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48";
         string dir = Consumer("Suppressed", $$"""
-            #pragma warning disable {{string.Join(", ", ids)}}
+            #pragma warning disable {{string.Join(", ", ids)}} // the attempt this test makes: declaration errors must survive it
             using PamtGen;
 
             [PageTableGeometry({{Valid}})] public partial class E1001;

@@ -44,8 +44,14 @@ public sealed class BreakBeforeMakeAnalyzer : OperationBlockAnalyzer
         CallbackBodies.ForEach(context, graph =>
         {
             var flow = new BreakBeforeMakeFlow(facts, rules);
+            if (!flow.Run(graph) || flow.Findings.Count == 0)
+            {
+                return;
+            }
+
+            // What PG0001's analysis proves at each write, for the fix; run only where there is something to fix.
             var checks = new PteNoneFlow(facts);
-            if (!flow.Run(graph) || !checks.Run(graph))
+            if (!checks.Run(graph))
             {
                 return;
             }
