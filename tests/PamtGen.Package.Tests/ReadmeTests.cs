@@ -57,6 +57,60 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         Assert.Contains("CS1061", failure.Message);
     }
 
+    /// <summary>
+    /// The README's snapshot recipe does what it says, run as its reader would: without a snapshot it fails and says
+    /// how to write one; <c>UPDATE_SNAPSHOTS=1</c> writes the generated file; then it passes; and a snapshot that no
+    /// longer matches the generated code fails with the file's diff.
+    /// </summary>
+    [Fact]
+    public void The_snapshot_recipe_asks_for_a_snapshot_writes_it_passes_and_fails_on_a_change()
+    {
+        var recipe = Assert.Single(CodeBlocks(File.ReadAllText(Path.Combine(TestRepository.Root, "README.md")), "README.md"),
+            b => b.Project?.Contains("Microsoft.CodeAnalysis.CSharp.SourceGenerators.Testing", StringComparison.Ordinal) == true);
+        string root = Directory.CreateDirectory(Path.Combine(packed.Root, "SnapshotRecipe")).FullName;
+        string dir = Consumer("SnapshotRecipe", recipe, root);
+        var build = packed.Dotnet.Run(dir, "build", "-c", "Release");
+        Assert.True(build.Code == 0, build.Output);
+
+        string snapshot = Path.Combine(dir, "Snapshots", "Stage2.PamtGen.g.cs");
+        var first = Test(dir, update: false);
+        Assert.True(first.Code != 0, first.Output);
+        Assert.Contains($"no snapshot at {snapshot}: run the tests once with UPDATE_SNAPSHOTS=1", first.Output, StringComparison.Ordinal);
+
+        var update = Test(dir, update: true);
+        Assert.True(update.Code == 0, update.Output);
+        string written = File.ReadAllText(snapshot);
+        Assert.Contains("public const int PageShift = 16;", written, StringComparison.Ordinal);
+
+        var again = Test(dir, update: false);
+        Assert.True(again.Code == 0, again.Output);
+        Assert.Equal(written, File.ReadAllText(snapshot));
+
+        File.WriteAllText(snapshot, written.Replace("public const int PageShift = 16;", "public const int PageShift = 12;", StringComparison.Ordinal));
+        var changed = Test(dir, update: false);
+        Assert.True(changed.Code != 0, changed.Output);
+        Assert.Contains("Stage2.PamtGen.g.cs' did not match", changed.Output, StringComparison.Ordinal);
+        Assert.Contains("-    public const int PageShift = 12;", changed.Output, StringComparison.Ordinal);
+        Assert.Contains("+    public const int PageShift = 16;", changed.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary><c>dotnet test</c> of the built recipe, with <c>UPDATE_SNAPSHOTS=1</c> or without it; the exit code and all it printed.</summary>
+    private (int Code, string Output) Test(string dir, bool update)
+    {
+        var start = packed.Dotnet.StartInfo(dir, "test", "-c", "Release", "--no-build");
+        if (update)
+        {
+            start.Environment["UPDATE_SNAPSHOTS"] = "1";
+        }
+        else
+        {
+            start.Environment.Remove("UPDATE_SNAPSHOTS");
+        }
+
+        var (code, stdout, stderr) = IsolatedDotnet.Run(start, TimeSpan.FromMinutes(5));
+        return (code, stdout + stderr);
+    }
+
     /// <summary>Builds every block's project in one build (one solution), then runs the programs; returns what each printed.</summary>
     private List<string> BuildAndRun(List<CodeBlock> blocks, string name = "Readme")
     {
@@ -65,17 +119,7 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         foreach (var block in blocks)
         {
             string project = $"{name}{ProjectPart(block.File)}Line{block.Line}";
-            string dir = packed.Consumer(project, block.Code, block.IsProgram ? "Exe" : "Library", under: root);
-            File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), """
-                <Project>
-                  <PropertyGroup>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                    <!-- The audit asks the network for vulnerability data (NU1900 without it): not what this tests. -->
-                    <NuGetAudit>false</NuGetAudit>
-                  </PropertyGroup>
-                </Project>
-                """);
-            projects.Add((block, project, dir));
+            projects.Add((block, project, Consumer(project, block, root)));
         }
 
         File.WriteAllText(Path.Combine(root, name + ".slnx"),
@@ -113,7 +157,32 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         return printed;
     }
 
-    private sealed record CodeBlock(string File, int Line, string Code, bool IsProgram, IReadOnlyList<string> Prints);
+    /// <summary>The project of one block, under <paramref name="root"/>: the block's own project file if it shows one.</summary>
+    private string Consumer(string project, CodeBlock block, string root)
+    {
+        string dir = packed.Consumer(project, block.Code, block.IsProgram ? "Exe" : "Library", under: root);
+        if (block.Project is not null)
+        {
+            File.WriteAllText(Path.Combine(dir, project + ".csproj"), block.Project);
+        }
+
+        File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), """
+            <Project>
+              <PropertyGroup>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <!-- NU1603 (a dependency's lowest version is not on the feed, a higher one was resolved) is about this
+                     machine's feed, which serves some versions only; nuget.org has them all. It stays a warning. -->
+                <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+                <!-- The audit asks the network for vulnerability data (NU1900 without it): not what this tests. -->
+                <NuGetAudit>false</NuGetAudit>
+              </PropertyGroup>
+            </Project>
+            """);
+        return dir;
+    }
+
+    /// <summary>A C# block; <paramref name="Project"/> is the project file shown right before it, if any (else the harness's console or library project).</summary>
+    private sealed record CodeBlock(string File, int Line, string Code, bool IsProgram, IReadOnlyList<string> Prints, string? Project);
 
     /// <summary>A project-name part for a document: its path's letters and digits (samples/TdxDpamt/README.md: SamplesTdxDpamtREADME).</summary>
     private static string ProjectPart(string file) =>
@@ -124,26 +193,36 @@ public sealed partial class ReadmeTests(PackedFeed packed)
     {
         var blocks = new List<CodeBlock>();
         string[] lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        string? project = null;
         for (int i = 0; i < lines.Length; i++)
         {
-            if (lines[i].Trim() != "```csharp")
+            if (!lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal))
             {
                 continue;
             }
 
             int open = i;
+            string language = lines[i].Trim()[3..];
             var code = new List<string>();
             while (++i < lines.Length && lines[i].Trim() != "```")
             {
                 code.Add(lines[i]);
             }
 
-            Assert.True(i < lines.Length, $"{file}: the C# block at line {open + 1} is not closed");
+            Assert.True(i < lines.Length, $"{file}: the block at line {open + 1} is not closed");
             string text = string.Join('\n', code) + "\n";
+            if (language != "csharp")
+            {
+                // An XML block that is a whole project file is the project of the C# block right after it.
+                project = language == "xml" && text.TrimStart().StartsWith("<Project", StringComparison.Ordinal) ? text : null;
+                continue;
+            }
+
             var unit = (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(text).GetRoot();
             bool isProgram = unit.Members.OfType<GlobalStatementSyntax>().Any();
             var prints = code.Select(l => PrintsLine().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value.Trim()).ToList();
-            blocks.Add(new CodeBlock(file, open + 1, text, isProgram, prints));
+            blocks.Add(new CodeBlock(file, open + 1, text, isProgram, prints, project));
+            project = null;
         }
 
         return blocks;
