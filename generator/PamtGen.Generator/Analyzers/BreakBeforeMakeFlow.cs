@@ -193,6 +193,9 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
         var learned = (test, original) switch
         {
             (Test.Zero, Original.Unknown or Original.Invalid) when !tested.Modified => Original.None,
+            // Changed in other bits than the valid ones and found zero: those valid bits, the original's, were clear.
+            (Test.Zero, Original.Unknown) => Original.Invalid,
+            (Test.Zero, Original.NonZero) => Original.InvalidNonZero,
             (Test.NonZero, Original.Unknown) when !tested.Modified => Original.NonZero,
             (Test.NonZero, Original.Invalid) when !tested.Modified => Original.InvalidNonZero,
             (Test.Valid or Test.Leaf, Original.Unknown or Original.NonZero) => Original.Valid,
@@ -293,7 +296,7 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
                 {
                     Changed = before.Changed || (marked && !(rule == BreakBeforeMakeRule.OnSet && clears)),
                     Modified = true,
-                    NonZero = before.NonZero || sets,
+                    NonZero = sets, // a field written with anything else may leave no bit set (the valid ones say the rest)
                 };
 
             case IInvocationOperation bits when api.FunctionOf(bits) is KernelFunction.SetPteBit or KernelFunction.ClearPteBit && bits.Arguments.Length == 2:
@@ -372,11 +375,18 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
     {
         if (value.Validity == Validity.Zero)
         {
-            value = EntryValue.Unknown; // bits set in no entry: nothing the rule follows
+            // Bits cleared in no entry leave none; bits set in one make an entry the rule cannot follow.
+            if (set == 0)
+            {
+                return value;
+            }
+
+            value = EntryValue.Unknown;
         }
 
         ulong mustBeSet = _rules.ValidMask & _rules.ValidValue, mustBeClear = _rules.ValidMask & ~_rules.ValidValue;
-        value = value with { Modified = true, NonZero = value.NonZero || set != 0 };
+        // Bits set make it not zero; bits cleared may make a value known not zero zero again (set, then cleared).
+        value = value with { Modified = true, NonZero = set != 0 || (value.NonZero && clear == 0) };
         if ((clear & mustBeSet) != 0 || (set & mustBeClear) != 0)
         {
             value = value with { Validity = Validity.Cleared };
@@ -431,8 +441,9 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
     private static bool CertainlyValid(EntryValue value, Original original) =>
         value.Validity == Validity.Set || (value.OfOriginal && original is Original.Valid or Original.Table);
 
+    /// <summary>Whether the value may be zero: an entry certainly valid is not (a zero entry is invalid in every format).</summary>
     private static bool MaybeZero(EntryValue value, Original original) =>
-        value.Validity == Validity.Zero || (!value.NonZero && value.Validity != Validity.Set
+        value.Validity == Validity.Zero || (!value.NonZero && !CertainlyValid(value, original)
             && (value.Fresh || value.Modified || original is Original.Unknown or Original.None or Original.Invalid));
 
     private static bool CertainlyZero(EntryValue value, Original original) =>

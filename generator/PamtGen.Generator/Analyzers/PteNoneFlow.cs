@@ -75,7 +75,7 @@ internal sealed class PteNoneFlow(CallbackFacts facts) : ForwardFlow<PteNoneFlow
             }
             else if (report && state.Pte == PteState.NotNone && KernelApi.IsLocal(page, out var local) && (state.AllocatedBeforeCheck & Bit(local)) != 0)
             {
-                FreedWherePopulated.Add(local);
+                FreedWherePopulated.Add(facts.Canonical(local)); // through a copy: the allocation is the original's
             }
         }
 

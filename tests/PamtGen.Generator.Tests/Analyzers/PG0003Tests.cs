@@ -62,6 +62,19 @@ public class PG0003Tests
         SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
         return 0;
         """,
+        // Freed through a copy of the reference (the analysis threw on this before: the copy has no allocation of its own).
+        """
+        var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};
+        if (page is null) return -Errno.ENOMEM;
+        if (!PteNone(PtepGet(pte)))
+        {
+            var copy = page;
+            data.Allocator.FreePage(copy);
+            return 0;
+        }
+        SetPteAt(data.Mm, addr, pte, MkPte(page, PageKernel));
+        return 0;
+        """,
         // 5. Checked through a flag.
         """
         var page = {|PG0003:data.Allocator.AllocPage(Gfp.Zero)|};

@@ -173,6 +173,15 @@ public class PG0006Tests
         {|PG0006:SetPteAt(data.Mm, addr, pte, SetPteBit(entry, data.Prot))|};
         return 0;
         """,
+        // A bit set, then every bit cleared: the PTE is zero whatever it held, so the check finds it none on every path,
+        // and the original, maybe valid, may still be cached. (Bits cleared undo bits set: a value once known not zero
+        // may be zero again; found by the oracle fuzz, where the analysis had ruled this path out.)
+        """
+        SetPteAt(data.Mm, addr, pte, ClearPteBit(SetPteBit(PtepGet(pte), new PgProt(PteRdonly)), new PgProt(ulong.MaxValue)));
+        if (PteNone(PtepGet(pte)))
+            {|PG0006:SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr))|};
+        return 0;
+        """,
     };
 
     public static TheoryData<string> Clean => new()
@@ -328,6 +337,29 @@ public class PG0006Tests
         PteClear(data.Mm, addr, pte);
         data.Mm.Tlb?.InvalidateAddress(addr);
         SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        return 0;
+        """,
+        // Bits cleared in a cleared entry leave it zero: no entry written, nothing to break.
+        """
+        if (PteNone(PtepGet(pte))) return 0;
+        PteClear(data.Mm, addr, pte);
+        SetPteAt(data.Mm, addr, pte, ClearPteBit(PtepGet(pte), new PgProt(PteRdonly)));
+        return 0;
+        """,
+        // A permission bit cleared and the entry then found zero: its valid bits, the original's, were clear, so the
+        // original was never cached and a new entry needs no invalidation (found by the oracle fuzz).
+        """
+        SetPteAt(data.Mm, addr, pte, ClearPteBit(PtepGet(pte), new PgProt(PteRdonly)));
+        if (PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        return 0;
+        """,
+        // A valid entry with a permission bit cleared is still valid, so never zero: the none branch is not taken.
+        """
+        if (!PtePresent(PtepGet(pte))) return 0;
+        SetPteAt(data.Mm, addr, pte, ClearPteBit(PtepGet(pte), new PgProt(PteRdonly)));
+        if (PteNone(PtepGet(pte)))
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
         // Raw entries with x86's helpers: no arm64 format in sight.
