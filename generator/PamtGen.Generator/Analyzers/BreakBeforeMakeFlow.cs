@@ -292,6 +292,11 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
                 bool clears = argument is { HasValue: true, Value: false or 0UL or 0 };
                 bool sets = argument is { HasValue: true, Value: true } || (argument.HasValue && ToMask(argument.Value) is > 0);
                 var before = Eval(instance, s);
+                if (clears && CertainlyZero(before, OriginalOf(s)))
+                {
+                    return before; // a field cleared in a zero entry: the same entry
+                }
+
                 return before with
                 {
                     Changed = before.Changed || (marked && !(rule == BreakBeforeMakeRule.OnSet && clears)),
@@ -301,7 +306,13 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
 
             case IInvocationOperation bits when api.FunctionOf(bits) is KernelFunction.SetPteBit or KernelFunction.ClearPteBit && bits.Arguments.Length == 2:
                 bool set = api.FunctionOf(bits) == KernelFunction.SetPteBit;
-                return MaskOf(bits.Arguments[1].Value, depth: 0) is { } mask ? Apply(Eval(bits.Arguments[0].Value, s), set ? mask : 0, set ? 0 : mask) : EntryValue.Unknown;
+                var operand = Eval(bits.Arguments[0].Value, s);
+                if (!set && CertainlyZero(operand, OriginalOf(s)))
+                {
+                    return operand; // bits cleared in a zero entry (cleared, or the original found none): the same entry
+                }
+
+                return MaskOf(bits.Arguments[1].Value, depth: 0) is { } mask ? Apply(operand, set ? mask : 0, set ? 0 : mask) : EntryValue.Unknown;
 
             case IInvocationOperation made when api.FunctionOf(made) is KernelFunction.MkPte or KernelFunction.PfnPte
                 || (made.TargetMethod.IsStatic && api.IsEntryType(made.TargetMethod.ContainingType) && made.TargetMethod.Name is "Page" or "Block" or "Table" or "KernelPage"):

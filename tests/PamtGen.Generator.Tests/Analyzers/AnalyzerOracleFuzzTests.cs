@@ -13,7 +13,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 /// Callback bodies from a small grammar over the runtime API (allocate, null-check, pte_none and pte_present checks, set,
 /// clear, free (also through a copy of the reference), free the page behind the PTE directly or through a local (twice,
 /// on some paths), early returns, if/else, loops, try/finally, the page-table lock, the double-checked populate with
-/// and without the lock, and for PG0006 a remap, permission and memory-type changes with the format's With-ers and with
+/// and without the lock, a table entry made of the page (which hands it to the tables), and for PG0006 a remap of memory the callback does not own, permission and memory-type changes with the format's With-ers and with
 /// the generic bit helpers (a constant S2AP mask), the break written as the valid bit cleared, the valid bit set again,
 /// TLB invalidation and the gather): PG0001, PG0002,
 /// PG0003 and PG0005 are reported on exactly the lines a path-enumerating oracle, written here apart from the
@@ -30,7 +30,7 @@ namespace PamtGen.Generator.Tests.Analyzers;
 [Trait(Category.Name, Category.Slow)]
 public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
 {
-    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, Clear, FreeMine, FreeCopy, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Break, Revalidate, ProtectBits, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfPresent, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
+    private enum Op { Alloc, NullCheck, ReturnIfPopulated, ReturnIfNone, Set, SetTable, Clear, FreeMine, FreeCopy, FreeMapped, TakeMapped, FreeTaken, Remap, Protect, Retype, Break, Revalidate, ProtectBits, Invalidate, GatherAdd, GatherFlush, Return, IfNone, IfPopulated, IfPresent, IfUnknown, Loop, TryFinally, Lock, DoubleChecked }
 
     /// <summary>The simple statements, then the compound ones; DoubleChecked is a macro of several statements.</summary>
     private const int SimpleOps = (int)Op.Return + 1, AllOps = (int)Op.DoubleChecked + 1;
@@ -58,11 +58,13 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     /// so (setting the valid bit of that makes a new entry; of the original zero, the original made valid); MaybeZero,
     /// the PTE holds an entry whose bits the bit helpers cleared (the valid bit, or a permission bit of an invalid entry):
     /// the rule knows an entry by its valid and break-before-make bits only, so a pte_none() check of it may come out
-    /// either way, although the oracle's entries have other bits set (an address, attributes): PG0006 speaks of feasible paths only, while the other
+    /// either way, although the oracle's entries have other bits set (an address, attributes); Touched, the PTE was
+    /// written or cleared; OriginalNone, a pte_none() check found the original zero before that (so bits cleared in it
+    /// leave it zero, as the analysis knows): PG0006 speaks of feasible paths only, while the other
     /// rules' checks refine and rule nothing out.
     /// </remarks>
     private sealed record PathState(int PteFact, bool EntryPopulated, bool Cleared, PageState Page, bool TakenFreed = false, bool AllocBeforeCheck = false,
-        Holds Holds = Holds.None, int Stale = 0, bool Gathered = false, bool StartedValid = false, bool Feasible = true, bool ZeroByClear = false, bool MaybeZero = false);
+        Holds Holds = Holds.None, int Stale = 0, bool Gathered = false, bool StartedValid = false, bool Feasible = true, bool ZeroByClear = false, bool MaybeZero = false, bool Touched = false, bool OriginalNone = false);
 
     /// <summary>
     /// What the PTE holds. Invalid entries that are not zero come in two kinds, by what setting the valid bit makes of
@@ -79,7 +81,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
         var random = new Random(424242);
         int withFindings = 0, clean = 0, withTry = 0, returningThroughFinally = 0, doubleChecked = 0, freedTwice = 0;
         var byRule = new Dictionary<string, int> { ["PG0001"] = 0, ["PG0002"] = 0, ["PG0003"] = 0, ["PG0005"] = 0, ["PG0006"] = 0 };
-        int presentChecks = 0, bitHelpers = 0, copies = 0;
+        int presentChecks = 0, bitHelpers = 0, copies = 0, tables = 0;
         var runs = new StrictRuns();
         for (int batch = 0; batch < FuzzSize.Cases / 50; batch++)
         {
@@ -118,6 +120,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 presentChecks += Any(bodies[i].Statements, s => s.Op == Op.IfPresent) ? 1 : 0;
                 bitHelpers += Any(bodies[i].Statements, s => s.Op is Op.Break or Op.Revalidate or Op.ProtectBits) ? 1 : 0;
                 copies += expected.Count > 0 && Any(bodies[i].Statements, s => s.Op == Op.FreeCopy) ? 1 : 0;
+                tables += Any(bodies[i].Statements, s => s.Op == Op.SetTable) ? 1 : 0;
                 freedTwice += expected.Count > 0 && Any(bodies[i].Statements, s => s.Op == Op.FreeTaken) ? 1 : 0;
                 withTry += hasTry ? 1 : 0;
                 returningThroughFinally += Any(bodies[i].Statements, s => s.Op == Op.TryFinally && Any(s.Then!, t => Returns(t.Op))) ? 1 : 0;
@@ -136,8 +139,8 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             string.Join(", ", byRule.Select(r => $"{r.Key}: {r.Value}")) + $"; {doubleChecked} with a double-checked populate, {freedTwice} freeing the page taken from the PTE; " +
             $"{withTry} with try/finally, {returningThroughFinally} returning through a finally; analyzers and oracle agree on every line");
         output.WriteLine(runs.ToString());
-        output.WriteLine($"{presentChecks} bodies testing pte_present(), {bitHelpers} writing with the bit helpers, {copies} with a finding freeing through a copy");
-        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0 && presentChecks > 0 && bitHelpers > 0 && copies > 0);
+        output.WriteLine($"{presentChecks} bodies testing pte_present(), {bitHelpers} writing with the bit helpers, {copies} with a finding freeing through a copy, {tables} installing a table entry");
+        Assert.True(withFindings > 0 && clean > 0 && returningThroughFinally > 0 && doubleChecked > 0 && freedTwice > 0 && presentChecks > 0 && bitHelpers > 0 && copies > 0 && tables > 0);
         Assert.All(byRule, r => Assert.True(r.Value > 0, $"no body with a {r.Key} finding"));
         Assert.True(runs.TrippedBodies > 0 && runs.CleanRunBodies > 0, runs.ToString());
     }
@@ -213,6 +216,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                 Op.ReturnIfPopulated => "if (!PteNone(PtepGet(pte))) return 0;",
                 Op.ReturnIfNone => "if (PteNone(PtepGet(pte))) return 0;",
                 Op.Set => "SetPteAt(data.Mm, addr, pte, MkPte(page!, PageKernel));",
+                Op.SetTable => "SetPteAt(data.Mm, addr, pte, Stage2.Entry.Table(page!.PhysAddr));", // hands the page to the tables, as stage2_split_walker() does
                 Op.Clear => "PteClear(data.Mm, addr, pte);",
                 Op.FreeMine => "data.Allocator.FreePage(page!);",
                 Op.FreeCopy => "{ Page? copy = page; data.Allocator.FreePage(copy!); }",
@@ -488,7 +492,9 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         exits.Add(NoneOf(st));
                         next.Add(Populated(st));
                         break;
-                    case Op.Set:
+                    case Op.Set or Op.SetTable:
+                        // A table entry of the page hands it to the tables as mk_pte() does (at level 3 the
+                        // descriptor is a page's): the same rules.
                         if (st.PteFact != 1)
                         {
                             findings.Add($"PG0001@{s.Line}");
@@ -535,7 +541,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                         };
                         bool maybeZero = s.Op switch
                         {
-                            Op.Break => !(st.Holds == Holds.None && st.ZeroByClear),
+                            Op.Break => !(st.Holds == Holds.None && (st.ZeroByClear || st.OriginalNone)),
                             Op.ProtectBits => st.MaybeZero || st.Holds is Holds.InvalidOriginal or Holds.InvalidOther,
                             _ => false,
                         };
@@ -556,7 +562,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
                             findings.Add($"PG0001@{s.Line}");
                         }
 
-                        next.Add(st with { PteFact = 1, Cleared = true, Holds = Holds.None, Stale = st.Stale | Kind(st.Holds), ZeroByClear = true, MaybeZero = false });
+                        next.Add(st with { PteFact = 1, Cleared = true, Holds = Holds.None, Stale = st.Stale | Kind(st.Holds), ZeroByClear = true, MaybeZero = false, Touched = true });
                         break;
                     case Op.FreeMine or Op.FreeCopy:
                         // A copy of the reference frees the same page.
@@ -666,7 +672,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>A check found the PTE zero: a path where it holds an entry cannot go this way.</summary>
-    private static PathState NoneOf(PathState st) => st with { PteFact = 1, Feasible = st.Feasible && (st.Holds == Holds.None || st.MaybeZero) };
+    private static PathState NoneOf(PathState st) => st with { PteFact = 1, OriginalNone = st.OriginalNone || !st.Touched, Feasible = st.Feasible && (st.Holds == Holds.None || st.MaybeZero) };
 
     /// <summary>
     /// PG0006: writing <paramref name="written"/> where the PTE holds, or the TLB may still hold, another entry that the
@@ -682,7 +688,7 @@ public class AnalyzerOracleFuzzTests(ITestOutputHelper output)
             findings.Add($"PG0006@{line}");
         }
 
-        return st with { Holds = written, Stale = st.Stale | Kind(st.Holds), ZeroByClear = written == Holds.None && st.ZeroByClear, MaybeZero = false };
+        return st with { Holds = written, Stale = st.Stale | Kind(st.Holds), ZeroByClear = written == Holds.None && st.ZeroByClear, MaybeZero = false, Touched = true };
     }
 
     private static bool IsValid(Holds holds) => holds is Holds.Original or Holds.Other;

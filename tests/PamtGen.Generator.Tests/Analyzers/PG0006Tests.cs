@@ -354,6 +354,18 @@ public class PG0006Tests
             SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
         return 0;
         """,
+        // The original found none, a permission bit cleared in it: still zero, so a check finding it populated is never
+        // taken and the write there meets no valid entry (found by the long oracle fuzz).
+        """
+        if (!PteNone(PtepGet(pte))) return 0;
+        SetPteAt(data.Mm, addr, pte, ClearPteBit(PtepGet(pte), new PgProt(PteRdonly)));
+        if (!PteNone(PtepGet(pte)))
+        {
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+            SetPteAt(data.Mm, addr, pte, Stage2.Entry.Page(data.Kept!.PhysAddr));
+        }
+        return 0;
+        """,
         // A valid entry with a permission bit cleared is still valid, so never zero: the none branch is not taken.
         """
         if (!PtePresent(PtepGet(pte))) return 0;
