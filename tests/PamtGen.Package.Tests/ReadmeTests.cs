@@ -164,6 +164,19 @@ public sealed partial class ReadmeTests(PackedFeed packed)
         if (block.Project is not null)
         {
             File.WriteAllText(Path.Combine(dir, project + ".csproj"), block.Project);
+            // A project of its own may need more than PamtGen (the snapshot recipe: Roslyn's testing libraries, xunit):
+            // this build restored them (PackageReferences of this test project), so its packages folder is the
+            // feed, and the restore needs no network.
+            File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="pamtgen-local" value="{packed.Feed}" />
+                    <add key="restored" value="{Repository.RestoredPackages}" />
+                  </packageSources>
+                </configuration>
+                """);
         }
 
         File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), """

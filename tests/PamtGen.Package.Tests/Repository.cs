@@ -11,7 +11,8 @@ public static class Repository
 
     /// <summary>
     /// The NuGet global packages folder of this build's own restore, which downloaded csharp-ls (a PackageDownload
-    /// of this project): a local feed the language-server test restores the tool from, so it needs no network.
+    /// of this project) and the snapshot recipe's packages (its PackageReferences): a local feed the language-server
+    /// test restores the tool from and the README test the recipe's project, so they need no network.
     /// </summary>
     public static string RestoredPackages => Metadata("RestoredPackages");
 
