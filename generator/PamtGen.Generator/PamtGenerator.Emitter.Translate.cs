@@ -78,6 +78,11 @@ public sealed partial class PamtGenerator
         w.Line($"ulong e = memory.Read(table, index, {Once});");
         FaultIf("TMemory.CanFault && memory.Faulted", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
         FaultIf($"(e & {Hex(t[depth].ValidMask)}) != {Hex(t[depth].ValidValue)}", FaultOf("NotPresent"));
+        if (t.ReservedEncodingMask != 0)
+        {
+            FaultIf($"(e & {Hex(t.ReservedEncodingMask)}) == {Hex(t.ReservedEncodingValue)}", FaultOf("ReservedBits")); // a reserved encoding (RISC-V W without R)
+        }
+
         if (t[depth].CanLeaf)
         {
             w.Open(last ? "// every valid pte is a page" : t[depth].LeafAny != 0 ? $"if ((e & {Hex(t[depth].LeafAny)}) != 0)" : $"if ((e & {Hex(t[depth].LeafMask)}) == {Hex(t[depth].LeafValue)})");
@@ -131,6 +136,7 @@ public sealed partial class PamtGenerator
         WalkValue.TablesAndLeaf => "and & effective",
         WalkValue.TablesOrLeaf => "or | effective",
         WalkValue.TablesOr => "or",
+        WalkValue.Options => "(ulong)options",
         _ => "effective",
     };
 
@@ -144,13 +150,30 @@ public sealed partial class PamtGenerator
         w.Line(AggressiveInlining);
         w.Open($"private static bool TranslateLeaf<TMemory>({Level} level, ulong size, ulong output, {PageType} table, int index, ulong e, ulong and, ulong or, ulong va, {AccessType} access, {OptionsType} options, int reads, ref TMemory memory, out {TranslationType} result) {MemoryConstraint}");
         w.Line($"bool update = (options & {OptionsType}.UpdateAccessedDirty) != 0;");
-        if (m.AccessFlag != 0)
+        void AccessedDirtyChecks()
         {
-            w.Open($"if ((e & {Hex(m.AccessFlag)}) == 0 && !update)");
-            w.Line($"result = {Rules}.Fault({Fault}.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS");
-            w.Line("return true;");
-            w.Close();
-            w.Line();
+            if (m.AccessFlag != 0)
+            {
+                w.Open($"if ((e & {Hex(m.AccessFlag)}) == 0 && !update)");
+                w.Line($"result = {Rules}.Fault({Fault}.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS, RISC-V Svade");
+                w.Line("return true;");
+                w.Close();
+                w.Line();
+            }
+
+            if (m.DirtyFaults != 0)
+            {
+                w.Open($"if ((e & {Hex(m.DirtyFaults)}) == 0 && !update && (access & {AccessType}.Write) != 0)");
+                w.Line($"result = {Rules}.Fault({Fault}.DirtyFlag, level, access, va, reads + memory.ExtraReads); // RISC-V Svade");
+                w.Line("return true;");
+                w.Close();
+                w.Line();
+            }
+        }
+
+        if (!m.AccessFlagAfterPermissions)
+        {
+            AccessedDirtyChecks();
         }
 
         // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
@@ -170,6 +193,11 @@ public sealed partial class PamtGenerator
         w.Line("return true;");
         w.Close();
         w.Line();
+        if (m.AccessFlagAfterPermissions)
+        {
+            AccessedDirtyChecks();
+        }
+
         w.Line($"ulong leaf = update ? {updated} : e;");
         w.Open("if (leaf != e)");
         w.Line($"int stopped = {Rules}.UpdateEntry(ref memory, table, index, e, leaf);");

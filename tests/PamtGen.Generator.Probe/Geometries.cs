@@ -51,3 +51,21 @@ public static partial class X86NonPae;
 [Arm64Stage2Granule4KEntryFormat]
 [RefcountTable(ElementSize = 4)]
 public static partial class Arm64Stage2Ipa40;
+
+/// <summary>RISC-V Sv39: 3 levels, 39-bit VA.</summary>
+[PageTableGeometry(PageShift = 12, Levels = 3, VirtualAddressBits = 39)]
+[RiscVSv39EntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class RiscVSv39;
+
+/// <summary>RISC-V Sv48: 4 levels, 48-bit VA.</summary>
+[PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
+[RiscVSv48EntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class RiscVSv48;
+
+/// <summary>RISC-V Sv57: 5 levels, 57-bit VA.</summary>
+[PageTableGeometry(PageShift = 12, Levels = 5, VirtualAddressBits = 57)]
+[RiscVSv57EntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class RiscVSv57;

@@ -62,15 +62,15 @@ public class BlockMappingTests
         {
             var allocator = PageAllocator.Synthetic(1 << 12, g.PageShift);
             var mm = ProbeGeometries.AddressSpaceOf(name, allocator);
-            Assert.Equal(0, BlockMapping.MapRange(mm, va, pa, span, 0));
-            Assert.Equal(0, BlockMapping.MapRange(mm, va + span, pa + span, 3 * g.PageSize, 0));
+            Assert.Equal(0, BlockMapping.MapRange(mm, va, pa, span, ProbeGeometries.LeafFields(g)));
+            Assert.Equal(0, BlockMapping.MapRange(mm, va + span, pa + span, 3 * g.PageSize, ProbeGeometries.LeafFields(g)));
             return (mm, allocator);
         }
 
         var operations = new (string Name, Func<Mm, int> Run)[]
         {
-            ("map", mm => BlockMapping.MapRange(mm, va + (4 * span), pa, span + (5 * g.PageSize), 0)),
-            ("map replace", mm => BlockMapping.MapRange(mm, va + (span / 2), pa, span, 0, new MapRangeOptions(Replace: true))),
+            ("map", mm => BlockMapping.MapRange(mm, va + (4 * span), pa, span + (5 * g.PageSize), ProbeGeometries.LeafFields(g))),
+            ("map replace", mm => BlockMapping.MapRange(mm, va + (span / 2), pa, span, ProbeGeometries.LeafFields(g), new MapRangeOptions(Replace: true))),
             ("unmap", mm => BlockMapping.UnmapRange(mm, va + g.PageSize, span)),
             ("split", mm => BlockMapping.Split(mm, va, block == default ? PageTableLevel.Pmd : block)),
         };
@@ -375,7 +375,7 @@ public class BlockMappingTests
         Assert.Equal(leaves.Select(l => l.Entry), leaves.Select(l => mm.Snapshot().Single(e => e.Address == l.VirtualAddress && e.Level == l.Level).Value));
     }
 
-    private static ulong Window(Geometry g) => g.VirtualAddressBits >= 40 ? 1UL << 38 : 1UL << 28;
+    private static ulong Window(Geometry g) => g.VirtualAddressBits >= 40 ? 1UL << 38 : g.VirtualAddressBits >= 39 ? 1UL << 36 : 1UL << 28; // 1 GiB aligned where 1 GiB blocks fit
 
     /// <summary>The reference: disjoint intervals of mapped virtual addresses, each with its physical start and its fields (as a page has them).</summary>
     private sealed class World(Geometry g, Random random)
@@ -557,7 +557,12 @@ public class BlockMappingTests
         private ulong AlignedOffset(ulong unit) => (ulong)random.NextInt64((long)(Span / unit)) * unit;
 
         /// <summary>Random values of the format's leaf fields, as a page has them (no hardware-updated field, so collapse keeps them).</summary>
-        private ulong RandomFields(Mm mm) =>
-            g.MoveLeafFields(PageTableLevel.Pte, (ulong)random.NextInt64(), PageTableLevel.Pte) & ~g.HardwareUpdatedBits(PageTableLevel.Pte);
+        /// <summary>Random fields of a leaf; in RISC-V's format R added where they make no leaf (none of R, W, X) or the reserved W without R.</summary>
+        private ulong RandomFields(Mm mm)
+        {
+            ulong fields = g.MoveLeafFields(PageTableLevel.Pte, (ulong)random.NextInt64(), PageTableLevel.Pte) & ~g.HardwareUpdatedBits(PageTableLevel.Pte);
+            bool riscV = ProbeGeometries.LeafFields(g) != 0;
+            return riscV && ((fields & 0xe) == 0 || (fields & 0x6) == 0x4) ? fields | ProbeGeometries.LeafFields(g) : fields;
+        }
     }
 }

@@ -117,7 +117,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             {
                 // A block in the geometry's own format where it has blocks (an arm64 block descriptor on arm64), else an
                 // entry that is neither none nor valid: the walkers must stop at both as the kernel's pXd_leaf()/pXd_bad() do.
-                ulong value = Geometry.HoldsLeaves(leaf.Level) ? Geometry.MakeLeafEntry(leaf.Level, 5 * Geometry.Size(leaf.Level), 0) : 0x2;
+                ulong value = Geometry.HoldsLeaves(leaf.Level) ? Geometry.MakeLeafEntry(leaf.Level, 5 * Geometry.Size(leaf.Level), ProbeGeometries.LeafFields(Geometry)) : 0x2;
                 mm.SetEntry(leaf.Level, Window + (ulong)leaf.Page * Geometry.PageSize, value);
             }
 
@@ -161,16 +161,8 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         private int ApplyGenerated(Mm mm, CallbackState state, bool create)
         {
             var fn = new ApplyFn(state);
-            return Name switch
-            {
-                "X86_64FourLevel" => create ? X86_64FourLevel.ApplyToPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FourLevel.ApplyToExistingPageRange((X86_64FourLevel.AddressSpace)mm, Start, Size, ref fn),
-                "X86_64FiveLevel" => create ? X86_64FiveLevel.ApplyToPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn) : X86_64FiveLevel.ApplyToExistingPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Size, ref fn),
-                "X86NonPae" => create ? X86NonPae.ApplyToPageRange((X86NonPae.AddressSpace)mm, Start, Size, ref fn) : X86NonPae.ApplyToExistingPageRange((X86NonPae.AddressSpace)mm, Start, Size, ref fn),
-                "Arm64Granule4K" => create ? Arm64Granule4K.ApplyToPageRange((Arm64Granule4K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule4K.ApplyToExistingPageRange((Arm64Granule4K.AddressSpace)mm, Start, Size, ref fn),
-                "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule16K.ApplyToExistingPageRange((Arm64Granule16K.AddressSpace)mm, Start, Size, ref fn),
-                "Arm64Stage2Ipa40" => create ? Arm64Stage2Ipa40.ApplyToPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Size, ref fn) : Arm64Stage2Ipa40.ApplyToExistingPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Size, ref fn),
-                _ => create ? Arm64Granule64K.ApplyToPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn) : Arm64Granule64K.ApplyToExistingPageRange((Arm64Granule64K.AddressSpace)mm, Start, Size, ref fn),
-            };
+            Assert.NotEqual(typeof(Mm), mm.GetType()); // a generated AddressSpace: its overrides are the generated walkers
+            return create ? mm.ApplyToPageRange(Start, Size, ref fn) : mm.ApplyToExistingPageRange(Start, Size, ref fn);
         }
 
         private int WalkGenerated(Mm mm, CallbackState state) => Callbacks switch
@@ -182,16 +174,12 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
             _ => Walk(mm, new OpsPudOnly(state)),
         };
 
-        private int Walk<TOps>(Mm mm, TOps ops) where TOps : struct, IPageWalkOps => Name switch
+        private int Walk<TOps>(Mm mm, TOps ops)
+            where TOps : struct, IPageWalkOps
         {
-            "X86_64FourLevel" => X86_64FourLevel.WalkPageRange((X86_64FourLevel.AddressSpace)mm, Start, Start + Size, ref ops),
-            "X86_64FiveLevel" => X86_64FiveLevel.WalkPageRange((X86_64FiveLevel.AddressSpace)mm, Start, Start + Size, ref ops),
-            "X86NonPae" => X86NonPae.WalkPageRange((X86NonPae.AddressSpace)mm, Start, Start + Size, ref ops),
-            "Arm64Granule4K" => Arm64Granule4K.WalkPageRange((Arm64Granule4K.AddressSpace)mm, Start, Start + Size, ref ops),
-            "Arm64Granule16K" => Arm64Granule16K.WalkPageRange((Arm64Granule16K.AddressSpace)mm, Start, Start + Size, ref ops),
-            "Arm64Stage2Ipa40" => Arm64Stage2Ipa40.WalkPageRange((Arm64Stage2Ipa40.AddressSpace)mm, Start, Start + Size, ref ops),
-            _ => Arm64Granule64K.WalkPageRange((Arm64Granule64K.AddressSpace)mm, Start, Start + Size, ref ops),
-        };
+            Assert.NotEqual(typeof(Mm), mm.GetType());
+            return mm.WalkPageRange(Start, Start + Size, ref ops);
+        }
 
         private static int MapOne(PtePointer pte, ulong addr, CallbackState state)
         {
@@ -252,7 +240,7 @@ public class DifferentialWalkerTests(ITestOutputHelper output)
         }
 
         /// <summary>mk_pte() in the geometry's own format.</summary>
-        public static Pte PageEntry(Mm mm, Page page) => new(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0));
+        public static Pte PageEntry(Mm mm, Page page) => new(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, ProbeGeometries.LeafFields(mm.Geometry)));
 
         public int PteEntry(PtePointer pte, ulong addr, ulong next) => Record('e', addr, next, Pgtable.PtepGet(pte).Value);
 

@@ -66,6 +66,24 @@ public class FormatDiagnosticTests
             Expect("PG1017", "the address field of a Pte leaf [64:12] is not a bit range of the 64-bit entry"));
 
     [Fact]
+    public Task PG1016_reserved_bits_in_the_table_address() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 52, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x63, {|#0:ReservedBits = 0x1000|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
+            """ + Geometry,
+            Expect("PG1016", "ReservedBits 0x1000 overlap the table address field [51:12]: a table's address would fault"));
+
+    [Fact]
+    public Task PG1017_table_reserved_bits_above_a_4_byte_entry() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 32, TableAddressLow = 12, TableAddressHigh = 31, {|#0:TableReservedBits = 0x1_0000_0000|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 31)]
+            [PageTableGeometry(PageShift = 12, Levels = 2, VirtualAddressBits = 32, EntrySize = 4)]
+            public static partial class Geo;
+            """,
+            Expect("PG1017", "TableReservedBits 0x100000000 has bits above the 32-bit entry"));
+
+    [Fact]
     public Task PG1018_a_table_address_field_narrower_than_the_physical_addresses() =>
         Verify("""
             [EntryFormat(PhysicalAddressBits = 52, TableAddressLow = 12, {|#0:TableAddressHigh = 47|})]
@@ -122,6 +140,22 @@ public class FormatDiagnosticTests
             Expect("PG1020", "valid rule (entry & 0x1) == 0x0: it must look at some bit, an entry of 0 (none) must be invalid, and the value must lie in the mask"));
 
     [Fact]
+    public Task PG1020_a_reserved_encoding_no_entry_can_hold() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 56, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, ReservedEncodingMask = 0x6, {|#0:ReservedEncodingValue = 0x8|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
+            """ + Geometry,
+            Expect("PG1020", "ReservedEncodingValue 0x8 has bits outside ReservedEncodingMask 0x6, so no entry holds it"));
+
+    [Fact]
+    public Task PG1020_a_table_entry_the_format_reserves() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 56, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, {|#0:TableBits = 0x11|}, TableReservedBits = 0xd0)]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
+            """ + Geometry,
+            Expect("PG1020", "the table entry the model installs (TableBits 0x11) has reserved bits or the reserved encoding"));
+
+    [Fact]
     public Task PG1020_a_leaf_rule_in_the_table_address() =>
         Verify(X86Format + "[EntryLeaf(PageTableLevel.Pmd, {|#0:LeafMask = 0x1000|}, AddressLow = 21, AddressHigh = 51)]\n" + Geometry,
             Expect("PG1020", "the leaf rule 0x1000 lies in the table address field, so a table's address would decide whether it is a leaf"));
@@ -173,6 +207,19 @@ public class FormatDiagnosticTests
             [EntryField("Dirty", 6, Kinds = EntryKinds.Leaf)]
             """ + Geometry,
             Expect("PG1024", "Permissions = PermissionModel.X86 reads the field User, which the format does not declare"));
+
+    [Fact]
+    public Task PG1024_the_riscv_model_without_execute() =>
+        Verify("""
+            [EntryFormat(PhysicalAddressBits = 56, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, {|#0:Permissions = PermissionModel.RiscV|})]
+            [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
+            [EntryField("Read", 1, Kinds = EntryKinds.Leaf)]
+            [EntryField("Write", 2, Kinds = EntryKinds.Leaf)]
+            [EntryField("User", 4, Kinds = EntryKinds.Leaf)]
+            [EntryField("Accessed", 6, Kinds = EntryKinds.Leaf)]
+            [EntryField("Dirty", 7, Kinds = EntryKinds.Leaf)]
+            """ + Geometry,
+            Expect("PG1024", "Permissions = PermissionModel.RiscV reads the field Execute, which the format does not declare"));
 
     [Fact]
     public Task PG1024_a_permission_field_of_the_wrong_width_or_missing_where_read() =>

@@ -157,6 +157,7 @@ public class NestedTranslationTests
     {
         "x86-64" or "x86 32-bit" => 0x67, // P, R/W, U/S, A, D
         var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => 0x740, // AP = 01 (EL0 read/write), SH, AF
+        var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => 0xce, // R, W, X, A, D (not U: stage 2 is checked as S-mode accesses)
         _ => 0x7fc, // MemAttr, S2AP = 11, SH, AF
     };
 }

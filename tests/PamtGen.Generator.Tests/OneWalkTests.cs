@@ -254,7 +254,11 @@ public class OneWalkTests
             "Arm64Granule4K" => create ? Arm64Granule4K.ApplyToPageRange((Arm64Granule4K.AddressSpace)mm, addr, size, ref fn, ref memory) : Arm64Granule4K.ApplyToExistingPageRange((Arm64Granule4K.AddressSpace)mm, addr, size, ref fn, ref memory),
             "Arm64Granule16K" => create ? Arm64Granule16K.ApplyToPageRange((Arm64Granule16K.AddressSpace)mm, addr, size, ref fn, ref memory) : Arm64Granule16K.ApplyToExistingPageRange((Arm64Granule16K.AddressSpace)mm, addr, size, ref fn, ref memory),
             "Arm64Granule64K" => create ? Arm64Granule64K.ApplyToPageRange((Arm64Granule64K.AddressSpace)mm, addr, size, ref fn, ref memory) : Arm64Granule64K.ApplyToExistingPageRange((Arm64Granule64K.AddressSpace)mm, addr, size, ref fn, ref memory),
-            _ => create ? Arm64Stage2Ipa40.ApplyToPageRange((Arm64Stage2Ipa40.AddressSpace)mm, addr, size, ref fn, ref memory) : Arm64Stage2Ipa40.ApplyToExistingPageRange((Arm64Stage2Ipa40.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "Arm64Stage2Ipa40" => create ? Arm64Stage2Ipa40.ApplyToPageRange((Arm64Stage2Ipa40.AddressSpace)mm, addr, size, ref fn, ref memory) : Arm64Stage2Ipa40.ApplyToExistingPageRange((Arm64Stage2Ipa40.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "RiscVSv39" => create ? RiscVSv39.ApplyToPageRange((RiscVSv39.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv39.ApplyToExistingPageRange((RiscVSv39.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "RiscVSv48" => create ? RiscVSv48.ApplyToPageRange((RiscVSv48.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv48.ApplyToExistingPageRange((RiscVSv48.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "RiscVSv57" => create ? RiscVSv57.ApplyToPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv57.ApplyToExistingPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory),
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
         };
     }
 }

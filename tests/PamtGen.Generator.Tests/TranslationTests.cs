@@ -32,10 +32,11 @@ public class TranslationTests(ITestOutputHelper output)
             {
                 ulong va = world.Probe();
                 var access = RandomAccess(random);
-                var expected = world.Reference(va, access, update: false);
-                var generated = world.Mm.Translate(va, access);
-                var loop = Translator.Translate(world.Mm, va, access);
-                string where = $"{name} scenario {scenario}: {access} at 0x{va:x}";
+                var options = RandomControls(random);
+                var expected = world.Reference(va, access, update: false, options);
+                var generated = world.Mm.Translate(va, access, options);
+                var loop = Translator.Translate(world.Mm, va, access, options);
+                string where = $"{name} scenario {scenario}: {access} ({options}) at 0x{va:x}";
                 Same(expected, generated, where + " (generated)");
                 Same(expected, loop, where + " (runtime loop)");
                 string key = expected.Ok ? $"ok {expected.Level}" : $"{expected.Fault} {expected.Level}";
@@ -61,6 +62,13 @@ public class TranslationTests(ITestOutputHelper output)
         {
             Assert.Contains(counts.Keys, k => k.StartsWith("ReservedBits", StringComparison.Ordinal));
             Assert.Contains(counts.Keys, k => k.StartsWith("User", StringComparison.Ordinal));
+        }
+        else if (g.Format.Name.StartsWith("RISC-V", StringComparison.Ordinal))
+        {
+            foreach (string reason in new[] { "ReservedBits", "User", "Read", "AccessFlag", "DirtyFlag" })
+            {
+                Assert.Contains(counts.Keys, k => k.StartsWith(reason, StringComparison.Ordinal));
+            }
         }
         else
         {
@@ -214,6 +222,10 @@ public class TranslationTests(ITestOutputHelper output)
     private static Access RandomAccess(Random random) =>
         (random.Next(3) switch { 0 => Access.Read, 1 => Access.Write, _ => Access.Execute }) | (random.Next(2) == 0 ? Access.User : 0);
 
+    /// <summary>RISC-V's sstatus.SUM and MXR, each half the time (the other models ignore them).</summary>
+    private static TranslateOptions RandomControls(Random random) =>
+        (random.Next(2) == 0 ? TranslateOptions.SupervisorUserMemory : 0) | (random.Next(2) == 0 ? TranslateOptions.MakeExecutableReadable : 0);
+
     /// <summary>
     /// Random tables written entry by entry, and the reference: every entry the test wrote, by level and the address
     /// bits above the level's shift, with the manuals' rules for resolving an address through them.
@@ -315,7 +327,7 @@ public class TranslationTests(ITestOutputHelper output)
             _entries.ToDictionary(e => (e.Key.Level, e.Key.Key << _g.Shift(e.Key.Level)), e => e.Value);
 
         /// <summary>The translation the manuals give; with <paramref name="update"/>, the reference's entries take the bits the walker sets.</summary>
-        public Translation Reference(ulong va, Access access, bool update)
+        public Translation Reference(ulong va, Access access, bool update, TranslateOptions controls = 0)
         {
             Updated.Clear();
             var path = new List<(PageTableLevel Level, ulong Key, ulong Value)>();
@@ -329,13 +341,14 @@ public class TranslationTests(ITestOutputHelper output)
                 }
 
                 bool leaf = _arch.IsLeaf(level, e);
-                if ((e & _arch.Reserved(level, leaf)) != 0)
+                // RISC-V: a pte with R = W = X = 0 is read as a page that grants nothing (step 5's fault), with a page's reserved bits.
+                if ((e & _arch.Reserved(level, leaf || level == PageTableLevel.Pte)) != 0 || (_arch.IsRiscV && (e & 0x6) == 0x4))
                 {
                     return Fault(FaultReason.ReservedBits, level, access, va, reads);
                 }
 
                 path.Add((level, key.Item2, e));
-                if (!leaf)
+                if (!leaf && !(_arch.IsRiscV && level == PageTableLevel.Pte))
                 {
                     continue;
                 }
@@ -352,21 +365,27 @@ public class TranslationTests(ITestOutputHelper output)
                     effective = _arch.Kind == "s1" ? e & ~0x80UL : e | 0x80UL;
                 }
 
-                var allowed = _arch.Permissions(path.Take(path.Count - 1).Select(p => p.Value).ToList(), effective);
+                var allowed = _arch.Permissions(path.Take(path.Count - 1).Select(p => p.Value).ToList(), effective, controls);
                 var reason = Reason(allowed, access);
                 if (reason != FaultReason.None)
                 {
                     return Fault(reason, level, access, va, reads);
                 }
 
+                // RISC-V Svade, after the permissions (step 8): A clear, or D clear on a store, faults unless the walker sets them (Svadu).
+                if (_arch.IsRiscV && !update && ((e & 0x40) == 0 || (write && (e & 0x80) == 0)))
+                {
+                    return Fault((e & 0x40) == 0 ? FaultReason.AccessFlag : FaultReason.DirtyFlag, level, access, va, reads);
+                }
+
                 ulong final = e;
                 if (update)
                 {
-                    final = _arch.IsArm64 ? effective | Arch.Af : e | 0x20 | (write ? 0x40UL : 0);
+                    final = _arch.IsArm64 ? effective | Arch.Af : _arch.IsRiscV ? e | 0x40 | (write ? 0x80UL : 0) : e | 0x20 | (write ? 0x40UL : 0);
                     for (int i = 0; i < path.Count; i++)
                     {
                         var (l, k, v) = path[i];
-                        ulong now = i == path.Count - 1 ? final : _arch.IsArm64 ? v : v | 0x20;
+                        ulong now = i == path.Count - 1 ? final : _arch.IsArm64 || _arch.IsRiscV ? v : v | 0x20; // x86 alone sets A in table entries
                         if (now != v)
                         {
                             _entries[(l, k)] = now;
@@ -377,7 +396,7 @@ public class TranslationTests(ITestOutputHelper output)
 
                 ulong size = _g.Size(level);
                 return new Translation(FaultReason.None, TranslationStage.Stage1, level, _arch.Address(level, e) + (va & (size - 1)), size, allowed,
-                    _arch.IsArm64 || (final & 0x40) != 0, access, reads, va);
+                    _arch.IsArm64 || (final & (_arch.IsRiscV ? 0x80UL : 0x40UL)) != 0, access, reads, va);
             }
 
             throw new InvalidOperationException("the walk ran past the pte");
@@ -412,13 +431,17 @@ public class TranslationTests(ITestOutputHelper output)
             "x86-64" => "x86-64",
             "x86 32-bit" => "x86-32",
             var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => "s1",
+            var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => "rv",
             _ => "s2",
         };
 
         public bool IsArm64 => Kind is "s1" or "s2";
 
+        /// <summary>RISC-V Sv39/48/57 (privileged specification 20240411, "Sv32" translation process as Sv39 and up use it).</summary>
+        public bool IsRiscV => Kind == "rv";
+
         /// <summary>The bits a table entry's permissions live in: x86 R/W, U/S, PWT, PCD, A, XD; arm64 stage 1 PXNTable, UXNTable, APTable.</summary>
-        public ulong TableAttributes => Kind switch { "x86-64" => 0x3eUL | (1UL << 63), "x86-32" => 0x3e, "s1" => 0xfUL << 59, _ => 0 };
+        public ulong TableAttributes => Kind switch { "x86-64" => 0x3eUL | (1UL << 63), "x86-32" => 0x3e, "s1" => 0xfUL << 59, "rv" => 0x320, _ => 0 }; // RISC-V: G, RSW
 
         /// <summary>Table bits that allow everything: x86 R/W and U/S set, XD clear; arm64 limits clear.</summary>
         public ulong AllowAll => Kind is "x86-64" or "x86-32" ? 0x6UL : 0UL;
@@ -428,21 +451,26 @@ public class TranslationTests(ITestOutputHelper output)
             "x86-64" => level == PageTableLevel.Pte ? 0xffeUL | (1UL << 63) : 0x17eUL | 0xe00 | 0x1000 | (1UL << 63),
             "x86-32" => level == PageTableLevel.Pte ? 0xffe : 0x17eUL | 0xe00 | 0x1000,
             "s1" => 0xffcUL | (0xfUL << 51) | (0xfUL << 55),
+            "rv" => 0x3fe, // R, W, X, U, G, A, D, RSW
             _ => 0x7fcUL | (0x3UL << 51) | (1UL << 54) | (0xfUL << 55),
         };
 
-        public ulong Leaf(PageTableLevel level, ulong pa, ulong attributes) => IsArm64
+        public ulong Leaf(PageTableLevel level, ulong pa, ulong attributes) => IsRiscV
+            ? (pa >> 2) | 0x1 | attributes | (level != PageTableLevel.Pte && (attributes & 0xe) == 0 ? 0x2UL : 0) // above the pte, any of R, W, X makes a leaf
+            : IsArm64
             ? pa | (level == PageTableLevel.Pte ? 0x3UL : 0x1UL) | attributes
             : pa | 0x1 | (level == PageTableLevel.Pte ? 0 : 0x80UL) | attributes;
 
-        public bool Valid(PageTableLevel level, ulong e) => IsArm64
+        public bool Valid(PageTableLevel level, ulong e) => IsRiscV ? (e & 1) != 0 : IsArm64
             ? (level == PageTableLevel.Pte ? (e & 3) == 3 : (e & 3) == 3 || ((e & 3) == 1 && g.HoldsLeaves(level)))
             : (e & 1) != 0;
 
         public bool IsLeaf(PageTableLevel level, ulong e) =>
-            level == PageTableLevel.Pte || (IsArm64 ? (e & 3) == 1 : (e & 0x80) != 0 && g.HoldsLeaves(level));
+            IsRiscV ? (e & 0xe) != 0 : level == PageTableLevel.Pte || (IsArm64 ? (e & 3) == 1 : (e & 0x80) != 0 && g.HoldsLeaves(level));
 
-        public ulong Address(PageTableLevel level, ulong e) => e & ((1UL << (IsArm64 ? 48 : Kind == "x86-32" ? 32 : 52)) - 1) & ~(g.Size(level) - 1);
+        public ulong Address(PageTableLevel level, ulong e) => IsRiscV
+            ? ((e >> 10) << 12) & ((1UL << 56) - 1) & ~(g.Size(level) - 1)
+            : e & ((1UL << (IsArm64 ? 48 : Kind == "x86-32" ? 32 : 52)) - 1) & ~(g.Size(level) - 1);
 
         /// <summary>x86 (SDM 4.5, tables 4-15 to 4-20, and 4-4 to 4-6): the PAT bit and address bits of a large page below its address; PS in a PML4E/PML5E.</summary>
         public ulong Reserved(PageTableLevel level, bool leaf) => Kind switch
@@ -451,6 +479,8 @@ public class TranslationTests(ITestOutputHelper output)
             "x86-64" when leaf && level == PageTableLevel.Pud => 0x3fff_e000, // [29:13]
             "x86-64" when !leaf && level is PageTableLevel.P4d or PageTableLevel.Pgd => 0x80, // PS
             "x86-32" when leaf && level == PageTableLevel.Pmd => 0x3f_e000, // [21:13] without PSE-36
+            // RISC-V: bits 63:54 (no Svnapot, Svpbmt); D, A, U of a non-leaf entry; a superpage's PPN below its size (misaligned).
+            "rv" => (0x3ffUL << 54) | (leaf ? ((g.Size(level) >> 12) - 1) << 10 : 0xd0UL),
             _ => 0,
         };
 
@@ -464,14 +494,27 @@ public class TranslationTests(ITestOutputHelper output)
                 return value | (1UL << bits[random.Next(bits.Length)]);
             }
 
+            if (IsRiscV && random.Next(2) == 0)
+            {
+                return (value & ~0xeUL) | 0x4; // W without R
+            }
+
             return IsArm64 ? (level == PageTableLevel.Pte && random.Next(2) == 0 ? (value & ~3UL) | 1 : value & ~1UL) : value & ~1UL;
         }
 
         /// <summary>What the leaf <paramref name="leaf"/> under the table entries <paramref name="tables"/> allows (SDM 4.6; Arm ARM D8.4).</summary>
-        public Permissions Permissions(List<ulong> tables, ulong leaf)
+        public Permissions Permissions(List<ulong> tables, ulong leaf, TranslateOptions controls = 0)
         {
             bool kr, kw, kx, ur, uw, ux;
-            if (Kind is "x86-64" or "x86-32")
+            if (IsRiscV)
+            {
+                // Step 6: R, W, X of the leaf; MXR makes X pages readable; a U page is U-mode's, and S-mode's with SUM for loads and stores only.
+                bool x = ((leaf >> 3) & 1) != 0, r = ((leaf >> 1) & 1) != 0 || (x && (controls & TranslateOptions.MakeExecutableReadable) != 0), w = ((leaf >> 2) & 1) != 0;
+                bool u = ((leaf >> 4) & 1) != 0, sum = (controls & TranslateOptions.SupervisorUserMemory) != 0;
+                (ur, uw, ux) = (u && r, u && w, u && x);
+                (kr, kw, kx) = u ? (sum && r, sum && w, false) : (r, w, x);
+            }
+            else if (Kind is "x86-64" or "x86-32")
             {
                 var all = tables.Append(leaf).ToList();
                 bool writable = all.All(e => (e & 2) != 0), user = all.All(e => (e & 4) != 0), nx = Kind == "x86-64" && all.Any(e => (e >> 63) != 0);

@@ -53,6 +53,24 @@ public sealed class EntryFormatAttribute : Attribute
     /// updates nothing. A model reads fields by name, and the format must declare them (PG1024).
     /// </summary>
     public PermissionModel Permissions { get; set; }
+
+    /// <summary>
+    /// Bits reserved in every valid entry, leaf or table, beyond those the format's layout makes reserved: set, a
+    /// translation faults (RISC-V bits 63:54 without Svnapot and Svpbmt). Default 0.
+    /// </summary>
+    public ulong ReservedBits { get; set; }
+
+    /// <summary>Bits reserved in valid table entries in addition to <see cref="ReservedBits"/> (RISC-V D, A and U of a non-leaf PTE). Default 0.</summary>
+    public ulong TableReservedBits { get; set; }
+
+    /// <summary>
+    /// With <see cref="ReservedEncodingValue"/>: a valid entry with <c>(entry &amp; ReservedEncodingMask) == ReservedEncodingValue</c>
+    /// holds a reserved encoding and a translation faults on it (RISC-V W = 1 with R = 0: mask 0x6, value 0x4). Default 0: none.
+    /// </summary>
+    public ulong ReservedEncodingMask { get; set; }
+
+    /// <summary>The reserved encoding of <see cref="ReservedEncodingMask"/>'s bits.</summary>
+    public ulong ReservedEncodingValue { get; set; }
 }
 
 /// <summary>

@@ -62,6 +62,16 @@ public enum PermissionModel
     /// EL0 and EL1; AccessFlag as at stage 1, and a write on a DirtyBitModifier entry sets S2AP[1].
     /// </summary>
     Arm64Stage2 = 3,
+
+    /// <summary>
+    /// RISC-V Sv39, Sv48, Sv57 (privileged specification, "Sv39"/"Sv32" address translation process): Read, Write,
+    /// Execute and User of the leaf only; a U page is reachable by S-mode loads and stores only with SUM
+    /// (<c>TranslateOptions.SupervisorUserMemory</c>) and never executable there, a page without U not by U-mode; MXR
+    /// (<c>TranslateOptions.MakeExecutableReadable</c>) lets loads read executable pages. Accessed = 0, or Dirty = 0 on a
+    /// store, faults (Svade) unless the walker manages them (Svadu, <c>TranslateOptions.UpdateAccessedDirty</c>), checked
+    /// after the permissions as the specification orders it.
+    /// </summary>
+    RiscV = 4,
 }
 
 /// <summary>Levels, as flags, for <c>EntryFieldAttribute.Levels</c>.</summary>

@@ -65,11 +65,31 @@ public static class TranslationRules
     }
 
     /// <summary>
+    /// RISC-V (privileged specification, "Sv32" address translation process, step 6, as Sv39/48/57 use it): the leaf's R, W
+    /// and X, by U for the mode: a U page is U-mode's, and S-mode's for loads and stores only with SUM, never for fetches; a
+    /// page without U is S-mode's only. With MXR a load may read an executable page. Non-leaf entries carry no permissions.
+    /// A leaf with R = W = X = 0 (a pointer at the last level) grants nothing: every access faults, as step 5 says.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions RiscV(ulong leaf, ulong options, ulong read, ulong write, ulong execute, ulong user)
+    {
+        int x = (leaf & execute) != 0 ? 1 : 0;
+        int mxr = (options & (ulong)TranslateOptions.MakeExecutableReadable) != 0 ? 1 : 0;
+        int r = (leaf & read) != 0 ? 1 : x & mxr;
+        int w = (leaf & write) != 0 ? 1 : 0;
+        int rights = r | (w << 1) | (x << 2);
+        int u = (leaf & user) != 0 ? 1 : 0;
+        int sum = (options & (ulong)TranslateOptions.SupervisorUserMemory) != 0 ? 1 : 0;
+        int kernel = (rights * (1 - u)) | ((rights & 3) * u * sum); // S-mode never fetches from a U page
+        return (Permissions)(kernel | ((rights * u) << 3));
+    }
+
+    /// <summary>
     /// The permissions of a walk that used table entries whose AND is <paramref name="tablesAnd"/> and OR <paramref name="tablesOr"/>
     /// and ends at the leaf <paramref name="leaf"/>, by <paramref name="call"/> (the format's model, <c>PermissionCall</c>): the
     /// runtime's walk binds it to the model's function; the generated walk writes the same call with constants.
     /// </summary>
-    internal static Permissions PermissionsOf(PermissionCall? call, ulong tablesAnd, ulong tablesOr, ulong leaf)
+    internal static Permissions PermissionsOf(PermissionCall? call, ulong tablesAnd, ulong tablesOr, ulong leaf, TranslateOptions options)
     {
         if (call is null)
         {
@@ -82,6 +102,7 @@ public static class TranslationRules
             WalkValue.TablesAndLeaf => tablesAnd & leaf,
             WalkValue.TablesOrLeaf => tablesOr | leaf,
             WalkValue.TablesOr => tablesOr,
+            WalkValue.Options => (ulong)options,
             _ => leaf,
         };
 
@@ -89,6 +110,7 @@ public static class TranslationRules
         {
             PermissionModel.X86 => X86(Walk(0), Walk(1), k[0], k[1], k[2]),
             PermissionModel.Arm64Stage1 => Arm64Stage1(Walk(0), Walk(1), k[0], k[1], k[2], k[3], k[4], k[5]),
+            PermissionModel.RiscV => RiscV(Walk(0), Walk(1), k[0], k[1], k[2], k[3]),
             _ => Arm64Stage2(Walk(0), k[0], k[1]),
         };
     }

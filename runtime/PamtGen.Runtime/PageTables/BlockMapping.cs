@@ -54,6 +54,11 @@ public static class BlockMapping
             return Refuse(out refusal, -Errno.EINVAL, RefusalReason.InvalidPhysicalRange, PageTableLevel.Pte, pa, 0);
         }
 
+        if (g.LeafRefusing(attributes) is { } refused)
+        {
+            return Refuse(out refusal, -Errno.EINVAL, RefusalReason.InvalidAttributes, refused.Level, va, refused.Entry);
+        }
+
         var map = new MapVisitor(new Operation(mm, null, gather), va, pa, attributes, options);
         return Transaction(mm, gather, va, va + size, ref map, out refusal);
     }
@@ -637,6 +642,12 @@ public enum RefusalReason
 
     /// <summary>The table's leaves differ in a field other than the hardware-updated ones.</summary>
     FieldsDiffer,
+
+    /// <summary>
+    /// The attributes make no usable leaf at a level that holds leaves: reserved bits or the format's reserved encoding
+    /// (RISC-V W without R), or, in a format that tells leaves by bits, none of them (RISC-V R, W, X).
+    /// </summary>
+    InvalidAttributes,
 }
 
 /// <summary>Why a block-mapping operation returned an error: the error, the reason, and the entry it was about.</summary>
@@ -669,6 +680,7 @@ public readonly record struct Refusal(int Error, RefusalReason Reason, PageTable
         RefusalReason.Misaligned => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} maps an address not aligned to the block's size",
         RefusalReason.NotContiguous => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} breaks the contiguous run",
         RefusalReason.FieldsDiffer => $"the {Name} leaf 0x{Entry:x} for 0x{Address:x} differs from the first leaf in its fields",
+        RefusalReason.InvalidAttributes => $"the attributes make the {Name} leaf 0x{Entry:x}, which the hardware would not use as a leaf (reserved bits or encoding, or none of the bits that make a leaf)",
         _ => Reason.ToString(),
     };
 

@@ -110,10 +110,47 @@ internal static partial class EntryFormatRules
             }
         }
 
+        CheckReserved(format, bits, tableAddressMask, problems);
         CheckFields(format, leaves, fields, levels, bits, tableAddressMask, problems);
         CheckPermissionFields(format, leaves, fields, levels, problems);
         CheckKernelChecks(format, leaves, checks, levels, bits, tableAddressMask, problems);
         return problems;
+    }
+
+    /// <summary>
+    /// The declared reserved bits and encoding: inside the entry, off the table address field, the encoding's value inside
+    /// its mask; and the entries the model writes itself (a table, a kernel page) must not be reserved.
+    /// </summary>
+    private static void CheckReserved(FormatDecl format, int bits, ulong tableAddressMask, List<FormatProblem> problems)
+    {
+        foreach (var (name, value) in new[] { ("ReservedBits", format.ReservedBits), ("TableReservedBits", format.TableReservedBits), ("ReservedEncodingMask", format.ReservedEncodingMask) })
+        {
+            if (!Fits(value, bits))
+            {
+                problems.Add(new(FormatProblemKind.OutsideEntry, -1, name, $"{name} 0x{value:x} has bits above the {bits}-bit entry"));
+            }
+            else if ((value & tableAddressMask) != 0 && name != "ReservedEncodingMask")
+            {
+                problems.Add(new(FormatProblemKind.FieldsOverlap, -1, name, $"{name} 0x{value:x} overlap the table address field [{format.TableAddressHigh}:{format.TableAddressLow}]: a table's address would fault"));
+            }
+        }
+
+        if ((format.ReservedEncodingValue & ~format.ReservedEncodingMask) != 0)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "ReservedEncodingValue", $"ReservedEncodingValue 0x{format.ReservedEncodingValue:x} has bits outside ReservedEncodingMask 0x{format.ReservedEncodingMask:x}, so no entry holds it"));
+            return;
+        }
+
+        bool encoded(ulong entry) => format.ReservedEncodingMask != 0 && (entry & format.ReservedEncodingMask) == format.ReservedEncodingValue;
+        if ((format.TableBits & (format.ReservedBits | format.TableReservedBits)) != 0 || encoded(format.TableBits))
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "TableBits", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) has reserved bits or the reserved encoding"));
+        }
+
+        if (format.PageBits != 0 && ((format.PageBits & format.ReservedBits) != 0 || encoded(format.PageBits)))
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "PageBits", $"the page the model maps for itself (PageBits 0x{format.PageBits:x}) has reserved bits or the reserved encoding"));
+        }
     }
 
     /// <summary>

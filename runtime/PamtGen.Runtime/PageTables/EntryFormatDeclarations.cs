@@ -11,7 +11,8 @@ namespace PamtGen;
 internal sealed record FormatDecl(
     string? Name, int PhysicalAddressBits, ulong ValidMask, ulong ValidValue,
     int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake, ulong PageBits,
-    PermissionModel Permissions = PermissionModel.None);
+    PermissionModel Permissions = PermissionModel.None, ulong ReservedBits = 0, ulong TableReservedBits = 0,
+    ulong ReservedEncodingMask = 0, ulong ReservedEncodingValue = 0);
 
 /// <summary>[EntryLeaf] as read: which level holds leaves, how they are told from tables there, and their output address.</summary>
 internal sealed record LeafDecl(
@@ -77,7 +78,8 @@ internal static partial class EntryFormatRules
         return new FormatDecl(
             named("Name") as string, pa.Value, validMask, validValue, low.Value, high.Value, Int(named("TableAddressShift")) ?? low.Value,
             ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true, ULong(named("PageBits")) ?? 0,
-            (PermissionModel)(Int(named("Permissions")) ?? (int)PermissionModel.None));
+            (PermissionModel)(Int(named("Permissions")) ?? (int)PermissionModel.None), ULong(named("ReservedBits")) ?? 0, ULong(named("TableReservedBits")) ?? 0,
+            ULong(named("ReservedEncodingMask")) ?? 0, ULong(named("ReservedEncodingValue")) ?? 0);
     }
 
     /// <summary>Reads one [EntryLeaf] (its level is the constructor argument).</summary>

@@ -81,9 +81,15 @@ internal static partial class EntryFormatRules
             }
         }
 
-        if (format.Permissions == PermissionModel.X86)
+        if (format.Permissions is PermissionModel.X86 or PermissionModel.RiscV)
         {
             ResolveReservedBits(t, leaves);
+        }
+
+        for (int depth = 0; depth <= (int)PageTableLevel.Pte; depth++)
+        {
+            t.Reserved[Slot(depth, EntryKinds.Leaf)] |= t[depth].CanLeaf ? format.ReservedBits : 0;
+            t.Reserved[Slot(depth, EntryKinds.Table)] |= depth < (int)PageTableLevel.Pte ? format.ReservedBits | format.TableReservedBits : 0;
         }
 
         ResolveKernelChecks(t, checks);
@@ -128,7 +134,8 @@ internal static partial class EntryFormatRules
     }
 
     /// <summary>
-    /// x86's reserved bits (SDM 4.5, tables 4-15 to 4-20), derived from the format: in a block, the bits a page's address
+    /// The reserved bits of x86 (SDM 4.5, tables 4-15 to 4-20) and RISC-V (a misaligned superpage's low PPN bits),
+    /// derived from the format: in a block, the bits a page's address
     /// field has that the block's has not and no field uses (bits [20:13] of a 2 MiB page); in a table entry at a level
     /// without leaves, the leaf rule's bits (PS in a PML4E); in every address field, the bits at or above
     /// PhysicalAddressBits (MAXPHYADDR).
@@ -200,8 +207,18 @@ internal sealed class FormatTables
     /// <summary>By slot (<see cref="EntryFormatRules.Slot"/>): the bits whose setting (0 to 1) needs break-before-make.</summary>
     public ulong[] BbmOnSet { get; } = new ulong[EntryFormatRules.Slots];
 
-    /// <summary>By slot (<see cref="EntryFormatRules.Slot"/>): the reserved bits, set in a valid entry a fault (x86 RSVD); 0 for formats without the x86 permission model.</summary>
+    /// <summary>
+    /// By slot (<see cref="EntryFormatRules.Slot"/>): the reserved bits, set in a valid entry a fault (x86 RSVD; RISC-V's
+    /// reserved bits and misaligned superpages): derived from the layout for the x86 and RISC-V permission models, plus the
+    /// format's declared <c>ReservedBits</c> and <c>TableReservedBits</c>.
+    /// </summary>
     public ulong[] Reserved { get; } = new ulong[EntryFormatRules.Slots];
+
+    /// <summary>A valid entry with <c>(entry &amp; ReservedEncodingMask) == ReservedEncodingValue</c> is reserved (RISC-V W without R); mask 0: none.</summary>
+    public ulong ReservedEncodingMask => Format.ReservedEncodingMask;
+
+    /// <summary>The reserved encoding; 1 where the mask is 0, so the test never holds.</summary>
+    public ulong ReservedEncodingValue => Format.ReservedEncodingMask == 0 ? 1 : Format.ReservedEncodingValue;
 
     public ulong TableAddressMask => EntryFormatRules.Mask(Format.TableAddressLow, Format.TableAddressHigh);
 

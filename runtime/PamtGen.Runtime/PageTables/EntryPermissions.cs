@@ -16,6 +16,7 @@ internal static partial class EntryFormatRules
         [("Writable", 1, EntryKinds.Table | EntryKinds.Leaf), ("User", 1, EntryKinds.Table | EntryKinds.Leaf), ("Accessed", 1, EntryKinds.Table | EntryKinds.Leaf), ("Dirty", 1, EntryKinds.Leaf), ("NoExecute", 0, EntryKinds.Table | EntryKinds.Leaf)],
         [("AccessPermissions", 2, EntryKinds.Leaf), ("AccessFlag", 1, EntryKinds.Leaf), ("DirtyBitModifier", 1, EntryKinds.Leaf), ("PrivilegedExecuteNever", 1, EntryKinds.Leaf), ("UnprivilegedExecuteNever", 1, EntryKinds.Leaf), ("PxnTable", 1, EntryKinds.Table), ("UxnTable", 1, EntryKinds.Table), ("ApTable", 2, EntryKinds.Table)],
         [("S2AccessPermissions", 2, EntryKinds.Leaf), ("AccessFlag", 1, EntryKinds.Leaf), ("DirtyBitModifier", 1, EntryKinds.Leaf), ("ExecuteNever", 1, EntryKinds.Leaf)],
+        [("Read", 1, EntryKinds.Leaf), ("Write", 1, EntryKinds.Leaf), ("Execute", 1, EntryKinds.Leaf), ("User", 1, EntryKinds.Leaf), ("Accessed", 1, EntryKinds.Leaf), ("Dirty", 1, EntryKinds.Leaf)],
     ];
 
     /// <summary>
@@ -71,13 +72,25 @@ internal static partial class EntryFormatRules
 /// The fields a permission model reads, found by name once per format: what the runtime's translation and the generated
 /// one both combine. A field the model does not read is 0 (also when the format declares it), so one update rule serves
 /// every model: the walker sets <see cref="SetOnAccess"/>, on a write <see cref="Dirty"/>, and a write it grants through a
-/// DirtyBitModifier leaf clears <see cref="DirtyClears"/> and sets <see cref="DirtySets"/>.
+/// DirtyBitModifier leaf clears <see cref="DirtyClears"/> and sets <see cref="DirtySets"/>. RISC-V's A is read as an access
+/// flag (<see cref="AccessFlag"/>: leaves only, a fault when clear and not managed) and its D as x86's Dirty, which also
+/// faults a store when clear and not managed (<see cref="DirtyFaults"/>).
 /// </summary>
 internal sealed record TranslationMasks(
     PermissionModel Model, ulong Writable, ulong User, ulong NoExecute, ulong Accessed, ulong Dirty,
     ulong AccessPermissions, ulong AccessFlag, ulong DirtyBitModifier, ulong PrivilegedExecuteNever, ulong UnprivilegedExecuteNever,
-    ulong PxnTable, ulong UxnTable, ulong ApTable, ulong S2AccessPermissions, ulong ExecuteNever)
+    ulong PxnTable, ulong UxnTable, ulong ApTable, ulong S2AccessPermissions, ulong ExecuteNever,
+    ulong Read = 0, ulong Write = 0, ulong Execute = 0)
 {
+    /// <summary>RISC-V (Svade): a store to a leaf whose D is clear faults unless the walker sets it; 0 for the other models.</summary>
+    public ulong DirtyFaults => Model == PermissionModel.RiscV ? Dirty : 0;
+
+    /// <summary>
+    /// RISC-V checks A and D after the permissions (the specification's steps 6 to 8); arm64 checks its access flag before
+    /// them (an Access flag fault outranks a Permission fault).
+    /// </summary>
+    public bool AccessFlagAfterPermissions => Model == PermissionModel.RiscV;
+
     /// <summary>What the walker sets in the leaf of every allowed access: x86 Accessed, arm64 AccessFlag (FEAT_HAFDBS).</summary>
     public ulong SetOnAccess => Accessed | AccessFlag;
 
@@ -94,10 +107,12 @@ internal sealed record TranslationMasks(
     {
         var read = EntryFormatRules.PermissionFields[(int)t.Format.Permissions];
         ulong m(string name) => read.Any(f => f.Name == name) ? EntryFormatRules.FieldMask(t, name) : 0;
+        bool riscV = t.Format.Permissions == PermissionModel.RiscV;
         return new TranslationMasks(
-            t.Format.Permissions, m("Writable"), m("User"), m("NoExecute"), m("Accessed"), m("Dirty"),
-            m("AccessPermissions"), m("AccessFlag"), m("DirtyBitModifier"), m("PrivilegedExecuteNever"), m("UnprivilegedExecuteNever"),
-            m("PxnTable"), m("UxnTable"), m("ApTable"), m("S2AccessPermissions"), m("ExecuteNever"));
+            t.Format.Permissions, m("Writable"), m("User"), m("NoExecute"), riscV ? 0 : m("Accessed"), m("Dirty"),
+            m("AccessPermissions"), riscV ? m("Accessed") : m("AccessFlag"), m("DirtyBitModifier"), m("PrivilegedExecuteNever"), m("UnprivilegedExecuteNever"),
+            m("PxnTable"), m("UxnTable"), m("ApTable"), m("S2AccessPermissions"), m("ExecuteNever"),
+            m("Read"), m("Write"), m("Execute"));
     }
 
     private static ulong LowBit(ulong mask) => mask & (0 - mask);
@@ -117,6 +132,9 @@ internal enum WalkValue
 
     /// <summary>The leaf, after a hardware dirty-bit update the walk grants.</summary>
     Leaf,
+
+    /// <summary>The translation's <c>TranslateOptions</c> as a number (RISC-V's SUM and MXR).</summary>
+    Options,
 }
 
 /// <summary>
@@ -132,6 +150,7 @@ internal sealed record PermissionCall(PermissionModel Model, string Function, Wa
         PermissionModel.X86 => new(m.Model, "X86", [WalkValue.TablesAndLeaf, WalkValue.TablesOrLeaf], [m.Writable, m.User, m.NoExecute]),
         PermissionModel.Arm64Stage1 => new(m.Model, "Arm64Stage1", [WalkValue.TablesOr, WalkValue.Leaf], [m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable]),
         PermissionModel.Arm64Stage2 => new(m.Model, "Arm64Stage2", [WalkValue.Leaf], [m.S2AccessPermissions, m.ExecuteNever]),
+        PermissionModel.RiscV => new(m.Model, "RiscV", [WalkValue.Leaf, WalkValue.Options], [m.Read, m.Write, m.Execute, m.User]),
         _ => null,
     };
 }

@@ -80,8 +80,11 @@ public sealed class Geometry
         _ => "virtualAddressBits",
     };
 
-    /// <summary>The reserved bits of a valid entry at <paramref name="level"/>, a leaf or a table (x86 RSVD; 0 for other permission models).</summary>
+    /// <summary>The reserved bits of a valid entry at <paramref name="level"/>, a leaf or a table (x86 RSVD, RISC-V's; 0 for arm64's permission models).</summary>
     public ulong ReservedBits(PageTableLevel level, bool leaf) => _entries.Reserved[EntryFormatRules.Slot((int)level, leaf ? EntryKinds.Leaf : EntryKinds.Table)];
+
+    /// <summary>The entry holds the format's reserved encoding (RISC-V W = 1 with R = 0), on which a translation faults.</summary>
+    public bool HasReservedEncoding(ulong entry) => (entry & _entries.ReservedEncodingMask) == _entries.ReservedEncodingValue;
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
     public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);
@@ -103,6 +106,15 @@ public sealed class Geometry
 
     /// <summary>arm64 stage 2, 4K granule, 40-bit IPA: 3 levels starting at level 1 with 2 concatenated root tables (1024 entries, 8 KiB).</summary>
     public static Geometry Arm64Stage2Ipa40 { get; } = new(12, 512, 8, 3, 40, "arm64 stage 2 4K 40-bit", EntryFormat.Of(typeof(Formats.Arm64Stage2Granule4KEntryFormatAttribute)), rootTables: 2);
+
+    /// <summary>RISC-V Sv39: 3 levels of 512 entries, 39-bit VA.</summary>
+    public static Geometry RiscVSv39 { get; } = new(12, 512, 8, 3, 39, "RISC-V Sv39", EntryFormat.Of(typeof(Formats.RiscVSv39EntryFormatAttribute)));
+
+    /// <summary>RISC-V Sv48: 4 levels of 512 entries, 48-bit VA.</summary>
+    public static Geometry RiscVSv48 { get; } = new(12, 512, 8, 4, 48, "RISC-V Sv48", EntryFormat.Of(typeof(Formats.RiscVSv48EntryFormatAttribute)));
+
+    /// <summary>RISC-V Sv57: 5 levels of 512 entries, 57-bit VA.</summary>
+    public static Geometry RiscVSv57 { get; } = new(12, 512, 8, 5, 57, "RISC-V Sv57", EntryFormat.Of(typeof(Formats.RiscVSv57EntryFormatAttribute)));
 
     /// <summary>x86 32-bit without PAE: 2 levels of 1024 4-byte entries.</summary>
     public static Geometry X86NonPae { get; } = new(12, 1024, 4, 2, 32, "x86 non-PAE", EntryFormat.X86NonPae);
@@ -127,7 +139,38 @@ public sealed class Geometry
     }
 
     /// <summary>A valid leaf at <paramref name="level"/> without reserved bits: what the hardware translates through.</summary>
-    internal bool IsUsableLeaf(PageTableLevel level, ulong entry) => IsLeafEntry(level, entry) && (entry & ReservedBits(level, leaf: true)) == 0;
+    internal bool IsUsableLeaf(PageTableLevel level, ulong entry) => IsLeafEntry(level, entry) && (entry & ReservedBits(level, leaf: true)) == 0 && !HasReservedEncoding(entry);
+
+    /// <summary>
+    /// The first leaf, top-down, that <paramref name="attributes"/> (field bits as a pte has them) make unusable at a level
+    /// holding leaves: with reserved bits or the reserved encoding, not a leaf by the level's rule, or, in a format that
+    /// tells leaves by bits (RISC-V R, W, X), a page without any of them, which the hardware reads as a pointer at the
+    /// last level (a page fault); null when every leaf is usable. What MapRange refuses.
+    /// </summary>
+    internal (PageTableLevel Level, ulong Entry)? LeafRefusing(ulong attributes)
+    {
+        ulong leafBits = 0;
+        foreach (var level in EntryLevels)
+        {
+            leafBits |= _entries[(int)level].LeafAny;
+        }
+
+        foreach (var level in EntryLevels)
+        {
+            if (!HoldsLeaves(level))
+            {
+                continue;
+            }
+
+            ulong leaf = MakeLeafEntry(level, 0, MoveLeafFields(PageTableLevel.Pte, attributes, level));
+            if (!IsUsableLeaf(level, leaf) || (leafBits != 0 && (leaf & leafBits) == 0))
+            {
+                return (level, leaf);
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The entry is a valid entry pointing to a table (never at the pte level).</summary>
     public bool IsTableEntry(PageTableLevel level, ulong entry) => _entries[(int)level].TableOk && IsValidEntry(level, entry) && !IsLeafEntry(level, entry);

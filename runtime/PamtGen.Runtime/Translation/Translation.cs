@@ -73,8 +73,11 @@ public enum FaultReason
     /// <summary>An instruction fetch from a page that is not executable at the access's level.</summary>
     Execute,
 
-    /// <summary>The leaf's access flag is 0 and the walker does not manage it (arm64 Access flag fault).</summary>
+    /// <summary>The leaf's access flag is 0 and the walker does not manage it (arm64 Access flag fault; RISC-V A = 0 under Svade).</summary>
     AccessFlag,
+
+    /// <summary>A write to a leaf whose dirty bit is 0, and the walker does not manage it (RISC-V D = 0 under Svade).</summary>
+    DirtyFlag,
 }
 
 /// <summary>Which stage of a two-stage translation produced a result.</summary>
@@ -106,6 +109,12 @@ public enum TranslateOptions
 
     /// <summary>Walk the tables even when the address space tracks a TLB: neither consult nor fill it.</summary>
     BypassTlb = 2,
+
+    /// <summary>RISC-V sstatus.SUM: S-mode loads and stores may reach U pages (never fetches). Other models ignore it.</summary>
+    SupervisorUserMemory = 4,
+
+    /// <summary>RISC-V sstatus.MXR: loads may read pages that are executable but not readable. Other models ignore it.</summary>
+    MakeExecutableReadable = 8,
 }
 
 /// <summary>
@@ -149,6 +158,21 @@ public readonly record struct Translation(
     public int ErrorCode => Fault == FaultReason.None
         ? 0
         : (Fault == FaultReason.NotPresent ? 0 : 1) | (int)Access | (Fault == FaultReason.ReservedBits ? 8 : 0);
+
+    /// <summary>
+    /// The RISC-V exception code (scause) of a fault: instruction, load, store/AMO page fault (12, 13, 15) for stage 1,
+    /// instruction, load, store/AMO guest-page fault (20, 21, 23) for stage 2, by the access that was translated (also for a
+    /// fault taken while reading a VS-stage table, as the specification reports implicit accesses); 0 when it succeeded.
+    /// </summary>
+    public int RiscVCause => Ok
+        ? 0
+        : ((Access & Access.Execute) != 0 ? 12 : (Access & Access.Write) != 0 ? 15 : 13) + (Stage == TranslationStage.Stage2 ? 8 : 0);
+
+    /// <summary>
+    /// RISC-V htval of a guest-page fault: the faulting guest-physical address shifted right by 2 (of the VS-stage entry
+    /// when <see cref="DuringStage1Walk"/>); 0 otherwise.
+    /// </summary>
+    public ulong RiscVHtval => Ok || Stage != TranslationStage.Stage2 ? 0 : FaultAddress >> 2;
 
     /// <inheritdoc/>
     public override string ToString() => Ok

@@ -184,7 +184,7 @@ namespace PamtGen
                 }
 
                 bool leaf = g.IsLeafEntry(level, e);
-                if ((e & g.ReservedBits(level, leaf)) != 0)
+                if ((e & g.ReservedBits(level, leaf)) != 0 || g.HasReservedEncoding(e))
                 {
                     return Fault(FaultReason.ReservedBits, level, ref memory);
                 }
@@ -212,18 +212,27 @@ namespace PamtGen
             {
                 bool update = (options & TranslateOptions.UpdateAccessedDirty) != 0; // a model reads no field it does not update: None updates nothing
                 bool write = (access & Access.Write) != 0;
-                if ((e & m.AccessFlag) != m.AccessFlag && !update)
+                FaultReason AccessedDirty() =>
+                    (e & m.AccessFlag) != m.AccessFlag && !update ? FaultReason.AccessFlag // arm64 without FEAT_HAFDBS, RISC-V Svade
+                    : (e & m.DirtyFaults) != m.DirtyFaults && !update && write ? FaultReason.DirtyFlag // RISC-V Svade
+                    : FaultReason.None;
+                if (!m.AccessFlagAfterPermissions && AccessedDirty() is var before and not FaultReason.None)
                 {
-                    return Fault(FaultReason.AccessFlag, level, ref memory); // arm64 without FEAT_HAFDBS
+                    return Fault(before, level, ref memory);
                 }
 
                 // FEAT_HAFDBS: a write to a clean DirtyBitModifier leaf makes it writable (stage 1 clears AP[2], stage 2 sets S2AP[1]).
                 ulong effective = update && write && (e & m.DirtyBitModifier) != 0 ? (e & ~m.DirtyClears) | m.DirtySets : e;
-                var permissions = TranslationRules.PermissionsOf(g.Permission, _and, _or, effective);
+                var permissions = TranslationRules.PermissionsOf(g.Permission, _and, _or, effective, options);
                 var reason = TranslationRules.Check(permissions, access);
                 if (reason != FaultReason.None)
                 {
                     return Fault(reason, level, ref memory);
+                }
+
+                if (m.AccessFlagAfterPermissions && AccessedDirty() is var after and not FaultReason.None)
+                {
+                    return Fault(after, level, ref memory);
                 }
 
                 ulong leafValue = update ? effective | m.SetOnAccess | (write ? m.Dirty : 0) : e;

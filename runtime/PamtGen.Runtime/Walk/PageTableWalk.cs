@@ -316,7 +316,7 @@ public static class PageTableWalk
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool Descends(Geometry g, WalkView view, PageTableLevel level, ulong entry) => view switch
     {
-        WalkView.Hardware => g.IsTableEntry(level, entry) && (entry & g.ReservedBits(level, leaf: false)) == 0,
+        WalkView.Hardware => g.IsTableEntry(level, entry) && (entry & g.ReservedBits(level, leaf: false)) == 0 && !g.HasReservedEncoding(entry),
         WalkView.Kernel => g.KernelDescends(level, entry),
         _ => level < PageTableLevel.Pud
             ? entry != 0 && !g.PxdBad(level, entry)

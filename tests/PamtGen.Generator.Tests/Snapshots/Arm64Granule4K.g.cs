@@ -1136,7 +1136,7 @@ namespace Snapshots
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
             if ((e & 0x400UL) == 0 && !update)
             {
-                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS, RISC-V Svade
                 return true;
             }
 

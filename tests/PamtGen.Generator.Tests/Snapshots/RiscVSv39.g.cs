@@ -186,7 +186,7 @@ namespace Snapshots
             public bool PxdLeaf(global::PamtGen.PageTableLevel level)
             {
                 int i = (int)level & 7;
-                bool declared = ((0x10UL >> i) & 1) != 0;
+                bool declared = ((0x18UL >> i) & 1) != 0;
                 bool rule = ((Value & KernelLeafMasks0[i]) == KernelLeafValues0[i]) | ((Value & KernelLeafMasks1[i]) == KernelLeafValues1[i]) | ((Value & KernelLeafMasks2[i]) == KernelLeafValues2[i]);
                 return (declared & rule) | (!declared & IsLeaf(level));
             }
@@ -204,7 +204,7 @@ namespace Snapshots
             public bool PxdBad(global::PamtGen.PageTableLevel level)
             {
                 int i = (int)level & 7;
-                bool declared = ((0x10UL >> i) & 1) != 0;
+                bool declared = ((0x18UL >> i) & 1) != 0;
                 return (declared & ((Value & KernelTableMasks[i]) != KernelTableValues[i])) | (!declared & !IsTable(level));
             }
 
@@ -242,7 +242,7 @@ namespace Snapshots
 
             /// <summary>mk_pte(page, PAGE_KERNEL): a page mapping <paramref name="outputAddress"/> with the bits the model maps its own pages with (PageBits).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public static Entry KernelPage(ulong outputAddress) => new Entry(Page(outputAddress).Value | 0x0UL);
+            public static Entry KernelPage(ulong outputAddress) => new Entry(Page(outputAddress).Value | 0xe7UL);
 
             /// <summary>True when replacing the valid entry <paramref name="old"/> by the valid <paramref name="new"/> at <paramref name="level"/> must go through an invalid entry and a TLB invalidation (break-before-make): never in this format.</summary>
             public static bool NeedsBreakBeforeMake(global::PamtGen.PageTableLevel level, Entry old, Entry @new) => false;
@@ -338,26 +338,26 @@ namespace Snapshots
             private static global::System.ReadOnlySpan<ulong> LeafAnyMasks => [0xeUL, 0xeUL, 0xeUL, 0xeUL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<ulong> LeafBases => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<ulong> LeafAddressMasks => [0x3ffffff0000000UL, 0x3ffffff0000000UL, 0x3ffffff0000000UL, 0x3ffffffff80000UL, 0x3ffffffffffc00UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks0 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafValues0 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks0 => [0x0UL, 0x0UL, 0x0UL, 0x2UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues0 => [0x1UL, 0x1UL, 0x1UL, 0x2UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
             private static global::System.ReadOnlySpan<ulong> KernelPresentMasks0 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<ulong> KernelPresentValues0 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks1 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafValues1 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
-            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks1 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelPresentValues1 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks2 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelLeafValues2 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
-            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks2 => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelPresentValues2 => [0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
-            private static global::System.ReadOnlySpan<ulong> KernelTableMasks => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
-            private static global::System.ReadOnlySpan<ulong> KernelTableValues => [0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks1 => [0x0UL, 0x0UL, 0x0UL, 0x4UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues1 => [0x1UL, 0x1UL, 0x1UL, 0x4UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks1 => [0x0UL, 0x0UL, 0x0UL, 0x20UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentValues1 => [0x1UL, 0x1UL, 0x1UL, 0x20UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafMasks2 => [0x0UL, 0x0UL, 0x0UL, 0x8UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelLeafValues2 => [0x1UL, 0x1UL, 0x1UL, 0x8UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentMasks2 => [0x0UL, 0x0UL, 0x0UL, 0x2UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelPresentValues2 => [0x1UL, 0x1UL, 0x1UL, 0x2UL, 0x1UL, 0x1UL, 0x1UL, 0x1UL];
+            private static global::System.ReadOnlySpan<ulong> KernelTableMasks => [0x0UL, 0x0UL, 0x0UL, 0xfUL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
+            private static global::System.ReadOnlySpan<ulong> KernelTableValues => [0x0UL, 0x0UL, 0x0UL, 0x1UL, 0x0UL, 0x0UL, 0x0UL, 0x0UL];
             private static global::System.ReadOnlySpan<byte> LeafAddressLows => [28, 28, 28, 19, 10, 0, 0, 0];
             private static global::System.ReadOnlySpan<byte> LeafAddressShifts => [30, 30, 30, 21, 12, 0, 0, 0];
         }
 
         /// <summary>This geometry as the runtime describes it (its tables, folding and indices); distinct from every other geometry, even one with the same numbers.</summary>
-        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "RiscVSv39", global::PamtGen.EntryFormat.Of(typeof(global::Snapshots.RiscVSv39)), RootTables);
+        public static readonly global::PamtGen.Geometry Geometry = new global::PamtGen.Geometry(PageShift, PtrsPerPte, EntrySize, Levels, VirtualAddressBits, "RiscVSv39", global::PamtGen.EntryFormat.Of(typeof(global::PamtGen.Formats.RiscVSv39EntryFormatAttribute)), RootTables);
 
         /// <summary>An address space (struct mm_struct) with this geometry's tables; the walkers of <see cref="RiscVSv39"/> take only this type, and its operations run them.</summary>
         public sealed class AddressSpace : global::PamtGen.Mm
@@ -823,9 +823,27 @@ namespace Snapshots
                 return true;
             }
 
+            if ((e & 0x6UL) == 0x4UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pud, access, va, 1 + memory.ExtraReads);
+                return true;
+            }
+
             if ((e & 0xeUL) != 0)
             {
+                if ((e & 0xffc000000ffffc00UL) != 0)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pud, access, va, 1 + memory.ExtraReads);
+                    return true;
+                }
+
                 return TranslateLeaf(global::PamtGen.PageTableLevel.Pud, 0x40000000UL, ((e & 0x3ffffff0000000UL) << 2), table, index, e, and, or, va, access, options, 1, ref memory, out result);
+            }
+
+            if ((e & 0xffc00000000000d0UL) != 0)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pud, access, va, 1 + memory.ExtraReads);
+                return true;
             }
 
             global::PamtGen.Page? child = memory.TableAt(((e & 0x3ffffffffffc00UL) << 2));
@@ -860,9 +878,27 @@ namespace Snapshots
                 return true;
             }
 
+            if ((e & 0x6UL) == 0x4UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pmd, access, va, 2 + memory.ExtraReads);
+                return true;
+            }
+
             if ((e & 0xeUL) != 0)
             {
+                if ((e & 0xffc000000007fc00UL) != 0)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pmd, access, va, 2 + memory.ExtraReads);
+                    return true;
+                }
+
                 return TranslateLeaf(global::PamtGen.PageTableLevel.Pmd, 0x200000UL, ((e & 0x3ffffffff80000UL) << 2), table, index, e, and, or, va, access, options, 2, ref memory, out result);
+            }
+
+            if ((e & 0xffc00000000000d0UL) != 0)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pmd, access, va, 2 + memory.ExtraReads);
+                return true;
             }
 
             global::PamtGen.Page? child = memory.TableAt(((e & 0x3ffffffffffc00UL) << 2));
@@ -897,8 +933,20 @@ namespace Snapshots
                 return true;
             }
 
+            if ((e & 0x6UL) == 0x4UL)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pte, access, va, 3 + memory.ExtraReads);
+                return true;
+            }
+
             // every valid pte is a page
             {
+                if ((e & 0xffc0000000000000UL) != 0)
+                {
+                    result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.ReservedBits, global::PamtGen.PageTableLevel.Pte, access, va, 3 + memory.ExtraReads);
+                    return true;
+                }
+
                 return TranslateLeaf(global::PamtGen.PageTableLevel.Pte, 0x1000UL, ((e & 0x3ffffffffffc00UL) << 2), table, index, e, and, or, va, access, options, 3, ref memory, out result);
             }
         }
@@ -909,7 +957,7 @@ namespace Snapshots
         {
             bool update = (options & global::PamtGen.TranslateOptions.UpdateAccessedDirty) != 0;
             ulong effective = e;
-            global::PamtGen.Permissions permissions = global::PamtGen.Permissions.All;
+            global::PamtGen.Permissions permissions = global::PamtGen.CompilerServices.TranslationRules.RiscV(effective, (ulong)options, 0x2UL, 0x4UL, 0x8UL, 0x10UL);
             global::PamtGen.FaultReason reason = global::PamtGen.CompilerServices.TranslationRules.Check(permissions, access);
             if (reason != global::PamtGen.FaultReason.None)
             {
@@ -917,7 +965,19 @@ namespace Snapshots
                 return true;
             }
 
-            ulong leaf = update ? effective | 0x0UL : e;
+            if ((e & 0x40UL) == 0 && !update)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.AccessFlag, level, access, va, reads + memory.ExtraReads); // arm64 without FEAT_HAFDBS, RISC-V Svade
+                return true;
+            }
+
+            if ((e & 0x80UL) == 0 && !update && (access & global::PamtGen.Access.Write) != 0)
+            {
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(global::PamtGen.FaultReason.DirtyFlag, level, access, va, reads + memory.ExtraReads); // RISC-V Svade
+                return true;
+            }
+
+            ulong leaf = update ? effective | 0x40UL | ((access & global::PamtGen.Access.Write) != 0 ? 0x80UL : 0UL) : e;
             if (leaf != e)
             {
                 int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, leaf);
@@ -928,7 +988,7 @@ namespace Snapshots
                 }
             }
 
-            result = new global::PamtGen.Translation(global::PamtGen.FaultReason.None, global::PamtGen.TranslationStage.Stage1, level, output + (va & (size - 1)), size, permissions, true, access, reads + memory.ExtraReads, va);
+            result = new global::PamtGen.Translation(global::PamtGen.FaultReason.None, global::PamtGen.TranslationStage.Stage1, level, output + (va & (size - 1)), size, permissions, (leaf & 0x80UL) != 0, access, reads + memory.ExtraReads, va);
             return true;
         }
     }
