@@ -69,3 +69,9 @@ public static partial class RiscVSv48;
 [RiscVSv57EntryFormat]
 [RefcountTable(ElementSize = 4)]
 public static partial class RiscVSv57;
+
+/// <summary>RISC-V Sv39x4, the G-stage of the hypervisor extension: 41-bit guest-physical addresses, a 16 KiB root of 4 concatenated tables.</summary>
+[PageTableGeometry(PageShift = 12, Levels = 3, VirtualAddressBits = 41, RootTables = 4)]
+[RiscVSv39EntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class RiscVSv39x4;

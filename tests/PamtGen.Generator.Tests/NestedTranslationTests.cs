@@ -152,12 +152,12 @@ public class NestedTranslationTests
         return (guest, ProbeGeometries.AddressSpaceOf(stage1Name, guest.Allocator));
     }
 
-    /// <summary>Leaf bits granting every access at stage 2 (checked as privileged accesses).</summary>
+    /// <summary>Leaf bits granting every access at stage 2 (checked as privileged accesses, as user accesses by a RISC-V G-stage).</summary>
     internal static ulong UserReadWriteExecute(Geometry g) => g.Format.Name switch
     {
         "x86-64" or "x86 32-bit" => 0x67, // P, R/W, U/S, A, D
         var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => 0x740, // AP = 01 (EL0 read/write), SH, AF
-        var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => 0xce, // R, W, X, A, D (not U: stage 2 is checked as S-mode accesses)
+        var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => 0xde, // R, W, X, U, A, D: a G-stage checks every access as U-mode
         _ => 0x7fc, // MemAttr, S2AP = 11, SH, AF
     };
 }

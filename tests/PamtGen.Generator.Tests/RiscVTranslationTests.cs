@@ -144,6 +144,102 @@ public class RiscVTranslationTests
         Assert.Equal((true, PageTableLevel.Pmd, Pa + 0x1000), (megapage.Ok, megapage.Level, megapage.OutputAddress));
     }
 
+    [Fact]
+    public void A_g_stage_checks_every_access_as_U_mode_and_reports_guest_page_faults_with_htval()
+    {
+        var (guest, vs) = TwoStage(MapRangeOptions.PagesOnly);
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        Assert.True(vs.SetEntry(PageTableLevel.Pte, Va, (data.PhysAddr >> 2) | V | R | W | X | A | D));
+        foreach (bool generated in new[] { true, false })
+        {
+            var ok = Translate(vs, Va + 8, Access.Read, generated);
+            Assert.True(ok.Ok, ok.ToString());
+            Assert.Equal(guest.HostAddress(data.PhysAddr)!.Value + 8, ok.OutputAddress);
+            Assert.Equal((3 * 3) + 3 + 3, ok.EntriesRead); // n*m + n + m
+        }
+
+        // The G-stage leaf of the data page loses U: every access to it is a guest-page fault, whatever the VS-stage allows.
+        var gStage = guest.Stage2;
+        Assert.True(gStage.TryGetEntry(PageTableLevel.Pte, data.PhysAddr, out ulong leaf));
+        Assert.True(gStage.SetEntry(PageTableLevel.Pte, data.PhysAddr, leaf & ~U));
+        foreach (var (access, cause) in new[] { (Access.Read, 21), (Access.Write, 23), (Access.Execute, 20) })
+        {
+            foreach (bool generated in new[] { true, false })
+            {
+                var fault = Translate(vs, Va + 0x40, access, generated);
+                Assert.Equal((TranslationStage.Stage2, FaultReason.User, cause, (data.PhysAddr + 0x40) >> 2, false), (fault.Stage, fault.Fault, fault.RiscVCause, fault.RiscVHtval, fault.DuringStage1Walk));
+            }
+        }
+
+        Assert.True(gStage.SetEntry(PageTableLevel.Pte, data.PhysAddr, leaf));
+
+        // The VS-stage's own table reads are G-stage reads: its root without U at the G-stage faults the walk, with the
+        // original access's cause and the root entry's guest-physical address.
+        ulong root = vs.Pgd.PhysAddr;
+        Assert.True(gStage.TryGetEntry(PageTableLevel.Pte, root, out ulong rootLeaf));
+        Assert.True(gStage.SetEntry(PageTableLevel.Pte, root, rootLeaf & ~U));
+        ulong entry = root + (((Va >> 30) & 511) * 8);
+        var walk = Translate(vs, Va, Access.Write, generated: true);
+        Assert.Equal((TranslationStage.Stage2, true, 23, entry >> 2), (walk.Stage, walk.DuringStage1Walk, walk.RiscVCause, walk.RiscVHtval));
+        Assert.Equal(walk, Translate(vs, Va, Access.Write, generated: false));
+    }
+
+    [Fact]
+    public void The_vs_stages_accessed_update_is_a_g_stage_write()
+    {
+        var (guest, vs) = TwoStage(MapRangeOptions.PagesOnly);
+        var data = guest.Allocator.AllocPage(Gfp.Zero)!;
+        Assert.True(vs.SetEntry(PageTableLevel.Pte, Va, (data.PhysAddr >> 2) | V | R | W));
+        Assert.True(vs.TryGetEntry(PageTableLevel.Pmd, Va, out ulong pmd));
+        ulong pteTable = vs.Geometry.TableAddress(pmd);
+        Assert.True(guest.Stage2.TryGetEntry(PageTableLevel.Pte, pteTable, out ulong gLeaf));
+        Assert.True(guest.Stage2.SetEntry(PageTableLevel.Pte, pteTable, gLeaf & ~W)); // the G-stage maps the VS pte table read-only
+
+        Assert.Equal((TranslationStage.Stage1, FaultReason.AccessFlag), Where2(Translate(vs, Va, Access.Read, generated: true))); // Svade: the VS leaf's A is clear
+        foreach (bool generated in new[] { true, false })
+        {
+            var update = Translate(vs, Va, Access.Read, generated, TranslateOptions.UpdateAccessedDirty);
+            Assert.Equal((TranslationStage.Stage2, FaultReason.Write, true, 21), (update.Stage, update.Fault, update.DuringStage1Walk, update.RiscVCause));
+        }
+
+        Assert.True(guest.Stage2.SetEntry(PageTableLevel.Pte, pteTable, gLeaf));
+        Assert.True(Translate(vs, Va, Access.Write, generated: true, TranslateOptions.UpdateAccessedDirty).Ok);
+        Assert.True(vs.TryGetEntry(PageTableLevel.Pte, Va, out ulong pte));
+        Assert.Equal(V | R | W | A | D, pte & 0x3ff);
+    }
+
+    [Fact]
+    public void The_g_stage_root_is_four_concatenated_tables_and_a_gpa_above_41_bits_faults()
+    {
+        var host = PageAllocator.Synthetic(1 << 10, 12);
+        var gStage = new RiscVSv39x4.AddressSpace(host);
+        Assert.Equal(4, gStage.Pgd.Pages);
+        Assert.Equal(0UL, gStage.Pgd.PhysAddr & 0x3fff); // 16 KiB aligned
+        ulong high = (1UL << 40) + 0x20_0000; // above Sv39's reach, inside Sv39x4's: the fourth root table
+        var guest = new GuestPhysicalSpace(gStage, [new GuestMemorySlot(0x1000_0000, 0x100_0000, 0x8000_0000), new GuestMemorySlot(high, 0x20_0000, 0x9000_0000)], 12, V | R | W | X | U | A | D);
+        Assert.Equal(0x9000_0123UL, gStage.Translate(high + 0x123, Access.Read | Access.User).OutputAddress);
+        var vs = new RiscVSv39.AddressSpace(guest.Allocator);
+        Assert.True(vs.SetEntry(PageTableLevel.Pte, Va, (high >> 2) | V | R | A | D));
+        Assert.True(vs.SetEntry(PageTableLevel.Pte, Va + 0x1000, ((1UL << 41) >> 2) | V | R | A | D)); // a GPA of 2^41: beyond the G-stage
+        foreach (bool generated in new[] { true, false })
+        {
+            Assert.Equal(0x9000_0010UL, Translate(vs, Va + 0x10, Access.Read, generated).OutputAddress);
+            var beyond = Translate(vs, Va + 0x1010, Access.Read, generated);
+            Assert.Equal((TranslationStage.Stage2, FaultReason.NotPresent, PageTableLevel.Pud, 21, ((1UL << 41) + 0x10) >> 2), (beyond.Stage, beyond.Fault, beyond.Level, beyond.RiscVCause, beyond.RiscVHtval));
+        }
+    }
+
+    /// <summary>An Sv39 VS-stage whose tables live in guest-physical memory behind an Sv39x4 G-stage mapping every access, U-mode's included.</summary>
+    private static (GuestPhysicalSpace Guest, Mm Vs) TwoStage(MapRangeOptions options)
+    {
+        var gStage = new RiscVSv39x4.AddressSpace(PageAllocator.Synthetic(1 << 10, 12));
+        var guest = new GuestPhysicalSpace(gStage, [new GuestMemorySlot(0x1000_0000, 0x100_0000, 0x8000_0000)], 12, V | R | W | X | U | A | D, options);
+        Assert.True(guest.ChecksAccessesAsUser);
+        return (guest, new RiscVSv39.AddressSpace(guest.Allocator));
+    }
+
+    private static (TranslationStage Stage, FaultReason Reason) Where2(Translation t) => (t.Stage, t.Fault);
+
     /// <summary>An Sv39 space with one leaf at <paramref name="level"/> for <see cref="Va"/>: <paramref name="bits"/> beside the address.</summary>
     private static Mm Space(PageTableLevel level, ulong pa, ulong bits)
     {

@@ -116,6 +116,15 @@ public sealed class Geometry
     /// <summary>RISC-V Sv57: 5 levels of 512 entries, 57-bit VA.</summary>
     public static Geometry RiscVSv57 { get; } = new(12, 512, 8, 5, 57, "RISC-V Sv57", EntryFormat.Of(typeof(Formats.RiscVSv57EntryFormatAttribute)));
 
+    /// <summary>RISC-V Sv39x4, the G-stage of Sv39 (hgatp.MODE 8): 41-bit guest-physical addresses, a 16 KiB root of 4 concatenated tables.</summary>
+    public static Geometry RiscVSv39x4 { get; } = new(12, 512, 8, 3, 41, "RISC-V Sv39x4", EntryFormat.Of(typeof(Formats.RiscVSv39EntryFormatAttribute)), rootTables: 4);
+
+    /// <summary>RISC-V Sv48x4 (hgatp.MODE 9): 50-bit guest-physical addresses, a 16 KiB root of 4 concatenated tables.</summary>
+    public static Geometry RiscVSv48x4 { get; } = new(12, 512, 8, 4, 50, "RISC-V Sv48x4", EntryFormat.Of(typeof(Formats.RiscVSv48EntryFormatAttribute)), rootTables: 4);
+
+    /// <summary>RISC-V Sv57x4 (hgatp.MODE 10): 59-bit guest-physical addresses, a 16 KiB root of 4 concatenated tables.</summary>
+    public static Geometry RiscVSv57x4 { get; } = new(12, 512, 8, 5, 59, "RISC-V Sv57x4", EntryFormat.Of(typeof(Formats.RiscVSv57EntryFormatAttribute)), rootTables: 4);
+
     /// <summary>x86 32-bit without PAE: 2 levels of 1024 4-byte entries.</summary>
     public static Geometry X86NonPae { get; } = new(12, 1024, 4, 2, 32, "x86 non-PAE", EntryFormat.X86NonPae);
 

@@ -97,6 +97,31 @@ public sealed class GuestPhysicalSpace
     /// <summary>The memory slots, by guest-physical address.</summary>
     public IReadOnlyList<GuestMemorySlot> Slots => _slots;
 
+    /// <summary>
+    /// True when stage 2 checks every access as a user access: a RISC-V G-stage (every G-stage access is checked as a U-mode
+    /// access, so its leaves need U); otherwise as privileged accesses (arm64 stage 2 makes no EL0/EL1 distinction).
+    /// </summary>
+    public bool ChecksAccessesAsUser => Stage2.Geometry.Format.Declaration.Permissions == PermissionModel.RiscV;
+
+    /// <summary>
+    /// The stage-2 translation of guest-physical <paramref name="gpa"/> for <paramref name="access"/> (its kind: read, write
+    /// or fetch), as the MMU makes it for a stage-1 walk's entry or its output: a user access where stage 2 checks them so
+    /// (<see cref="ChecksAccessesAsUser"/>), a privileged one otherwise, without the stage-1 controls (RISC-V's SUM and MXR
+    /// are vsstatus's, not the G-stage's). An address above stage 2's input width faults at its top level (a RISC-V
+    /// guest-page fault: the GPA must be zero above the Sv39x4/Sv48x4/Sv57x4 width), never reaching an alias.
+    /// </summary>
+    internal Translation TranslateStage2(ulong gpa, Access access, TranslateOptions options, bool generated)
+    {
+        var g = Stage2.Geometry;
+        var checkedAs = (access & ~Access.User) | (ChecksAccessesAsUser ? Access.User : 0);
+        if (g.VirtualAddressBits < 64 && gpa >> g.VirtualAddressBits != 0)
+        {
+            return new Translation(FaultReason.NotPresent, TranslationStage.Stage1, g.EntryLevels[0], 0, 0, Permissions.None, false, checkedAs, 0, gpa);
+        }
+
+        return Stage2.TranslateWith(gpa, checkedAs, options & ~(TranslateOptions.SupervisorUserMemory | TranslateOptions.MakeExecutableReadable), generated);
+    }
+
     /// <summary>Where stage 2 sends <paramref name="gpa"/> now, read from its tables without a translation (no permission, no count, no TLB); null when unmapped.</summary>
     public ulong? HostAddress(ulong gpa) =>
         Stage2.TryGetLeaf(gpa, out var level, out ulong leaf)

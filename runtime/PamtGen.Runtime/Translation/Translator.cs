@@ -68,7 +68,7 @@ namespace PamtGen.CompilerServices
         /// <summary>The host address of guest-physical <paramref name="gpa"/> for <paramref name="access"/>, or null on a stage-2 fault (then <see cref="Fault"/>).</summary>
         private ulong? Stage2(ulong gpa, Access access)
         {
-            var stage2 = guest.Stage2.TranslateWith(gpa, access, options, generated);
+            var stage2 = guest.TranslateStage2(gpa, access, options, generated);
             _extra += stage2.EntriesRead;
             _faulted = stage2.IsFault;
             if (stage2.IsFault)
@@ -258,16 +258,17 @@ namespace PamtGen
 
         /// <summary>
         /// A stage-1 result and the stage-2 translation of its output: the host-physical address, the smaller leaf, the
-        /// permissions both allow (stage 2's privileged ones apply to both privilege levels), dirty when both are; or stage 2's fault.
+        /// permissions both allow (stage 2's rights for the level it checks accesses as, <paramref name="stage2AsUser"/>, apply
+        /// to both privilege levels), dirty when both are; or stage 2's fault.
         /// </summary>
-        internal static Translation Combine(Translation stage1, Translation stage2)
+        internal static Translation Combine(Translation stage1, Translation stage2, bool stage2AsUser)
         {
             if (stage2.IsFault)
             {
                 return stage2 with { Stage = TranslationStage.Stage2, FaultAddress = stage1.OutputAddress, Access = stage1.Access, EntriesRead = stage1.EntriesRead + stage2.EntriesRead };
             }
 
-            int both = (int)stage2.Permissions & 7; // stage 2 is checked as privileged accesses: its kernel permissions apply to both levels
+            int both = ((int)stage2.Permissions >> (stage2AsUser ? 3 : 0)) & 7; // the rights stage 2 checks accesses with apply to both levels
             ulong size = Math.Min(stage1.Size, stage2.Size);
             return stage1 with
             {
