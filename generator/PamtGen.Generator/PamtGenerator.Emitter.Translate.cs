@@ -200,7 +200,7 @@ public sealed partial class PamtGenerator
 
         w.Line($"ulong leaf = update ? {updated} : e;");
         w.Open("if (leaf != e)");
-        w.Line($"int stopped = {Rules}.UpdateEntry(ref memory, table, index, e, leaf);");
+        w.Line($"int stopped = {Rules}.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access);");
         w.Open("if (stopped != 0)");
         w.Line($"result = stopped == 2 ? {Rules}.Stage2Fault(ref memory, access, reads) : default;");
         w.Line("return stopped == 2;");

@@ -21,7 +21,7 @@ public static partial class Arm64Stage2;
 [X86_64EntryFormat]
 public static partial class X86Guest;
 
-/// <summary>AMD's nested page tables (NPT): the x86-64 4-level format, translating guest-physical to host-physical addresses.</summary>
+/// <summary>AMD's nested page tables (NPT): the x86-64 4-level format with user-accessible tables (every nested access is a user access), translating guest-physical to host-physical addresses.</summary>
 [PageTableGeometry(PageShift = 12, Levels = 4, VirtualAddressBits = 48)]
-[X86_64EntryFormat]
+[X86_64NestedEntryFormat]
 public static partial class X86Npt;

@@ -44,7 +44,7 @@ public sealed record Figures(
     long TablePagesPagesOnly, long TablePagesBlocks, IReadOnlyDictionary<PageTableLevel, int> LeavesBlocks,
     int Stage1Levels, int Stage2Levels, int ColdReadsPages, int ColdReadsBlocks,
     int Accesses, int WritePercent, ulong WorkingSetBytes, int Seed,
-    Phase Running, Phase Logging, long WriteFaults, int PagesDirtied,
+    Phase Running, Phase Logging, long WriteFaults, int PagesDirtied, int TablePagesDirtied,
     IReadOnlyDictionary<PageTableLevel, int> Splits, long TablePagesAfter);
 
 /// <summary>Builds the VM twice (stage 2 with pages only, then with blocks), runs the workload with dirty logging on the second, and reports.</summary>
@@ -99,7 +99,7 @@ public static class NestedReport
         return new Figures(
             arch.Name, layout.Source, (ulong)vm.Guest.Slots.Sum(s => (long)s.Size), vm.Guest.Slots.Count,
             tablesPagesOnly, tablesBlocks, leaves, vm.Stage1.Geometry.EntryLevels.Count, vm.Stage2.Geometry.EntryLevels.Count, coldPages, coldBlocks,
-            accesses, writePercent, workingSetBytes, seed, phases[0], phases[1], vm.WriteFaults, vm.DirtyPages.Count, vm.Splits,
+            accesses, writePercent, workingSetBytes, seed, phases[0], phases[1], vm.WriteFaults, vm.DirtyPages.Count, vm.DirtyTablePages.Count, vm.Splits,
             vm.Host.Stats.PageTablePages);
 
         // The guest maps the working set's range once; one read of its first page with nothing cached.
@@ -124,7 +124,7 @@ public static class NestedReport
         Line($"workload: {f.Accesses} accesses, {f.WritePercent}% writes, over {f.WorkingSetBytes >> 20} MiB, seed {f.Seed}; the first half running, the second with dirty logging");
         Line($"  running: {f.Running}");
         Line($"  dirty logging: {f.Logging}");
-        Line($"  dirty pages: {f.WriteFaults} stage-2 write faults, {f.PagesDirtied} pages dirtied, blocks split: {(f.Splits.Count == 0 ? "none" : Blocks(f.Splits))}; stage-2 table pages {f.TablePagesBlocks} -> {f.TablePagesAfter}");
+        Line($"  dirty pages: {f.WriteFaults} stage-2 write faults, {f.PagesDirtied} pages dirtied{(f.TablePagesDirtied == 0 ? "" : FormattableString.Invariant($" ({f.TablePagesDirtied} of them guest page tables, which the nested walker writes)"))}, blocks split: {(f.Splits.Count == 0 ? "none" : Blocks(f.Splits))}; stage-2 table pages {f.TablePagesBlocks} -> {f.TablePagesAfter}");
         return s.ToString();
     }
 }

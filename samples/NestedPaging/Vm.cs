@@ -44,6 +44,7 @@ public sealed class Vm
 
     private readonly Architecture _arch;
     private readonly HashSet<ulong> _dirty = [];
+    private readonly HashSet<ulong> _dirtyTables = [];
 
     /// <summary>Maps <paramref name="ram"/> (guest-physical ranges) at stage 2 with leaves no larger than <paramref name="largestLeaf"/>.</summary>
     public Vm(Architecture arch, IEnumerable<(ulong Start, ulong End)> ram, PageTableLevel largestLeaf = PageTableLevel.Pgd)
@@ -87,6 +88,9 @@ public sealed class Vm
     /// <summary>The guest frames written since dirty logging started (the dirty bitmap).</summary>
     public IReadOnlyCollection<ulong> DirtyPages => _dirty;
 
+    /// <summary>Those of <see cref="DirtyPages"/> that the stage-1 walk itself wrote: guest page tables (x86 only, none on arm64, whose walker reads them).</summary>
+    public IReadOnlyCollection<ulong> DirtyTablePages => _dirtyTables;
+
     /// <summary>The guest kernel maps [<paramref name="gpa"/>, +<paramref name="size"/>) at <paramref name="va"/> with pages (its linear map).</summary>
     public void MapLinear(ulong va, ulong gpa, ulong size)
     {
@@ -129,6 +133,13 @@ public sealed class Vm
             EntriesRead += result.EntriesRead;
             if (result is { Stage: TranslationStage.Stage2, Fault: FaultReason.Write })
             {
+                if (result.DuringStage1Walk)
+                {
+                    // AMD's nested walker writes the guest's page tables (every guest-table access is a nested user write):
+                    // KVM logs them dirty as it logs the guest's own writes.
+                    _dirtyTables.Add(result.FaultAddress >> Stage2.Geometry.PageShift);
+                }
+
                 HandleWriteFault(result.FaultAddress);
                 continue;
             }

@@ -75,3 +75,9 @@ public static partial class RiscVSv57;
 [RiscVSv39EntryFormat]
 [RefcountTable(ElementSize = 4)]
 public static partial class RiscVSv39x4;
+
+/// <summary>AMD nested page tables, 4 levels: the x86-64 format with user-accessible tables.</summary>
+[PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
+[X86_64NestedEntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class AmdNpt;

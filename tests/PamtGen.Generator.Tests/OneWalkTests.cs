@@ -259,6 +259,7 @@ public class OneWalkTests
             "RiscVSv48" => create ? RiscVSv48.ApplyToPageRange((RiscVSv48.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv48.ApplyToExistingPageRange((RiscVSv48.AddressSpace)mm, addr, size, ref fn, ref memory),
             "RiscVSv57" => create ? RiscVSv57.ApplyToPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv57.ApplyToExistingPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory),
             "RiscVSv39x4" => create ? RiscVSv39x4.ApplyToPageRange((RiscVSv39x4.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv39x4.ApplyToExistingPageRange((RiscVSv39x4.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "AmdNpt" => create ? AmdNpt.ApplyToPageRange((AmdNpt.AddressSpace)mm, addr, size, ref fn, ref memory) : AmdNpt.ApplyToExistingPageRange((AmdNpt.AddressSpace)mm, addr, size, ref fn, ref memory),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
         };
     }

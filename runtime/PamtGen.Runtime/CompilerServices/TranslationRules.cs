@@ -157,6 +157,24 @@ public static class TranslationRules
         return TMemory.CanFault && memory.Faulted ? 2 : seen == old ? 0 : 1;
     }
 
+    /// <summary>
+    /// The walker's update of the leaf it translated through, to <paramref name="new"/> (A/D, AF, a DirtyBitModifier write),
+    /// as <see cref="UpdateEntry"/>; over a guest's tables the leaf's output, <paramref name="outputAddress"/>, is first
+    /// translated through stage 2 for <paramref name="access"/>, so an access stage 2 refuses updates nothing in stage 1 (no
+    /// dirty state for a write that faults, and no access flag either, which the manuals allow).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static int UpdateLeaf<TMemory>(ref TMemory memory, Page table, int index, ulong old, ulong @new, ulong outputAddress, Access access)
+        where TMemory : struct, IPageTableMemory
+    {
+        if (typeof(TMemory) == typeof(GuestTables) && !Unsafe.As<TMemory, GuestTables>(ref memory).TranslateOutput(outputAddress, access))
+        {
+            return 2;
+        }
+
+        return UpdateEntry(ref memory, table, index, old, @new);
+    }
+
     /// <summary>The stage-2 fault that stopped a walk reaching a table, with the entries the walk read.</summary>
     public static Translation Stage2Fault<TMemory>(ref TMemory memory, Access access, int reads)
         where TMemory : struct, IPageTableMemory =>

@@ -36,6 +36,35 @@ namespace PamtGen.Formats;
 public sealed class X86_64EntryFormatAttribute : Attribute;
 
 /// <summary>
+/// AMD nested page tables (APM vol. 2, 15.25.5 "Nested Table Walk"): the x86-64 4- or 5-level format translating
+/// guest-physical to host-physical addresses, where every nested access is a user access, so each entry on the way needs
+/// U/S = 1 (and R/W = 1 where writes must pass). Tables are installed as `_PAGE_TABLE` (0x67: P, R/W, U/S, A, D), the
+/// bits KVM's `make_nonleaf_spte()` gives an NPT table beside D; pages the model maps for itself as P, R/W, U/S, A, D.
+/// </summary>
+[EntryFormat(Name = "x86-64 nested (AMD NPT)", PhysicalAddressBits = 52, ValidMask = 0x1, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x67, PageBits = 0x67, Permissions = PermissionModel.X86)]
+[EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
+[EntryLeaf(PageTableLevel.Pmd, LeafMask = 0x80, AddressLow = 21, AddressHigh = 51)]
+[EntryLeaf(PageTableLevel.Pud, LeafMask = 0x80, AddressLow = 30, AddressHigh = 51)]
+[EntryField("Writable", 1)]
+[EntryField("User", 2)]
+[EntryField("WriteThrough", 3)]
+[EntryField("CacheDisable", 4)]
+[EntryField("Accessed", 5, HardwareUpdated = true)]
+[EntryField("Dirty", 6, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
+[EntryField("Pat", 7, Levels = EntryLevels.Pte)]
+[EntryField("Pat", 12, Levels = EntryLevels.Pmd | EntryLevels.Pud, Kinds = EntryKinds.Leaf)]
+[EntryField("Global", 8, Kinds = EntryKinds.Leaf)]
+[EntryField("Software", 9, 11)]
+[EntryField("NoExecute", 63)]
+// The same kernel checks as x86-64's (U is outside every one of them), so the generic walkers read KVM-built nested tables as tables.
+[EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x80], PresentMasks = [0x1, 0x100, 0x80], TableMask = 0xfff0_0000_0000_0fdb, TableValue = 0x43)]
+[EntryKernelChecks(PageTableLevel.Pud, LeafMasks = [0x81], PresentMasks = [0x1], TableMask = 0xfff0_0000_0000_0f98, TableValue = 0)]
+[EntryKernelChecks(PageTableLevel.P4d, PresentMasks = [0x1], TableMask = 0x7ff0_0000_0000_0f98, TableValue = 0)]
+[EntryKernelChecks(PageTableLevel.Pgd, PresentMasks = [0x1], TableMask = 0x7ff0_0000_0000_0ffb, TableValue = 0x63)]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class X86_64NestedEntryFormatAttribute : Attribute;
+
+/// <summary>
 /// x86 32-bit paging without PAE (Intel SDM vol. 3A, 4.3, tables 4-4 to 4-6): 4-byte entries, a PDE with PS (CR4.PSE)
 /// maps 4 MiB at [31:22] with PAT at bit 12; PSE-36's address bits [20:13] are left out (32 physical-address bits).
 /// </summary>

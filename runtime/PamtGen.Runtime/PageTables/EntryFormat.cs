@@ -34,6 +34,9 @@ public sealed class EntryFormat
     /// <summary>x86-64 (4- and 5-level), <see cref="Formats.X86_64EntryFormatAttribute"/>.</summary>
     public static EntryFormat X86_64 { get; } = Of(typeof(Formats.X86_64EntryFormatAttribute));
 
+    /// <summary>AMD nested page tables: the x86-64 format with user-accessible tables (<see cref="Formats.X86_64NestedEntryFormatAttribute"/>).</summary>
+    public static EntryFormat X86_64Nested { get; } = Of(typeof(Formats.X86_64NestedEntryFormatAttribute));
+
     /// <summary>x86 32-bit without PAE, <see cref="Formats.X86NonPaeEntryFormatAttribute"/>.</summary>
     public static EntryFormat X86NonPae { get; } = Of(typeof(Formats.X86NonPaeEntryFormatAttribute));
 

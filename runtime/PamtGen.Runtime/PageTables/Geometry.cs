@@ -92,6 +92,12 @@ public sealed class Geometry
     /// <summary>x86-64 with 5-level paging, LA57 (57-bit VA).</summary>
     public static Geometry X86_64FiveLevel { get; } = new(12, 512, 8, 5, 57, "x86-64 5-level", EntryFormat.X86_64);
 
+    /// <summary>AMD nested page tables over 4 levels (48-bit guest-physical addresses), every nested access a user access.</summary>
+    public static Geometry AmdNptFourLevel { get; } = new(12, 512, 8, 4, 48, "AMD NPT 4-level", EntryFormat.X86_64Nested);
+
+    /// <summary>AMD nested page tables over 5 levels (57-bit guest-physical addresses).</summary>
+    public static Geometry AmdNptFiveLevel { get; } = new(12, 512, 8, 5, 57, "AMD NPT 5-level", EntryFormat.X86_64Nested);
+
     /// <summary>arm64 stage 1, 4K granule, 48-bit VA.</summary>
     public static Geometry Arm64Granule4K { get; } = new(12, 512, 8, 4, 48, "arm64 4K", EntryFormat.Of(typeof(Formats.Arm64Stage1Granule4KEntryFormatAttribute)));
 

@@ -99,9 +99,19 @@ public sealed class GuestPhysicalSpace
 
     /// <summary>
     /// True when stage 2 checks every access as a user access: a RISC-V G-stage (every G-stage access is checked as a U-mode
-    /// access, so its leaves need U); otherwise as privileged accesses (arm64 stage 2 makes no EL0/EL1 distinction).
+    /// access, so its leaves need U) and AMD's nested page tables (APM vol. 2, 15.25.5: every nested access is a user
+    /// access, so every nested entry on the way needs U/S); otherwise as privileged accesses (arm64 stage 2 makes no EL0/EL1
+    /// distinction).
     /// </summary>
-    public bool ChecksAccessesAsUser => Stage2.Geometry.Format.Declaration.Permissions == PermissionModel.RiscV;
+    public bool ChecksAccessesAsUser => Stage2.Geometry.Format.Declaration.Permissions is PermissionModel.RiscV or PermissionModel.X86;
+
+    /// <summary>
+    /// The stage-2 access a stage-1 walk makes to read one of its entries: a write for AMD's nested page tables, which
+    /// check every guest page-table access as a user write (as QEMU's and KVM's models of the nested walk do: the walker may
+    /// set A/D in the entry it reads), so a guest table needs a writable nested mapping; a read otherwise (arm64 S1PTW, a
+    /// RISC-V implicit VS-stage read). The walker's own updates of an entry are writes everywhere.
+    /// </summary>
+    public Access TableReadAccess => Stage2.Geometry.Format.Declaration.Permissions == PermissionModel.X86 ? Access.Write : Access.Read;
 
     /// <summary>
     /// The stage-2 translation of guest-physical <paramref name="gpa"/> for <paramref name="access"/> (its kind: read, write

@@ -174,6 +174,18 @@ public readonly record struct Translation(
     /// </summary>
     public ulong RiscVHtval => Ok || Stage != TranslationStage.Stage2 ? 0 : FaultAddress >> 2;
 
+    /// <summary>
+    /// AMD's EXITINFO1 of the #VMEXIT(NPF) a stage-2 fault raises (APM vol. 2, 15.25.6): the nested access's page-fault
+    /// error code (P, R/W, U/S = 1 since every nested access is a user access, RSV, I/D) with bit 32 set for a fault on the
+    /// guest's final guest-physical address and bit 33 for one on a guest page-table access, which is a write (R/W = 1,
+    /// I/D = 0; <see cref="GuestPhysicalSpace.TableReadAccess"/>); EXITINFO2 is <see cref="FaultAddress"/>. 0 for a success
+    /// or a stage-1 fault.
+    /// </summary>
+    public ulong AmdExitInfo1 => Ok || Stage != TranslationStage.Stage2
+        ? 0
+        : (Fault == FaultReason.NotPresent ? 0UL : 1UL) | 4UL | (Fault == FaultReason.ReservedBits ? 8UL : 0UL)
+            | (DuringStage1Walk ? 2UL | (1UL << 33) : (ulong)(Access & (Access.Write | Access.Execute)) | (1UL << 32));
+
     /// <inheritdoc/>
     public override string ToString() => Ok
         ? $"0x{OutputAddress:x} via a {Level} leaf of 0x{Size:x} bytes, {Permissions}{(Dirty ? ", dirty" : "")}"

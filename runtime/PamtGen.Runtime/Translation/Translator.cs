@@ -16,6 +16,10 @@ namespace PamtGen.CompilerServices
         private Translation _fault;
         private bool _faulted;
         private int _extra;
+        private ulong _lastGpa = ulong.MaxValue;
+        private Translation _last;
+        private ulong _outputGpa = ulong.MaxValue;
+        private Translation _output;
 
         /// <inheritdoc/>
         public readonly Agent Agent => Agent.WalkerOf(0);
@@ -37,7 +41,7 @@ namespace PamtGen.CompilerServices
 
         /// <inheritdoc/>
         public ulong Read(Page table, int index, MemoryOrder order) =>
-            Stage2(EntryAddress(table, index), Access.Read) is { } hpa ? guest.ReadHost(hpa, entrySize) : 0;
+            Stage2(EntryAddress(table, index), guest.TableReadAccess) is { } hpa ? guest.ReadHost(hpa, entrySize) : 0;
 
         /// <inheritdoc/>
         public void Write(Page table, int index, ulong value, MemoryOrder order)
@@ -65,10 +69,46 @@ namespace PamtGen.CompilerServices
 
         private readonly ulong EntryAddress(Page table, int index) => table.PhysAddr + ((ulong)index * (ulong)entrySize);
 
-        /// <summary>The host address of guest-physical <paramref name="gpa"/> for <paramref name="access"/>, or null on a stage-2 fault (then <see cref="Fault"/>).</summary>
-        private ulong? Stage2(ulong gpa, Access access)
+        /// <summary>
+        /// The stage-2 translation of a leaf's output <paramref name="gpa"/> for the guest's <paramref name="access"/>, made
+        /// before the walker updates the leaf (<see cref="TranslationRules.UpdateLeaf"/>): false on a stage-2 fault (then
+        /// <see cref="Fault"/>, not taken during the stage-1 walk); kept for <see cref="OutputOf"/> otherwise.
+        /// </summary>
+        internal bool TranslateOutput(ulong gpa, Access access)
         {
             var stage2 = guest.TranslateStage2(gpa, access, options, generated);
+            if (stage2.IsFault)
+            {
+                _extra += stage2.EntriesRead;
+                _faulted = true;
+                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = false };
+                return false;
+            }
+
+            (_outputGpa, _output) = (gpa, stage2);
+            return true;
+        }
+
+        /// <summary>The stage-2 translation of the walk's output <paramref name="gpa"/>: the one made before the leaf's update, or a new one.</summary>
+        internal readonly Translation OutputOf(ulong gpa, Access access) =>
+            gpa == _outputGpa ? _output : guest.TranslateStage2(gpa, access, options, generated);
+
+        /// <summary>
+        /// The host address of guest-physical <paramref name="gpa"/> for <paramref name="access"/>, or null on a stage-2 fault
+        /// (then <see cref="Fault"/>). One stage-2 translation per stage-1 entry: the walker's update of the entry it has just
+        /// read uses the translation of that read when it allows the write with no stage-2 dirty update to make, as the
+        /// hardware updates through the translation it holds; otherwise it translates again, as a write.
+        /// </summary>
+        private ulong? Stage2(ulong gpa, Access access)
+        {
+            if (access == Access.Write && gpa == _lastGpa && _last.Dirty
+                && (_last.Permissions & (guest.ChecksAccessesAsUser ? Permissions.UserWrite : Permissions.KernelWrite)) != 0)
+            {
+                return _last.OutputAddress;
+            }
+
+            var stage2 = guest.TranslateStage2(gpa, access, options, generated);
+            (_lastGpa, _last) = stage2.Ok ? (gpa, stage2) : (ulong.MaxValue, default);
             _extra += stage2.EntriesRead;
             _faulted = stage2.IsFault;
             if (stage2.IsFault)
@@ -236,7 +276,9 @@ namespace PamtGen
                 }
 
                 ulong leafValue = update ? effective | m.SetOnAccess | (write ? m.Dirty : 0) : e;
-                int stopped = leafValue != e ? TranslationRules.UpdateEntry(ref memory, table, index, e, leafValue) : 0;
+                ulong size = g.Size(level);
+                ulong output = g.LeafAddress(level, e) + (va & (size - 1));
+                int stopped = leafValue != e ? TranslationRules.UpdateLeaf(ref memory, table, index, e, leafValue, output, access) : 0;
                 if (stopped == 2)
                 {
                     Result = TranslationRules.Stage2Fault(ref memory, access, Reads);
@@ -248,9 +290,8 @@ namespace PamtGen
                     return Restart;
                 }
 
-                ulong size = g.Size(level);
                 Result = new Translation(
-                    FaultReason.None, TranslationStage.Stage1, level, g.LeafAddress(level, e) + (va & (size - 1)), size,
+                    FaultReason.None, TranslationStage.Stage1, level, output, size,
                     permissions, (leafValue & m.Dirty) == m.Dirty, access, Reads + memory.ExtraReads, va);
                 return 0;
             }

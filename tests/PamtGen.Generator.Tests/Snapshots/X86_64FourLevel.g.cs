@@ -1166,7 +1166,7 @@ namespace Snapshots
             ulong leaf = update ? effective | 0x20UL | ((access & global::PamtGen.Access.Write) != 0 ? 0x40UL : 0UL) : e;
             if (leaf != e)
             {
-                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateEntry(ref memory, table, index, e, leaf);
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access);
                 if (stopped != 0)
                 {
                     result = stopped == 2 ? global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, reads) : default;
