@@ -6,7 +6,7 @@ namespace PamtGen.Benchmarks;
 /// <summary>
 /// Translate on x86-64 4-level, 1024 reads of random addresses in 16 MiB of 4 KiB pages per invocation: the runtime's
 /// per-level loop over its Geometry (the baseline), the generated walk, a walk hand-written here for this geometry, a TLB
-/// hit, and a two-stage walk (the same stage 1 over an x86-64 4-level stage 2 with 4 KiB pages, nothing cached); beside
+/// hit, and a two-stage walk (the same stage 1 over AMD 4-level nested tables with 4 KiB pages, nothing cached); beside
 /// them the generated walk of RISC-V Sv48 (4 levels too) over the same pages.
 /// </summary>
 public class TranslateBenchmarks
@@ -37,7 +37,7 @@ public class TranslateBenchmarks
             Check(_cached.Translate(va, Access.Read));
         }
 
-        var stage2 = new X86_64FourLevel.AddressSpace(PageAllocator.Synthetic(1 << 14));
+        var stage2 = new AmdNpt.AddressSpace(PageAllocator.Synthetic(1 << 14)); // AMD nested tables: user-accessible, as every nested access is a user access
         var guest = new GuestPhysicalSpace(stage2, [new GuestMemorySlot(0x1000_0000, 0x200_0000, 1UL << 40)], 12, 0x67, MapRangeOptions.PagesOnly);
         _guest = new X86_64FourLevel.AddressSpace(guest.Allocator);
         if (X86_64FourLevel.MapRange(_guest, Base, 0x1000_0000, Size, X86_64FourLevel.Entry.Page(0).WithWritable(true).WithAccessed(true), MapRangeOptions.PagesOnly) != 0)

@@ -25,6 +25,7 @@ public class BenchmarkDryRunTests
             "dense (vmalloc of the whole array)", "sparse (the seed's area)", "two-level directory",
             "compile, neither (generated code given)", "compile with the generator, cold", "compile with an empty analyzer (driver cost)", "compile with all analyzers",
             "compile with generator and analyzers", "generator after an unrelated edit",
+            "runtime loop over Geometry", "generated, RISC-V Sv48", "generated, two stages (4 over 4, 24 reads)",
         })
         {
             Assert.Contains(benchmark, output);
