@@ -54,9 +54,9 @@ public sealed partial class PamtGenerator
 
         w.Member("pte_none(): the entry is zero.", "public bool IsNone => Value == 0;");
         w.Member(
-            $"The entry is valid at <paramref name=\"level\"/> (the format's valid bits, per level).",
+            $"The entry is valid at <paramref name=\"level\"/> (the format's valid bits, per level{(f.ValidAny == 0 ? "" : ", and one of the any-set bits")}).",
             AggressiveInlining,
-            $"public bool IsValid({Level} level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7];");
+            $"public bool IsValid({Level} level) => (Value & ValidMasks[(int)level & 7]) == ValidValues[(int)level & 7]{(f.ValidAny == 0 ? "" : $" & (Value & {Hex(f.ValidAny)}) != 0")};");
         w.Member(
             "A valid leaf at <paramref name=\"level\"/> as the hardware reads it: every valid pte, and above it what the format's leaf rule says (false where the level holds no leaves).",
             AggressiveInlining,

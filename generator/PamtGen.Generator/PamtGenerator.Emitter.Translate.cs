@@ -77,10 +77,13 @@ public sealed partial class PamtGenerator
         w.Line($"int index = (int){Name(levels[position])}Index(va);");
         w.Line($"ulong e = memory.Read(table, index, {Once});");
         FaultIf("TMemory.CanFault && memory.Faulted", $"{Rules}.Stage2Fault(ref memory, access, {position})"); // this level's entry was not read
-        FaultIf($"(e & {Hex(t[depth].ValidMask)}) != {Hex(t[depth].ValidValue)}", FaultOf("NotPresent"));
-        if (t.ReservedEncodingMask != 0)
+        string notPresent = $"(e & {Hex(t[depth].ValidMask)}) != {Hex(t[depth].ValidValue)}";
+        FaultIf(t[depth].ValidAny == 0 ? notPresent : t[depth].ValidMask == 0 ? $"(e & {Hex(t[depth].ValidAny)}) == 0" : $"{notPresent} || (e & {Hex(t[depth].ValidAny)}) == 0", FaultOf("NotPresent"));
+        var encodings = t.ReservedEncodings;
+        if (encodings.Count != 0)
         {
-            FaultIf($"(e & {Hex(t.ReservedEncodingMask)}) == {Hex(t.ReservedEncodingValue)}", FaultOf("ReservedBits")); // a reserved encoding (RISC-V W without R)
+            // a reserved encoding: RISC-V W without R; EPT W without R or a reserved memory type (a misconfiguration)
+            FaultIf(string.Join(" || ", Enumerable.Range(0, encodings.Count).Select(i => $"(e & {Hex(encodings.Masks[i])}) == {Hex(encodings.Values[i])}")), FaultOf("ReservedBits"));
         }
 
         if (t[depth].CanLeaf)
@@ -189,7 +192,7 @@ public sealed partial class PamtGenerator
         w.Line($"{PermissionsType} permissions = {permissions};");
         w.Line($"{Fault} reason = {Rules}.Check(permissions, access);");
         w.Open($"if (reason != {Fault}.None)");
-        w.Line($"result = {Rules}.Fault(reason, level, access, va, reads + memory.ExtraReads);");
+        w.Line($"result = {Rules}.Fault(reason, level, access, va, reads + memory.ExtraReads, permissions);");
         w.Line("return true;");
         w.Close();
         w.Line();
@@ -200,7 +203,7 @@ public sealed partial class PamtGenerator
 
         w.Line($"ulong leaf = update ? {updated} : e;");
         w.Open("if (leaf != e)");
-        w.Line($"int stopped = {Rules}.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access);");
+        w.Line($"int stopped = {Rules}.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access, permissions);");
         w.Open("if (stopped != 0)");
         w.Line($"result = stopped == 2 ? {Rules}.Stage2Fault(ref memory, access, reads) : default;");
         w.Line("return stopped == 2;");

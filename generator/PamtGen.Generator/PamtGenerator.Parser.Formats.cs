@@ -236,6 +236,7 @@ public sealed partial class PamtGenerator
         {
             "LeafValue" => "LeafMask",
             "ValidValue" => "ValidMask",
+            "ReservedEncodingValues" => "ReservedEncodingMasks",
             "AddressShift" => "AddressLow",
             "TableAddressShift" => "TableAddressLow",
             _ => null,

@@ -81,3 +81,9 @@ public static partial class RiscVSv39x4;
 [X86_64NestedEntryFormat]
 [RefcountTable(ElementSize = 4)]
 public static partial class AmdNpt;
+
+/// <summary>Intel EPT, a 4-level walk: present when R, W or X is set, misconfigurations apart from violations.</summary>
+[PageTableGeometry(PageShift = 12, PmdShift = 21, PtrsPerPte = 512, Levels = 4, VirtualAddressBits = 48)]
+[IntelEptEntryFormat]
+[RefcountTable(ElementSize = 4)]
+public static partial class IntelEpt;

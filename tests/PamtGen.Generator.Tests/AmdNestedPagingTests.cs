@@ -117,7 +117,7 @@ public class AmdNestedPagingTests
         var npt = new AmdNpt.AddressSpace(PageAllocator.Synthetic(1 << 12));
         var guest = new GuestPhysicalSpace(npt, [Slot], 12, P | Rw | Us | A | D, MapRangeOptions.PagesOnly);
         Assert.True(guest.ChecksAccessesAsUser);
-        Assert.Equal(Access.Write, guest.TableReadAccess);
+        Assert.Equal(Access.Write, guest.TableReadAccess(TranslateOptions.None));
         return (guest, new X86_64FourLevel.AddressSpace(guest.Allocator));
     }
 

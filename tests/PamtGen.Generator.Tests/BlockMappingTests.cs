@@ -557,10 +557,19 @@ public class BlockMappingTests
         private ulong AlignedOffset(ulong unit) => (ulong)random.NextInt64((long)(Span / unit)) * unit;
 
         /// <summary>Random values of the format's leaf fields, as a page has them (no hardware-updated field, so collapse keeps them).</summary>
-        /// <summary>Random fields of a leaf; in RISC-V's format R added where they make no leaf (none of R, W, X) or the reserved W without R.</summary>
+        /// <summary>
+        /// Random fields of a leaf; in RISC-V's format R added where they make no leaf (none of R, W, X) or the reserved W
+        /// without R; in EPT's R where they make no present page or W without R, and write-back for a reserved memory type.
+        /// </summary>
         private ulong RandomFields(Mm mm)
         {
             ulong fields = g.MoveLeafFields(PageTableLevel.Pte, (ulong)random.NextInt64(), PageTableLevel.Pte) & ~g.HardwareUpdatedBits(PageTableLevel.Pte);
+            if (g.Format.Name == "Intel EPT")
+            {
+                fields = (fields & 0x3) is 0 or 0x2 ? fields | 0x1 : fields;
+                return ((fields >> 3) & 7) is 2 or 3 or 7 ? (fields & ~0x38UL) | 0x30 : fields;
+            }
+
             bool riscV = ProbeGeometries.LeafFields(g) != 0;
             return riscV && ((fields & 0xe) == 0 || (fields & 0x6) == 0x4) ? fields | ProbeGeometries.LeafFields(g) : fields;
         }

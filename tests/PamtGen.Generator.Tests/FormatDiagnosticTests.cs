@@ -137,15 +137,15 @@ public class FormatDiagnosticTests
             [EntryFormat(PhysicalAddressBits = 52, {|#0:ValidMask = 0x1|}, ValidValue = 0x0, TableAddressLow = 12, TableAddressHigh = 51)]
             [EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
             """ + Geometry,
-            Expect("PG1020", "valid rule (entry & 0x1) == 0x0: it must look at some bit, an entry of 0 (none) must be invalid, and the value must lie in the mask"));
+            Expect("PG1020", "valid rule (entry & 0x1) == 0x0: it must look at some bit, an entry of 0 (none) must be invalid, the value must lie in the mask, and the any-set bits outside it"));
 
     [Fact]
     public Task PG1020_a_reserved_encoding_no_entry_can_hold() =>
         Verify("""
-            [EntryFormat(PhysicalAddressBits = 56, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, ReservedEncodingMask = 0x6, {|#0:ReservedEncodingValue = 0x8|})]
+            [EntryFormat(PhysicalAddressBits = 56, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, ReservedEncodingMasks = [0x6], {|#0:ReservedEncodingValues = [0x8]|})]
             [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
             """ + Geometry,
-            Expect("PG1020", "ReservedEncodingValue 0x8 has bits outside ReservedEncodingMask 0x6, so no entry holds it"));
+            Expect("PG1020", "ReservedEncodingValues[0] 0x8 has bits outside its mask 0x6, so no entry matches it"));
 
     [Fact]
     public Task PG1020_a_table_entry_the_format_reserves() =>

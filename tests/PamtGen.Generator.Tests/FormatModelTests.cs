@@ -104,7 +104,7 @@ public class FormatModelTests
             return -Errno.ENOMEM;
         }
 
-        SetPteAt(mm, addr, pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, 0)));
+        SetPteAt(mm, addr, pte, new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, page.PhysAddr, ProbeGeometries.LeafFields(mm.Geometry))));
         return 0;
     }
 

@@ -47,7 +47,7 @@ public partial class JitTests(ITestOutputHelper output)
             }
         }
 
-        Assert.Equal(13, GeometryTypes.Length);
+        Assert.Equal(14, GeometryTypes.Length);
         output.WriteLine("| geometry | helper | conditional jumps | instructions (incl. ret) |");
         output.WriteLine("|---|---|---|---|");
         rows.ForEach(output.WriteLine);

@@ -16,8 +16,9 @@ public class NestedTranslationTests
         var data = new TheoryData<string, string>();
         foreach (string stage1 in ProbeGeometries.Names)
         {
-            // x86's own format is no stage 2: its tables (0x63) lack the U/S every nested access needs (the test below).
-            foreach (string stage2 in ProbeGeometries.Names.Where(n => !ProbeGeometries.GeometryOf(n).Format.Name.StartsWith("x86", StringComparison.Ordinal) || n == "AmdNpt"))
+            // x86's own format is no stage 2: its tables (0x63) lack the U/S every nested access needs (the test below); AMD's
+            // nested format and Intel EPT are.
+            foreach (string stage2 in ProbeGeometries.Names.Where(n => !ProbeGeometries.GeometryOf(n).Format.Name.StartsWith("x86", StringComparison.Ordinal) || n is "AmdNpt" or "IntelEpt"))
             {
                 data.Add(stage1, stage2);
             }
@@ -216,6 +217,7 @@ public class NestedTranslationTests
         var n when n.StartsWith("x86", StringComparison.Ordinal) => 0x67, // P, R/W, U/S, A, D: every nested access is a user access
         var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => 0x740, // AP = 01 (EL0 read/write), SH, AF
         var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => 0xde, // R, W, X, U, A, D: a G-stage checks every access as U-mode
+        "Intel EPT" => 0x437, // R, W, X, write-back, user-execute
         _ => 0x7fc, // MemAttr, S2AP = 11, SH, AF
     };
 }

@@ -203,7 +203,7 @@ public class OneWalkTests
         public int Invoke(PtePointer pte, ulong addr)
         {
             Assert.True(Pgtable.PteNone(Pgtable.PtepGet(pte)));
-            var entry = new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, (0x1000UL + (ulong)Mapped) << mm.Geometry.PageShift, 0));
+            var entry = new Pte(mm.Geometry.MakeLeafEntry(PageTableLevel.Pte, (0x1000UL + (ulong)Mapped) << mm.Geometry.PageShift, ProbeGeometries.LeafFields(mm.Geometry)));
             Pgtable.SetPteAt(mm, addr, pte, entry);
             Mapped++;
             Sum += entry.Value;
@@ -260,6 +260,7 @@ public class OneWalkTests
             "RiscVSv57" => create ? RiscVSv57.ApplyToPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv57.ApplyToExistingPageRange((RiscVSv57.AddressSpace)mm, addr, size, ref fn, ref memory),
             "RiscVSv39x4" => create ? RiscVSv39x4.ApplyToPageRange((RiscVSv39x4.AddressSpace)mm, addr, size, ref fn, ref memory) : RiscVSv39x4.ApplyToExistingPageRange((RiscVSv39x4.AddressSpace)mm, addr, size, ref fn, ref memory),
             "AmdNpt" => create ? AmdNpt.ApplyToPageRange((AmdNpt.AddressSpace)mm, addr, size, ref fn, ref memory) : AmdNpt.ApplyToExistingPageRange((AmdNpt.AddressSpace)mm, addr, size, ref fn, ref memory),
+            "IntelEpt" => create ? IntelEpt.ApplyToPageRange((IntelEpt.AddressSpace)mm, addr, size, ref fn, ref memory) : IntelEpt.ApplyToExistingPageRange((IntelEpt.AddressSpace)mm, addr, size, ref fn, ref memory),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
         };
     }

@@ -5,8 +5,8 @@ namespace PamtGen.Generator.Tests;
 /// <summary>The generated geometries of the probe project that carry a shipped entry format, by name: one place for the tests that run over all of them.</summary>
 internal static class ProbeGeometries
 {
-    /// <summary>Every shipped format: x86-64 (4- and 5-level), 32-bit x86, arm64 stage 1 (4K, 16K, 64K) and stage 2 (4K, 2 concatenated root tables), RISC-V Sv39, Sv48, Sv57 and the G-stage Sv39x4 (4 concatenated root tables), AMD nested page tables (4 levels).</summary>
-    public static readonly string[] Names = ["X86_64FourLevel", "X86_64FiveLevel", "X86NonPae", "Arm64Granule4K", "Arm64Granule16K", "Arm64Granule64K", "Arm64Stage2Ipa40", "RiscVSv39", "RiscVSv48", "RiscVSv57", "RiscVSv39x4", "AmdNpt"];
+    /// <summary>Every shipped format: x86-64 (4- and 5-level), 32-bit x86, arm64 stage 1 (4K, 16K, 64K) and stage 2 (4K, 2 concatenated root tables), RISC-V Sv39, Sv48, Sv57 and the G-stage Sv39x4 (4 concatenated root tables), AMD nested page tables and Intel EPT (4 levels).</summary>
+    public static readonly string[] Names = ["X86_64FourLevel", "X86_64FiveLevel", "X86NonPae", "Arm64Granule4K", "Arm64Granule16K", "Arm64Granule64K", "Arm64Stage2Ipa40", "RiscVSv39", "RiscVSv48", "RiscVSv57", "RiscVSv39x4", "AmdNpt", "IntelEpt"];
 
     public static Geometry GeometryOf(string name) => name switch
     {
@@ -22,6 +22,7 @@ internal static class ProbeGeometries
         "RiscVSv57" => RiscVSv57.Geometry,
         "RiscVSv39x4" => RiscVSv39x4.Geometry,
         "AmdNpt" => AmdNpt.Geometry,
+        "IntelEpt" => IntelEpt.Geometry,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
     };
 
@@ -40,14 +41,17 @@ internal static class ProbeGeometries
         "RiscVSv57" => new RiscVSv57.AddressSpace(allocator),
         "RiscVSv39x4" => new RiscVSv39x4.AddressSpace(allocator),
         "AmdNpt" => new AmdNpt.AddressSpace(allocator),
+        "IntelEpt" => new IntelEpt.AddressSpace(allocator),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a probe geometry"),
     };
 
     /// <summary>
     /// The fewest field bits that make a leaf in <paramref name="g"/>'s format: none, but R in RISC-V's, whose leaves are
-    /// told by R, W or X (without them an entry is a pointer, and MapRange refuses it).
+    /// told by R, W or X (without them an entry is a pointer, and MapRange refuses it), and R in EPT's, whose entries are
+    /// present only with R, W or X.
     /// </summary>
-    public static ulong LeafFields(Geometry g) => g.Format.Name.StartsWith("RISC-V", StringComparison.Ordinal) ? 0x2UL : 0;
+    public static ulong LeafFields(Geometry g) =>
+        g.Format.Name.StartsWith("RISC-V", StringComparison.Ordinal) ? 0x2UL : g.Format.Name == "Intel EPT" ? 0x1UL : 0;
 
     public static TheoryData<string> Theory()
     {

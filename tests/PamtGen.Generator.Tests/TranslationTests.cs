@@ -63,6 +63,13 @@ public class TranslationTests(ITestOutputHelper output)
             Assert.Contains(counts.Keys, k => k.StartsWith("ReservedBits", StringComparison.Ordinal));
             Assert.Contains(counts.Keys, k => k.StartsWith("User", StringComparison.Ordinal));
         }
+        else if (g.Format.Name == "Intel EPT")
+        {
+            foreach (string reason in new[] { "ReservedBits", "Read", "User" }) // misconfigurations; execute-only pages; MBEC's user-execute
+            {
+                Assert.Contains(counts.Keys, k => k.StartsWith(reason, StringComparison.Ordinal));
+            }
+        }
         else if (g.Format.Name.StartsWith("RISC-V", StringComparison.Ordinal))
         {
             foreach (string reason in new[] { "ReservedBits", "User", "Read", "AccessFlag", "DirtyFlag" })
@@ -212,7 +219,8 @@ public class TranslationTests(ITestOutputHelper output)
     {
         Assert.True(
             expected.Fault == actual.Fault && expected.Level == actual.Level && expected.Stage == actual.Stage && expected.EntriesRead == actual.EntriesRead
-            && (!expected.Ok || (expected.OutputAddress == actual.OutputAddress && expected.Size == actual.Size && expected.Permissions == actual.Permissions && expected.Dirty == actual.Dirty)),
+            && (!expected.Ok || (expected.OutputAddress == actual.OutputAddress && expected.Size == actual.Size && expected.Dirty == actual.Dirty))
+            && expected.Permissions == actual.Permissions, // a permission fault carries what the entries allowed
             $"{where}: got {actual} ({actual.EntriesRead} entries read), the reference says {expected} ({expected.EntriesRead} entries read)");
     }
 
@@ -222,9 +230,10 @@ public class TranslationTests(ITestOutputHelper output)
     private static Access RandomAccess(Random random) =>
         (random.Next(3) switch { 0 => Access.Read, 1 => Access.Write, _ => Access.Execute }) | (random.Next(2) == 0 ? Access.User : 0);
 
-    /// <summary>RISC-V's sstatus.SUM and MXR, each half the time (the other models ignore them).</summary>
+    /// <summary>RISC-V's sstatus.SUM and MXR and EPT's mode-based execute control, each half the time (the other models ignore them).</summary>
     private static TranslateOptions RandomControls(Random random) =>
-        (random.Next(2) == 0 ? TranslateOptions.SupervisorUserMemory : 0) | (random.Next(2) == 0 ? TranslateOptions.MakeExecutableReadable : 0);
+        (random.Next(2) == 0 ? TranslateOptions.SupervisorUserMemory : 0) | (random.Next(2) == 0 ? TranslateOptions.MakeExecutableReadable : 0)
+        | (random.Next(2) == 0 ? TranslateOptions.ModeBasedExecute : 0);
 
     /// <summary>
     /// Random tables written entry by entry, and the reference: every entry the test wrote, by level and the address
@@ -342,7 +351,7 @@ public class TranslationTests(ITestOutputHelper output)
 
                 bool leaf = _arch.IsLeaf(level, e);
                 // RISC-V: a pte with R = W = X = 0 is read as a page that grants nothing (step 5's fault), with a page's reserved bits.
-                if ((e & _arch.Reserved(level, leaf || level == PageTableLevel.Pte)) != 0 || (_arch.IsRiscV && (e & 0x6) == 0x4))
+                if ((e & _arch.Reserved(level, leaf || level == PageTableLevel.Pte)) != 0 || (_arch.IsRiscV && (e & 0x6) == 0x4) || (_arch.IsEpt && _arch.EptMisconfigured(e)))
                 {
                     return Fault(FaultReason.ReservedBits, level, access, va, reads);
                 }
@@ -369,7 +378,7 @@ public class TranslationTests(ITestOutputHelper output)
                 var reason = Reason(allowed, access);
                 if (reason != FaultReason.None)
                 {
-                    return Fault(reason, level, access, va, reads);
+                    return Fault(reason, level, access, va, reads, allowed);
                 }
 
                 // RISC-V Svade, after the permissions (step 8): A clear, or D clear on a store, faults unless the walker sets them (Svadu).
@@ -381,11 +390,11 @@ public class TranslationTests(ITestOutputHelper output)
                 ulong final = e;
                 if (update)
                 {
-                    final = _arch.IsArm64 ? effective | Arch.Af : _arch.IsRiscV ? e | 0x40 | (write ? 0x80UL : 0) : e | 0x20 | (write ? 0x40UL : 0);
+                    final = _arch.IsArm64 ? effective | Arch.Af : _arch.IsRiscV ? e | 0x40 | (write ? 0x80UL : 0) : _arch.IsEpt ? e | 0x100 | (write ? 0x200UL : 0) : e | 0x20 | (write ? 0x40UL : 0);
                     for (int i = 0; i < path.Count; i++)
                     {
                         var (l, k, v) = path[i];
-                        ulong now = i == path.Count - 1 ? final : _arch.IsArm64 || _arch.IsRiscV ? v : v | 0x20; // x86 alone sets A in table entries
+                        ulong now = i == path.Count - 1 ? final : _arch.IsArm64 || _arch.IsRiscV ? v : v | (_arch.IsEpt ? 0x100UL : 0x20UL); // x86 and EPT alone set A in table entries
                         if (now != v)
                         {
                             _entries[(l, k)] = now;
@@ -396,14 +405,14 @@ public class TranslationTests(ITestOutputHelper output)
 
                 ulong size = _g.Size(level);
                 return new Translation(FaultReason.None, TranslationStage.Stage1, level, _arch.Address(level, e) + (va & (size - 1)), size, allowed,
-                    _arch.IsArm64 || (final & (_arch.IsRiscV ? 0x80UL : 0x40UL)) != 0, access, reads, va);
+                    _arch.IsArm64 || (final & (_arch.IsRiscV ? 0x80UL : _arch.IsEpt ? 0x200UL : 0x40UL)) != 0, access, reads, va);
             }
 
             throw new InvalidOperationException("the walk ran past the pte");
         }
 
-        private static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong va, int reads) =>
-            new(reason, TranslationStage.Stage1, level, 0, 0, PamtGen.Permissions.None, false, access, reads, va);
+        private static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong va, int reads, Permissions allowed = PamtGen.Permissions.None) =>
+            new(reason, TranslationStage.Stage1, level, 0, 0, allowed, false, access, reads, va);
 
         /// <summary>A user access the privileged level could make is a user fault; otherwise the access's kind names it.</summary>
         private static FaultReason Reason(Permissions allowed, Access access)
@@ -432,8 +441,15 @@ public class TranslationTests(ITestOutputHelper output)
             "x86 32-bit" => "x86-32",
             var n when n.StartsWith("arm64 stage 1", StringComparison.Ordinal) => "s1",
             var n when n.StartsWith("RISC-V", StringComparison.Ordinal) => "rv",
+            "Intel EPT" => "ept",
             _ => "s2",
         };
+
+        /// <summary>Intel EPT (SDM vol. 3C, 29.3.2 tables 29-1 to 29-6; 29.3.3 misconfigurations and violations).</summary>
+        public bool IsEpt => Kind == "ept";
+
+        /// <summary>An EPT misconfiguration beyond reserved bits: W without R (execute-only is supported), or a page's memory type 2, 3 or 7.</summary>
+        public bool EptMisconfigured(ulong e) => (e & 3) == 2 || ((e >> 3) & 7) is 2 or 3 or 7;
 
         public bool IsArm64 => Kind is "s1" or "s2";
 
@@ -441,10 +457,10 @@ public class TranslationTests(ITestOutputHelper output)
         public bool IsRiscV => Kind == "rv";
 
         /// <summary>The bits a table entry's permissions live in: x86 R/W, U/S, PWT, PCD, A, XD; arm64 stage 1 PXNTable, UXNTable, APTable.</summary>
-        public ulong TableAttributes => Kind switch { "x86-64" => 0x3eUL | (1UL << 63), "x86-32" => 0x3e, "s1" => 0xfUL << 59, "rv" => 0x320, _ => 0 }; // RISC-V: G, RSW
+        public ulong TableAttributes => Kind switch { "x86-64" => 0x3eUL | (1UL << 63), "x86-32" => 0x3e, "s1" => 0xfUL << 59, "rv" => 0x320, "ept" => 0xf07UL | (0xfffUL << 52), _ => 0 }; // RISC-V: G, RSW; EPT: R, W, X, A, ignored, UX
 
         /// <summary>Table bits that allow everything: x86 R/W and U/S set, XD clear; arm64 limits clear.</summary>
-        public ulong AllowAll => Kind is "x86-64" or "x86-32" ? 0x6UL : 0UL;
+        public ulong AllowAll => Kind is "x86-64" or "x86-32" ? 0x6UL : Kind == "ept" ? 0x407UL : 0UL;
 
         public ulong LeafAttributes(PageTableLevel level) => Kind switch
         {
@@ -452,16 +468,19 @@ public class TranslationTests(ITestOutputHelper output)
             "x86-32" => level == PageTableLevel.Pte ? 0xffe : 0x17eUL | 0xe00 | 0x1000,
             "s1" => 0xffcUL | (0xfUL << 51) | (0xfUL << 55),
             "rv" => 0x3fe, // R, W, X, U, G, A, D, RSW
+            "ept" => (level == PageTableLevel.Pte ? 0xfffUL : 0xf7fUL) | (0xfffUL << 52), // all but a block's bit 7; 63:52 ignored or leaf fields
             _ => 0x7fcUL | (0x3UL << 51) | (1UL << 54) | (0xfUL << 55),
         };
 
         public ulong Leaf(PageTableLevel level, ulong pa, ulong attributes) => IsRiscV
             ? (pa >> 2) | 0x1 | attributes | (level != PageTableLevel.Pte && (attributes & 0xe) == 0 ? 0x2UL : 0) // above the pte, any of R, W, X makes a leaf
+            : IsEpt
+            ? pa | attributes | (level == PageTableLevel.Pte ? 0 : 0x80UL) | ((attributes & 7) == 0 ? 0x1UL : 0) // present needs R, W or X
             : IsArm64
             ? pa | (level == PageTableLevel.Pte ? 0x3UL : 0x1UL) | attributes
             : pa | 0x1 | (level == PageTableLevel.Pte ? 0 : 0x80UL) | attributes;
 
-        public bool Valid(PageTableLevel level, ulong e) => IsRiscV ? (e & 1) != 0 : IsArm64
+        public bool Valid(PageTableLevel level, ulong e) => IsEpt ? (e & 7) != 0 : IsRiscV ? (e & 1) != 0 : IsArm64
             ? (level == PageTableLevel.Pte ? (e & 3) == 3 : (e & 3) == 3 || ((e & 3) == 1 && g.HoldsLeaves(level)))
             : (e & 1) != 0;
 
@@ -481,6 +500,9 @@ public class TranslationTests(ITestOutputHelper output)
             "x86-32" when leaf && level == PageTableLevel.Pmd => 0x3f_e000, // [21:13] without PSE-36
             // RISC-V: bits 63:54 (no Svnapot, Svpbmt); D, A, U of a non-leaf entry; a superpage's PPN below its size (misaligned).
             "rv" => (0x3ffUL << 54) | (leaf ? ((g.Size(level) >> 12) - 1) << 10 : 0xd0UL),
+            // EPT: a block's address bits below its size; bits 6:3 of a table entry (7:3 of a PML4E or PML5E, which map no page).
+            "ept" when leaf => level == PageTableLevel.Pte ? 0 : (g.Size(level) - 1) & ~0xfffUL,
+            "ept" => level is PageTableLevel.P4d or PageTableLevel.Pgd ? 0xf8UL : 0x78UL,
             _ => 0,
         };
 
@@ -499,6 +521,16 @@ public class TranslationTests(ITestOutputHelper output)
                 return (value & ~0xeUL) | 0x4; // W without R
             }
 
+            if (IsEpt)
+            {
+                return random.Next(3) switch
+                {
+                    0 => (value & ~0x3UL) | 0x2, // W without R
+                    1 when leaf => (value & ~0x38UL) | ((ulong)new[] { 2, 3, 7 }[random.Next(3)] << 3), // a reserved memory type
+                    _ => value & ~0x7UL, // not present
+                };
+            }
+
             return IsArm64 ? (level == PageTableLevel.Pte && random.Next(2) == 0 ? (value & ~3UL) | 1 : value & ~1UL) : value & ~1UL;
         }
 
@@ -506,7 +538,15 @@ public class TranslationTests(ITestOutputHelper output)
         public Permissions Permissions(List<ulong> tables, ulong leaf, TranslateOptions controls = 0)
         {
             bool kr, kw, kx, ur, uw, ux;
-            if (IsRiscV)
+            if (IsEpt)
+            {
+                // 29.3.3.2: R, W, X at every level; with MBEC a fetch from a user-mode linear address needs bit 10 at every level.
+                var all = tables.Append(leaf).ToList();
+                bool r = all.All(e => (e & 1) != 0), w = all.All(e => (e & 2) != 0), x = all.All(e => (e & 4) != 0);
+                bool userX = (controls & TranslateOptions.ModeBasedExecute) != 0 ? all.All(e => (e & 0x400) != 0) : x;
+                (kr, kw, kx, ur, uw, ux) = (r, w, x, r, w, userX);
+            }
+            else if (IsRiscV)
             {
                 // Step 6: R, W, X of the leaf; MXR makes X pages readable; a U page is U-mode's, and S-mode's with SUM for loads and stores only.
                 bool x = ((leaf >> 3) & 1) != 0, r = ((leaf >> 1) & 1) != 0 || (x && (controls & TranslateOptions.MakeExecutableReadable) != 0), w = ((leaf >> 2) & 1) != 0;

@@ -339,7 +339,7 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
             case { ConstantValue: { HasValue: true, Value: var constant } } when ToMask(constant) is { } value:
                 // A constant entry (KVM's KVM_INVALID_PTE_LOCKED): zero, invalid by the format's valid bits, or valid.
                 return value == 0 ? EntryValue.Zero
-                    : (value & _rules.ValidMask) != _rules.ValidValue ? EntryValue.Unknown with { NonZero = true, Validity = Validity.Cleared }
+                    : !EntryFormatRules.IsValid(value, _rules.ValidMask, _rules.ValidValue, _rules.ValidAny) ? EntryValue.Unknown with { NonZero = true, Validity = Validity.Cleared }
                     : EntryValue.Made;
             default:
                 return EntryValue.Unknown;
@@ -398,11 +398,14 @@ internal sealed class BreakBeforeMakeFlow : ForwardFlow<BreakBeforeMakeFlow.Fact
         ulong mustBeSet = _rules.ValidMask & _rules.ValidValue, mustBeClear = _rules.ValidMask & ~_rules.ValidValue;
         // Bits set make it not zero; bits cleared may make a value known not zero zero again (set, then cleared).
         value = value with { Modified = true, NonZero = set != 0 || (value.NonZero && clear == 0) };
-        if ((clear & mustBeSet) != 0 || (set & mustBeClear) != 0)
+        // An any-set rule (EPT R, W, X): clearing all its bits invalidates, setting one of them validates.
+        bool clearsAny = _rules.ValidAny != 0 && (clear & _rules.ValidAny) == _rules.ValidAny;
+        bool setsAny = _rules.ValidAny != 0 && (set & _rules.ValidAny) != 0;
+        if ((clear & mustBeSet) != 0 || (set & mustBeClear) != 0 || clearsAny)
         {
             value = value with { Validity = Validity.Cleared };
         }
-        else if ((set & mustBeSet) != 0 || (clear & mustBeClear) != 0)
+        else if ((set & mustBeSet) != 0 || (clear & mustBeClear) != 0 || (setsAny && _rules.ValidMask == 0))
         {
             value = value with { Validity = Validity.Set };
         }

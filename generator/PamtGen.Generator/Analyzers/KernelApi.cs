@@ -186,7 +186,7 @@ internal sealed class KernelApi
         const int Pte = (int)PageTableLevel.Pte;
         int leaf = EntryFormatRules.Slot(Pte, EntryKinds.Leaf);
         return new EntryBreakRules(
-            true, withers.ToImmutable(), tables[Pte].ValidMask, tables[Pte].ValidValue,
+            true, withers.ToImmutable(), tables[Pte].ValidMask, tables[Pte].ValidValue, tables[Pte].ValidAny,
             ChangeMask: tables.BbmOnChange[leaf] | (format.BreakBeforeMake ? tables[Pte].LeafAddressMask : 0), SetMask: tables.BbmOnSet[leaf]);
     }
 
@@ -335,7 +335,7 @@ internal sealed class KernelApi
 /// set); and, for the generic bit helpers (<c>SetPteBit</c>/<c>ClearPteBit</c> with a constant mask), the pte level's valid
 /// bits, the bits whose change needs one (the output address and the OnChange fields) and those whose setting does.
 /// </summary>
-internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, BreakBeforeMakeRule> Withers, ulong ValidMask, ulong ValidValue, ulong ChangeMask, ulong SetMask)
+internal sealed record EntryBreakRules(bool Applies, ImmutableDictionary<string, BreakBeforeMakeRule> Withers, ulong ValidMask, ulong ValidValue, ulong ValidAny, ulong ChangeMask, ulong SetMask)
 {
-    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, BreakBeforeMakeRule>.Empty, 0, 0, 0, 0);
+    public static readonly EntryBreakRules None = new(false, ImmutableDictionary<string, BreakBeforeMakeRule>.Empty, 0, 0, 0, 0, 0);
 }

@@ -17,8 +17,14 @@ public sealed class EntryFormatAttribute : Attribute
     /// <summary>The physical-address bits an output address may have (MAXPHYADDR on x86, the output-address size on arm64).</summary>
     public int PhysicalAddressBits { get; set; }
 
-    /// <summary>The bits that say whether an entry is valid (x86 P = 0x1; arm64 bit 0). Default 0x1.</summary>
+    /// <summary>The bits that say whether an entry is valid (x86 P = 0x1; arm64 bit 0). Default 0x1, or 0 with <see cref="ValidIfAnySet"/>.</summary>
     public ulong ValidMask { get; set; } = 1;
+
+    /// <summary>
+    /// Besides the <see cref="ValidMask"/> rule: a valid entry has at least one of these bits set (Intel EPT: an entry is
+    /// present when any of R, W, X is, 0x7). At most three bits (the kernel's pXd_present() tests them one by one). Default 0: none.
+    /// </summary>
+    public ulong ValidIfAnySet { get; set; }
 
     /// <summary>What <see cref="ValidMask"/>'s bits hold in a valid entry. Default: <see cref="ValidMask"/>.</summary>
     public ulong ValidValue { get; set; }
@@ -64,13 +70,14 @@ public sealed class EntryFormatAttribute : Attribute
     public ulong TableReservedBits { get; set; }
 
     /// <summary>
-    /// With <see cref="ReservedEncodingValue"/>: a valid entry with <c>(entry &amp; ReservedEncodingMask) == ReservedEncodingValue</c>
-    /// holds a reserved encoding and a translation faults on it (RISC-V W = 1 with R = 0: mask 0x6, value 0x4). Default 0: none.
+    /// With <see cref="ReservedEncodingValues"/>: a valid entry with <c>(entry &amp; ReservedEncodingMasks[i]) == ReservedEncodingValues[i]</c>
+    /// for some <c>i</c> holds a reserved encoding, and a translation faults on it (RISC-V W = 1 with R = 0: mask 0x6, value
+    /// 0x4; Intel EPT W without R and the reserved memory types 2, 3 and 7). At most three. Default: none.
     /// </summary>
-    public ulong ReservedEncodingMask { get; set; }
+    public ulong[] ReservedEncodingMasks { get; set; } = [];
 
-    /// <summary>The reserved encoding of <see cref="ReservedEncodingMask"/>'s bits.</summary>
-    public ulong ReservedEncodingValue { get; set; }
+    /// <summary>The reserved encodings of <see cref="ReservedEncodingMasks"/>' bits, one per mask.</summary>
+    public ulong[] ReservedEncodingValues { get; set; } = [];
 }
 
 /// <summary>

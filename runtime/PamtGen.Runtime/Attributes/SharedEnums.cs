@@ -72,6 +72,15 @@ public enum PermissionModel
     /// after the permissions as the specification orders it.
     /// </summary>
     RiscV = 4,
+
+    /// <summary>
+    /// Intel EPT (SDM vol. 3C, "EPT Translation Mechanism" and "EPT Violations"): Read, Write and Execute must be set in
+    /// every entry the walk uses; with mode-based execute control (<c>TranslateOptions.ModeBasedExecute</c>) Execute allows
+    /// fetches from supervisor-mode linear addresses and UserExecute (bit 10) from user-mode ones. No fault on Accessed or
+    /// Dirty: with EPTP bit 6 (<c>TranslateOptions.UpdateAccessedDirty</c>) the walker sets Accessed in every entry used and
+    /// Dirty in the leaf on a write, and guest paging-structure accesses count as writes.
+    /// </summary>
+    IntelEpt = 5,
 }
 
 /// <summary>Levels, as flags, for <c>EntryFieldAttribute.Levels</c>.</summary>

@@ -111,8 +111,25 @@ public static class TranslationRules
             PermissionModel.X86 => X86(Walk(0), Walk(1), k[0], k[1], k[2]),
             PermissionModel.Arm64Stage1 => Arm64Stage1(Walk(0), Walk(1), k[0], k[1], k[2], k[3], k[4], k[5]),
             PermissionModel.RiscV => RiscV(Walk(0), Walk(1), k[0], k[1], k[2], k[3]),
+            PermissionModel.IntelEpt => IntelEpt(Walk(0), Walk(1), k[0], k[1], k[2], k[3]),
             _ => Arm64Stage2(Walk(0), k[0], k[1]),
         };
+    }
+
+    /// <summary>
+    /// Intel EPT (SDM vol. 3C, 29.3.3.2): <paramref name="and"/> is the AND of every entry the walk used; a read needs R, a
+    /// write W, a fetch X at every level, for either mode; with mode-based execute control (<paramref name="options"/>) a
+    /// fetch from a user-mode linear address needs UserExecute instead (the user half of the result).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Permissions IntelEpt(ulong and, ulong options, ulong read, ulong write, ulong execute, ulong userExecute)
+    {
+        int r = (and & read) != 0 ? 1 : 0;
+        int w = (and & write) != 0 ? 1 : 0;
+        int x = (and & execute) != 0 ? 1 : 0;
+        int mbec = (options & (ulong)TranslateOptions.ModeBasedExecute) != 0 ? 1 : 0;
+        int ux = mbec == 0 ? x : (and & userExecute) != 0 ? 1 : 0;
+        return (Permissions)(r | (w << 1) | (x << 2) | ((r | (w << 1) | (ux << 2)) << 3));
     }
 
     /// <summary>The permission <paramref name="access"/> needs.</summary>
@@ -160,14 +177,15 @@ public static class TranslationRules
     /// <summary>
     /// The walker's update of the leaf it translated through, to <paramref name="new"/> (A/D, AF, a DirtyBitModifier write),
     /// as <see cref="UpdateEntry"/>; over a guest's tables the leaf's output, <paramref name="outputAddress"/>, is first
-    /// translated through stage 2 for <paramref name="access"/>, so an access stage 2 refuses updates nothing in stage 1 (no
+    /// translated through stage 2 for <paramref name="access"/> (stage 1 having allowed it with <paramref name="permissions"/>,
+    /// which say the mode of the address where stage 2 checks by it: EPT's mode-based execute), so an access stage 2 refuses updates nothing in stage 1 (no
     /// dirty state for a write that faults, and no access flag either, which the manuals allow).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int UpdateLeaf<TMemory>(ref TMemory memory, Page table, int index, ulong old, ulong @new, ulong outputAddress, Access access)
+    public static int UpdateLeaf<TMemory>(ref TMemory memory, Page table, int index, ulong old, ulong @new, ulong outputAddress, Access access, Permissions permissions)
         where TMemory : struct, IPageTableMemory
     {
-        if (typeof(TMemory) == typeof(GuestTables) && !Unsafe.As<TMemory, GuestTables>(ref memory).TranslateOutput(outputAddress, access))
+        if (typeof(TMemory) == typeof(GuestTables) && !Unsafe.As<TMemory, GuestTables>(ref memory).TranslateOutput(outputAddress, access, permissions))
         {
             return 2;
         }
@@ -180,8 +198,11 @@ public static class TranslationRules
         where TMemory : struct, IPageTableMemory =>
         memory.Fault with { EntriesRead = reads + memory.ExtraReads, Access = access };
 
-    /// <summary>A fault of the walk's own stage at <paramref name="level"/> for <paramref name="address"/> (a stage-2 fault of a two-stage walk is marked where the stages meet).</summary>
+    /// <summary>
+    /// A fault of the walk's own stage at <paramref name="level"/> for <paramref name="address"/> (a stage-2 fault of a
+    /// two-stage walk is marked where the stages meet); a permission fault carries what the entries allowed.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong address, int entriesRead) =>
-        new(reason, TranslationStage.Stage1, level, 0, 0, Permissions.None, false, access, entriesRead, address);
+    public static Translation Fault(FaultReason reason, PageTableLevel level, Access access, ulong address, int entriesRead, Permissions permissions = Permissions.None) =>
+        new(reason, TranslationStage.Stage1, level, 0, 0, permissions, false, access, entriesRead, address);
 }

@@ -12,7 +12,7 @@ namespace PamtGen.Formats;
 /// faults. PAGE_KERNEL is V, R, W, A, D, G (0xe7); a table entry V alone.
 /// </summary>
 [EntryFormat(Name = "RISC-V Sv39", PhysicalAddressBits = 56, ValidMask = 0x1, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, TableBits = 0x1, PageBits = 0xe7, Permissions = PermissionModel.RiscV,
-    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMask = 0x6, ReservedEncodingValue = 0x4)]
+    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMasks = [0x6], ReservedEncodingValues = [0x4])]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
 [EntryLeaf(PageTableLevel.Pmd, LeafIfAnySet = 0xe, AddressLow = 19, AddressHigh = 53, AddressShift = 21)] // megapage
 [EntryLeaf(PageTableLevel.Pud, LeafIfAnySet = 0xe, AddressLow = 28, AddressHigh = 53, AddressShift = 30)] // gigapage
@@ -41,7 +41,7 @@ public sealed class RiscVSv39EntryFormatAttribute : Attribute;
 /// faults. PAGE_KERNEL is V, R, W, A, D, G (0xe7); a table entry V alone.
 /// </summary>
 [EntryFormat(Name = "RISC-V Sv48", PhysicalAddressBits = 56, ValidMask = 0x1, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, TableBits = 0x1, PageBits = 0xe7, Permissions = PermissionModel.RiscV,
-    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMask = 0x6, ReservedEncodingValue = 0x4)]
+    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMasks = [0x6], ReservedEncodingValues = [0x4])]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
 [EntryLeaf(PageTableLevel.Pmd, LeafIfAnySet = 0xe, AddressLow = 19, AddressHigh = 53, AddressShift = 21)] // megapage
 [EntryLeaf(PageTableLevel.Pud, LeafIfAnySet = 0xe, AddressLow = 28, AddressHigh = 53, AddressShift = 30)] // gigapage
@@ -71,7 +71,7 @@ public sealed class RiscVSv48EntryFormatAttribute : Attribute;
 /// faults. PAGE_KERNEL is V, R, W, A, D, G (0xe7); a table entry V alone.
 /// </summary>
 [EntryFormat(Name = "RISC-V Sv57", PhysicalAddressBits = 56, ValidMask = 0x1, TableAddressLow = 10, TableAddressHigh = 53, TableAddressShift = 12, TableBits = 0x1, PageBits = 0xe7, Permissions = PermissionModel.RiscV,
-    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMask = 0x6, ReservedEncodingValue = 0x4)]
+    ReservedBits = 0xffc0_0000_0000_0000, TableReservedBits = 0xd0, ReservedEncodingMasks = [0x6], ReservedEncodingValues = [0x4])]
 [EntryLeaf(PageTableLevel.Pte, AddressLow = 10, AddressHigh = 53, AddressShift = 12)]
 [EntryLeaf(PageTableLevel.Pmd, LeafIfAnySet = 0xe, AddressLow = 19, AddressHigh = 53, AddressShift = 21)] // megapage
 [EntryLeaf(PageTableLevel.Pud, LeafIfAnySet = 0xe, AddressLow = 28, AddressHigh = 53, AddressShift = 30)] // gigapage

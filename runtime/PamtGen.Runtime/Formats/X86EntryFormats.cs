@@ -86,3 +86,32 @@ public sealed class X86_64NestedEntryFormatAttribute : Attribute;
 [EntryKernelChecks(PageTableLevel.Pmd, LeafMasks = [0x80], PresentMasks = [0x1, 0x100, 0x80], TableMask = 0xfdb, TableValue = 0x43)]
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class X86NonPaeEntryFormatAttribute : Attribute;
+
+/// <summary>
+/// Intel EPT, 4 or 5 levels (SDM vol. 3C, 29.3.2, tables 29-1 to 29-6): an entry is present when any of R, W, X (bits
+/// 2:0) is set; bit 7 makes a PDPTE a 1 GiB and a PDE a 2 MiB page; memory type (5:3) and ignore-PAT (6) in pages only,
+/// accessed (8) everywhere and dirty (9) in pages, used when EPTP bit 6 enables them; user-execute (10) with MBEC. W
+/// without R and the memory types 2, 3 and 7 are misconfigurations, as are bits 6:3 of a table entry. Tables are installed
+/// as KVM's <c>make_nonleaf_spte()</c> makes them (R, W, X, A) with user-execute for MBEC; pages the model maps for itself
+/// R, W, X, write-back, A, D and user-execute.
+/// </summary>
+[EntryFormat(Name = "Intel EPT", PhysicalAddressBits = 52, ValidIfAnySet = 0x7, TableAddressLow = 12, TableAddressHigh = 51, TableBits = 0x507, PageBits = 0x737,
+    Permissions = PermissionModel.IntelEpt, TableReservedBits = 0x78, ReservedEncodingMasks = [0x3, 0x30, 0x38], ReservedEncodingValues = [0x2, 0x10, 0x38])]
+[EntryLeaf(PageTableLevel.Pte, AddressLow = 12, AddressHigh = 51)]
+[EntryLeaf(PageTableLevel.Pmd, LeafMask = 0x80, AddressLow = 21, AddressHigh = 51)]
+[EntryLeaf(PageTableLevel.Pud, LeafMask = 0x80, AddressLow = 30, AddressHigh = 51)]
+[EntryField("Read", 0)]
+[EntryField("Write", 1)]
+[EntryField("Execute", 2)]
+[EntryField("MemoryType", 3, 5, Kinds = EntryKinds.Leaf)]
+[EntryField("IgnorePat", 6, Kinds = EntryKinds.Leaf)]
+[EntryField("Accessed", 8, HardwareUpdated = true)]
+[EntryField("Dirty", 9, Kinds = EntryKinds.Leaf, HardwareUpdated = true)]
+[EntryField("UserExecute", 10)]
+[EntryField("Software", 11)]
+[EntryField("VerifyGuestPaging", 57, Kinds = EntryKinds.Leaf)]
+[EntryField("PagingWrite", 58, Kinds = EntryKinds.Leaf)]
+[EntryField("SupervisorShadowStack", 60, Kinds = EntryKinds.Leaf)]
+[EntryField("SuppressVe", 63, Kinds = EntryKinds.Leaf)]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class IntelEptEntryFormatAttribute : Attribute;

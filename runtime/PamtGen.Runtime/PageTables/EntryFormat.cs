@@ -37,6 +37,9 @@ public sealed class EntryFormat
     /// <summary>AMD nested page tables: the x86-64 format with user-accessible tables (<see cref="Formats.X86_64NestedEntryFormatAttribute"/>).</summary>
     public static EntryFormat X86_64Nested { get; } = Of(typeof(Formats.X86_64NestedEntryFormatAttribute));
 
+    /// <summary>Intel EPT (<see cref="Formats.IntelEptEntryFormatAttribute"/>).</summary>
+    public static EntryFormat IntelEpt { get; } = Of(typeof(Formats.IntelEptEntryFormatAttribute));
+
     /// <summary>x86 32-bit without PAE, <see cref="Formats.X86NonPaeEntryFormatAttribute"/>.</summary>
     public static EntryFormat X86NonPae { get; } = Of(typeof(Formats.X86NonPaeEntryFormatAttribute));
 

@@ -50,7 +50,7 @@ internal static partial class EntryFormatRules
         var problems = new List<FormatProblem>();
         int bits = entrySize * 8;
         int[] shifts = GeometryRules.Shifts(pageShift, entrySize, levels);
-        CheckValidRule(format.ValidMask, format.ValidValue, -1, "ValidMask", bits, problems);
+        CheckValidRule(format.ValidMask, format.ValidValue, format.ValidAny, -1, "ValidMask", bits, problems);
         if (format.PhysicalAddressBits <= pageShift || format.PhysicalAddressBits > 64)
         {
             problems.Add(new(FormatProblemKind.AddressTooNarrow, -1, "PhysicalAddressBits", $"{format.PhysicalAddressBits} physical-address bits: a page of 2^{pageShift} bytes needs more than {pageShift}, and an address has at most 64"));
@@ -67,9 +67,9 @@ internal static partial class EntryFormatRules
             problems.Add(new(FormatProblemKind.FieldsOverlap, -1, "TableBits", $"TableBits 0x{format.TableBits:x} overlap the table address field [{format.TableAddressHigh}:{format.TableAddressLow}]"));
         }
 
-        if ((format.TableBits & format.ValidMask) != format.ValidValue)
+        if (!format.IsValid(format.TableBits))
         {
-            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "TableBits", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is not valid by the format's rule (entry & 0x{format.ValidMask:x}) == 0x{format.ValidValue:x}"));
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "TableBits", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is not valid by the format's rule {ValidRuleText(format.ValidMask, format.ValidValue, format.ValidAny)}"));
         }
 
         var seen = new bool[GeometryRules.LevelSlots];
@@ -108,6 +108,10 @@ internal static partial class EntryFormatRules
             {
                 problems.Add(new(FormatProblemKind.FieldsOverlap, -1, "PageBits", $"PageBits 0x{format.PageBits:x} overlap a page's address field [{pte.AddressHigh}:{pte.AddressLow}]"));
             }
+            else if (!EntryFormatRules.IsValid((pte.ValidValue ?? format.ValidValue) | format.PageBits, pte.ValidMask ?? format.ValidMask, pte.ValidValue ?? format.ValidValue, format.ValidAny))
+            {
+                problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "PageBits", $"the page the model maps for itself (PageBits 0x{format.PageBits:x}) is not valid by the format's rule {ValidRuleText(format.ValidMask, format.ValidValue, format.ValidAny)}"));
+            }
         }
 
         CheckReserved(format, bits, tableAddressMask, problems);
@@ -123,25 +127,24 @@ internal static partial class EntryFormatRules
     /// </summary>
     private static void CheckReserved(FormatDecl format, int bits, ulong tableAddressMask, List<FormatProblem> problems)
     {
-        foreach (var (name, value) in new[] { ("ReservedBits", format.ReservedBits), ("TableReservedBits", format.TableReservedBits), ("ReservedEncodingMask", format.ReservedEncodingMask) })
+        foreach (var (name, value) in new[] { ("ReservedBits", format.ReservedBits), ("TableReservedBits", format.TableReservedBits) })
         {
             if (!Fits(value, bits))
             {
                 problems.Add(new(FormatProblemKind.OutsideEntry, -1, name, $"{name} 0x{value:x} has bits above the {bits}-bit entry"));
             }
-            else if ((value & tableAddressMask) != 0 && name != "ReservedEncodingMask")
+            else if ((value & tableAddressMask) != 0)
             {
                 problems.Add(new(FormatProblemKind.FieldsOverlap, -1, name, $"{name} 0x{value:x} overlap the table address field [{format.TableAddressHigh}:{format.TableAddressLow}]: a table's address would fault"));
             }
         }
 
-        if ((format.ReservedEncodingValue & ~format.ReservedEncodingMask) != 0)
+        if (!CheckPatterns(format.Encodings, "ReservedEncoding", -1, bits, tableAddressMask, problems))
         {
-            problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "ReservedEncodingValue", $"ReservedEncodingValue 0x{format.ReservedEncodingValue:x} has bits outside ReservedEncodingMask 0x{format.ReservedEncodingMask:x}, so no entry holds it"));
             return;
         }
 
-        bool encoded(ulong entry) => format.ReservedEncodingMask != 0 && (entry & format.ReservedEncodingMask) == format.ReservedEncodingValue;
+        bool encoded(ulong entry) => format.Encodings.Matches(entry);
         if ((format.TableBits & (format.ReservedBits | format.TableReservedBits)) != 0 || encoded(format.TableBits))
         {
             problems.Add(new(FormatProblemKind.RuleAmbiguous, -1, "TableBits", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) has reserved bits or the reserved encoding"));
@@ -190,7 +193,7 @@ internal static partial class EntryFormatRules
             string where = Name(check.Level);
             ulong table = format.TableBits;
             var leaf = leaves.FirstOrDefault(l => l.Level == check.Level);
-            var present = check.Present.Count == 0 ? new BitPatterns([leaf?.ValidMask ?? format.ValidMask], [leaf?.ValidValue ?? format.ValidValue]) : check.Present;
+            var present = check.Present.Count == 0 ? ValidPatterns(leaf?.ValidMask ?? format.ValidMask, leaf?.ValidValue ?? format.ValidValue, format.ValidAny) : check.Present;
             if (check.Leaf.Matches(table) || !present.Matches(table) || (table & check.TableMask) != check.TableValue)
             {
                 problems.Add(new(FormatProblemKind.RuleAmbiguous, index, "TableMask", $"the table entry the model installs (TableBits 0x{table:x}) is not a present, good table entry by the kernel's {where.ToLowerInvariant()} checks"));
@@ -245,7 +248,7 @@ internal static partial class EntryFormatRules
         ulong validValue = leaf.ValidValue ?? format.ValidValue;
         if (leaf.ValidMask is not null)
         {
-            CheckValidRule(validMask, validValue, i, "ValidMask", bits, problems);
+            CheckValidRule(validMask, validValue, format.ValidAny, i, "ValidMask", bits, problems);
         }
 
         string where = Name(leaf.Level);
@@ -284,7 +287,7 @@ internal static partial class EntryFormatRules
         {
             problems.Add(new(FormatProblemKind.RuleAmbiguous, i, leaf.LeafMask != 0 ? "LeafValue" : "LeafIfAnySet", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is a leaf by this rule"));
         }
-        else if (!last && (format.TableBits & validMask) != validValue)
+        else if (!last && !IsValid(format.TableBits, validMask, validValue, format.ValidAny))
         {
             problems.Add(new(FormatProblemKind.RuleAmbiguous, i, "ValidMask", $"the table entry the model installs (TableBits 0x{format.TableBits:x}) is not valid at {where}"));
         }
@@ -292,7 +295,7 @@ internal static partial class EntryFormatRules
         if (CheckAddressField(leaf.AddressLow, leaf.AddressHigh, leaf.AddressShift, levelShift, $"a {where} leaf", format.PhysicalAddressBits, i, "Address", bits, problems))
         {
             ulong address = Mask(leaf.AddressLow, leaf.AddressHigh);
-            ulong typeBits = validMask | leaf.LeafMask;
+            ulong typeBits = validMask | format.ValidAny | leaf.LeafMask;
             if ((address & typeBits) != 0)
             {
                 problems.Add(new(FormatProblemKind.FieldsOverlap, i, "AddressLow", $"the {where} leaf address field [{leaf.AddressHigh}:{leaf.AddressLow}] overlaps the valid or leaf bits 0x{typeBits:x}"));
@@ -382,17 +385,25 @@ internal static partial class EntryFormatRules
         }
     }
 
-    private static void CheckValidRule(ulong mask, ulong value, int attribute, string argument, int bits, List<FormatProblem> problems)
+    private static void CheckValidRule(ulong mask, ulong value, ulong any, int attribute, string argument, int bits, List<FormatProblem> problems)
     {
-        if (mask == 0 || value == 0 || (value & ~mask) != 0)
+        if ((any == 0 && (mask == 0 || value == 0)) || (value & ~mask) != 0 || (mask & any) != 0)
         {
-            problems.Add(new(FormatProblemKind.RuleAmbiguous, attribute, argument, $"valid rule (entry & 0x{mask:x}) == 0x{value:x}: it must look at some bit, an entry of 0 (none) must be invalid, and the value must lie in the mask"));
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, attribute, argument, $"valid rule {ValidRuleText(mask, value, any)}: it must look at some bit, an entry of 0 (none) must be invalid, the value must lie in the mask, and the any-set bits outside it"));
         }
-        else if (!Fits(mask, bits))
+        else if (!Fits(mask | any, bits))
         {
-            problems.Add(new(FormatProblemKind.OutsideEntry, attribute, argument, $"ValidMask 0x{mask:x} has bits above the {bits}-bit entry"));
+            problems.Add(new(FormatProblemKind.OutsideEntry, attribute, Fits(mask, bits) ? "ValidIfAnySet" : argument, $"the valid rule's bits 0x{mask | any:x} lie above the {bits}-bit entry"));
+        }
+        else if (ValidPatterns(mask, value, any).Count > BitPatterns.Max)
+        {
+            problems.Add(new(FormatProblemKind.RuleAmbiguous, attribute, "ValidIfAnySet", $"ValidIfAnySet 0x{any:x} has more than {BitPatterns.Max} bits (pXd_present() tests each as an alternative)"));
         }
     }
+
+    /// <summary>A valid rule as messages write it.</summary>
+    private static string ValidRuleText(ulong mask, ulong value, ulong any) =>
+        any == 0 ? $"(entry & 0x{mask:x}) == 0x{value:x}" : mask == 0 ? $"(entry & 0x{any:x}) != 0" : $"(entry & 0x{mask:x}) == 0x{value:x} with one of 0x{any:x} set";
 
     /// <summary>Checks an output-address field; true when it is a bit range of the entry (so its mask may be used).</summary>
     private static bool CheckAddressField(int low, int high, int shift, int alignment, string what, int physicalAddressBits, int attribute, string argument, int bits, List<FormatProblem> problems)

@@ -12,7 +12,14 @@ internal sealed record FormatDecl(
     string? Name, int PhysicalAddressBits, ulong ValidMask, ulong ValidValue,
     int TableAddressLow, int TableAddressHigh, int TableAddressShift, ulong TableBits, bool BreakBeforeMake, ulong PageBits,
     PermissionModel Permissions = PermissionModel.None, ulong ReservedBits = 0, ulong TableReservedBits = 0,
-    ulong ReservedEncodingMask = 0, ulong ReservedEncodingValue = 0);
+    BitPatterns? ReservedEncodings = null, ulong ValidAny = 0)
+{
+    /// <summary>The reserved encodings (alternatives); none by default.</summary>
+    public BitPatterns Encodings => ReservedEncodings ?? BitPatterns.None;
+
+    /// <summary>The format's own valid rule (a level's [EntryLeaf] may change the mask part): the mask rule and, with <see cref="ValidAny"/>, one of its bits.</summary>
+    public bool IsValid(ulong entry) => EntryFormatRules.IsValid(entry, ValidMask, ValidValue, ValidAny);
+}
 
 /// <summary>[EntryLeaf] as read: which level holds leaves, how they are told from tables there, and their output address.</summary>
 internal sealed record LeafDecl(
@@ -68,7 +75,8 @@ internal static partial class EntryFormatRules
         Require(pa, -1, "PhysicalAddressBits", problems);
         Require(low, -1, "TableAddressLow", problems);
         Require(high, -1, "TableAddressHigh", problems);
-        ulong validMask = ULong(named("ValidMask")) ?? 1;
+        ulong validAny = ULong(named("ValidIfAnySet")) ?? 0;
+        ulong validMask = ULong(named("ValidMask")) ?? (validAny != 0 ? 0UL : 1UL);
         ulong validValue = ULong(named("ValidValue")) ?? validMask;
         if (pa is null || low is null || high is null)
         {
@@ -79,8 +87,14 @@ internal static partial class EntryFormatRules
             named("Name") as string, pa.Value, validMask, validValue, low.Value, high.Value, Int(named("TableAddressShift")) ?? low.Value,
             ULong(named("TableBits")) ?? validValue, named("BreakBeforeMake") is true, ULong(named("PageBits")) ?? 0,
             (PermissionModel)(Int(named("Permissions")) ?? (int)PermissionModel.None), ULong(named("ReservedBits")) ?? 0, ULong(named("TableReservedBits")) ?? 0,
-            ULong(named("ReservedEncodingMask")) ?? 0, ULong(named("ReservedEncodingValue")) ?? 0);
+            Patterns(named("ReservedEncodingMasks"), named("ReservedEncodingValues")), validAny);
     }
+
+    /// <summary>
+    /// A valid rule: <c>(entry &amp; mask) == value</c> and, when <paramref name="any"/> is not 0, one of its bits set (an EPT
+    /// entry is present when R, W or X is).
+    /// </summary>
+    public static bool IsValid(ulong entry, ulong mask, ulong value, ulong any) => (entry & mask) == value && (any == 0 || (entry & any) != 0);
 
     /// <summary>Reads one [EntryLeaf] (its level is the constructor argument).</summary>
     public static LeafDecl? ReadLeaf(int index, int level, Func<string, object?> named, List<FormatProblem> problems)

@@ -27,8 +27,9 @@ internal static partial class EntryFormatRules
         {
             t[depth].ValidMask = format.ValidMask;
             t[depth].ValidValue = format.ValidValue;
+            t[depth].ValidAny = format.ValidAny;
             t[depth].LeafMask = 0;
-                        t[depth].TableOk = depth < (int)PageTableLevel.Pte;
+            t[depth].TableOk = depth < (int)PageTableLevel.Pte;
         }
 
         foreach (var leaf in leaves)
@@ -81,7 +82,7 @@ internal static partial class EntryFormatRules
             }
         }
 
-        if (format.Permissions is PermissionModel.X86 or PermissionModel.RiscV)
+        if (format.Permissions is PermissionModel.X86 or PermissionModel.RiscV or PermissionModel.IntelEpt)
         {
             ResolveReservedBits(t, leaves);
         }
@@ -117,7 +118,7 @@ internal static partial class EntryFormatRules
         for (int depth = 0; depth <= (int)PageTableLevel.Pte; depth++)
         {
             var check = depth < (int)PageTableLevel.Pte ? checks.FirstOrDefault(c => c.Level == depth) : new KernelChecksDecl(depth, BitPatterns.None, BitPatterns.None, 0, 0);
-            var present = check is null || check.Present.Count == 0 ? new BitPatterns([t[depth].ValidMask], [t[depth].ValidValue]) : check.Present;
+            var present = check is null || check.Present.Count == 0 ? ValidPatterns(t[depth]) : check.Present;
             t[depth].KernelDeclared = check is not null;
             for (int k = 0; k < BitPatterns.Max; k++)
             {
@@ -131,6 +132,24 @@ internal static partial class EntryFormatRules
             t[depth].KernelTableMask = check?.TableMask ?? 0;
             t[depth].KernelTableValue = check?.TableValue ?? 0;
         }
+    }
+
+    /// <summary>
+    /// A level's valid rule as alternatives, as pXd_present() tests it: the mask rule, or with an any-set rule one
+    /// alternative per bit (EPT: R, W or X).
+    /// </summary>
+    public static BitPatterns ValidPatterns(LevelRules level) => ValidPatterns(level.ValidMask, level.ValidValue, level.ValidAny);
+
+    /// <inheritdoc cref="ValidPatterns(LevelRules)"/>
+    public static BitPatterns ValidPatterns(ulong mask, ulong value, ulong any)
+    {
+        if (any == 0)
+        {
+            return new BitPatterns([mask], [value]);
+        }
+
+        var bits = Enumerable.Range(0, 64).Where(b => (any >> b & 1) != 0).Select(b => 1UL << b).ToArray();
+        return new BitPatterns(bits.Select(b => mask | b).ToArray(), bits.Select(b => value | b).ToArray());
     }
 
     /// <summary>
@@ -214,11 +233,8 @@ internal sealed class FormatTables
     /// </summary>
     public ulong[] Reserved { get; } = new ulong[EntryFormatRules.Slots];
 
-    /// <summary>A valid entry with <c>(entry &amp; ReservedEncodingMask) == ReservedEncodingValue</c> is reserved (RISC-V W without R); mask 0: none.</summary>
-    public ulong ReservedEncodingMask => Format.ReservedEncodingMask;
-
-    /// <summary>The reserved encoding; 1 where the mask is 0, so the test never holds.</summary>
-    public ulong ReservedEncodingValue => Format.ReservedEncodingMask == 0 ? 1 : Format.ReservedEncodingValue;
+    /// <summary>A valid entry matching one of these is reserved (RISC-V W without R; EPT W without R, memory types 2, 3, 7).</summary>
+    public BitPatterns ReservedEncodings => Format.Encodings;
 
     public ulong TableAddressMask => EntryFormatRules.Mask(Format.TableAddressLow, Format.TableAddressHigh);
 
@@ -253,6 +269,12 @@ internal sealed class LevelRules
     public ulong ValidMask;
 
     public ulong ValidValue;
+
+    /// <summary>With the mask rule, one of these bits must be set (EPT R, W, X); 0: no such rule.</summary>
+    public ulong ValidAny;
+
+    /// <summary>The entry is valid by this level's rule.</summary>
+    public bool IsValid(ulong entry) => EntryFormatRules.IsValid(entry, ValidMask, ValidValue, ValidAny);
 
     /// <summary>The leaf rule: a leaf when (entry &amp; LeafMask) == LeafValue, or any of <see cref="LeafAny"/> is set; mask 0 and value 1 where the level holds none.</summary>
     public ulong LeafMask;

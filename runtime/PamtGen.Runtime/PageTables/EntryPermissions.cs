@@ -17,6 +17,7 @@ internal static partial class EntryFormatRules
         [("AccessPermissions", 2, EntryKinds.Leaf), ("AccessFlag", 1, EntryKinds.Leaf), ("DirtyBitModifier", 1, EntryKinds.Leaf), ("PrivilegedExecuteNever", 1, EntryKinds.Leaf), ("UnprivilegedExecuteNever", 1, EntryKinds.Leaf), ("PxnTable", 1, EntryKinds.Table), ("UxnTable", 1, EntryKinds.Table), ("ApTable", 2, EntryKinds.Table)],
         [("S2AccessPermissions", 2, EntryKinds.Leaf), ("AccessFlag", 1, EntryKinds.Leaf), ("DirtyBitModifier", 1, EntryKinds.Leaf), ("ExecuteNever", 1, EntryKinds.Leaf)],
         [("Read", 1, EntryKinds.Leaf), ("Write", 1, EntryKinds.Leaf), ("Execute", 1, EntryKinds.Leaf), ("User", 1, EntryKinds.Leaf), ("Accessed", 1, EntryKinds.Leaf), ("Dirty", 1, EntryKinds.Leaf)],
+        [("Read", 1, EntryKinds.Table | EntryKinds.Leaf), ("Write", 1, EntryKinds.Table | EntryKinds.Leaf), ("Execute", 1, EntryKinds.Table | EntryKinds.Leaf), ("UserExecute", 0, EntryKinds.Table | EntryKinds.Leaf), ("Accessed", 1, EntryKinds.Table | EntryKinds.Leaf), ("Dirty", 1, EntryKinds.Leaf)],
     ];
 
     /// <summary>
@@ -80,7 +81,7 @@ internal sealed record TranslationMasks(
     PermissionModel Model, ulong Writable, ulong User, ulong NoExecute, ulong Accessed, ulong Dirty,
     ulong AccessPermissions, ulong AccessFlag, ulong DirtyBitModifier, ulong PrivilegedExecuteNever, ulong UnprivilegedExecuteNever,
     ulong PxnTable, ulong UxnTable, ulong ApTable, ulong S2AccessPermissions, ulong ExecuteNever,
-    ulong Read = 0, ulong Write = 0, ulong Execute = 0)
+    ulong Read = 0, ulong Write = 0, ulong Execute = 0, ulong UserExecute = 0)
 {
     /// <summary>RISC-V (Svade): a store to a leaf whose D is clear faults unless the walker sets it; 0 for the other models.</summary>
     public ulong DirtyFaults => Model == PermissionModel.RiscV ? Dirty : 0;
@@ -112,7 +113,7 @@ internal sealed record TranslationMasks(
             t.Format.Permissions, m("Writable"), m("User"), m("NoExecute"), riscV ? 0 : m("Accessed"), m("Dirty"),
             m("AccessPermissions"), riscV ? m("Accessed") : m("AccessFlag"), m("DirtyBitModifier"), m("PrivilegedExecuteNever"), m("UnprivilegedExecuteNever"),
             m("PxnTable"), m("UxnTable"), m("ApTable"), m("S2AccessPermissions"), m("ExecuteNever"),
-            m("Read"), m("Write"), m("Execute"));
+            m("Read"), m("Write"), m("Execute"), m("UserExecute"));
     }
 
     private static ulong LowBit(ulong mask) => mask & (0 - mask);
@@ -151,6 +152,7 @@ internal sealed record PermissionCall(PermissionModel Model, string Function, Wa
         PermissionModel.Arm64Stage1 => new(m.Model, "Arm64Stage1", [WalkValue.TablesOr, WalkValue.Leaf], [m.AccessPermissions, m.PrivilegedExecuteNever, m.UnprivilegedExecuteNever, m.ApTable, m.PxnTable, m.UxnTable]),
         PermissionModel.Arm64Stage2 => new(m.Model, "Arm64Stage2", [WalkValue.Leaf], [m.S2AccessPermissions, m.ExecuteNever]),
         PermissionModel.RiscV => new(m.Model, "RiscV", [WalkValue.Leaf, WalkValue.Options], [m.Read, m.Write, m.Execute, m.User]),
+        PermissionModel.IntelEpt => new(m.Model, "IntelEpt", [WalkValue.TablesAndLeaf, WalkValue.Options], [m.Read, m.Write, m.Execute, m.UserExecute]),
         _ => null,
     };
 }

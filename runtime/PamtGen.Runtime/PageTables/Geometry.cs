@@ -84,7 +84,7 @@ public sealed class Geometry
     public ulong ReservedBits(PageTableLevel level, bool leaf) => _entries.Reserved[EntryFormatRules.Slot((int)level, leaf ? EntryKinds.Leaf : EntryKinds.Table)];
 
     /// <summary>The entry holds the format's reserved encoding (RISC-V W = 1 with R = 0), on which a translation faults.</summary>
-    public bool HasReservedEncoding(ulong entry) => (entry & _entries.ReservedEncodingMask) == _entries.ReservedEncodingValue;
+    public bool HasReservedEncoding(ulong entry) => _entries.ReservedEncodings.Matches(entry);
 
     /// <summary>x86-64 with 4-level paging (48-bit VA).</summary>
     public static Geometry X86_64FourLevel { get; } = new(12, 512, 8, 4, 48, "x86-64 4-level", EntryFormat.X86_64);
@@ -97,6 +97,12 @@ public sealed class Geometry
 
     /// <summary>AMD nested page tables over 5 levels (57-bit guest-physical addresses).</summary>
     public static Geometry AmdNptFiveLevel { get; } = new(12, 512, 8, 5, 57, "AMD NPT 5-level", EntryFormat.X86_64Nested);
+
+    /// <summary>Intel EPT with a 4-level walk (EPTP bits 5:3 = 3; 48-bit guest-physical addresses).</summary>
+    public static Geometry IntelEptFourLevel { get; } = new(12, 512, 8, 4, 48, "Intel EPT 4-level", EntryFormat.IntelEpt);
+
+    /// <summary>Intel EPT with a 5-level walk (EPTP bits 5:3 = 4; 57-bit guest-physical addresses).</summary>
+    public static Geometry IntelEptFiveLevel { get; } = new(12, 512, 8, 5, 57, "Intel EPT 5-level", EntryFormat.IntelEpt);
 
     /// <summary>arm64 stage 1, 4K granule, 48-bit VA.</summary>
     public static Geometry Arm64Granule4K { get; } = new(12, 512, 8, 4, 48, "arm64 4K", EntryFormat.Of(typeof(Formats.Arm64Stage1Granule4KEntryFormatAttribute)));
@@ -143,8 +149,8 @@ public sealed class Geometry
     /// <summary>True when the format lets entries at <paramref name="level"/> be leaves (every pte; blocks where declared).</summary>
     public bool HoldsLeaves(PageTableLevel level) => _entries[(int)level].CanLeaf;
 
-    /// <summary>The entry is valid at <paramref name="level"/> (present on x86; bits[1:0] 01 or 11 above arm64's last level, 11 at it).</summary>
-    public bool IsValidEntry(PageTableLevel level, ulong entry) => (entry & _entries[(int)level].ValidMask) == _entries[(int)level].ValidValue;
+    /// <summary>The entry is valid at <paramref name="level"/> (present on x86; bits[1:0] 01 or 11 above arm64's last level, 11 at it; any of R, W, X on EPT).</summary>
+    public bool IsValidEntry(PageTableLevel level, ulong entry) => _entries[(int)level].IsValid(entry);
 
     /// <summary>The entry is a valid leaf at <paramref name="level"/> as the hardware reads it (every valid pte; a block above).</summary>
     public bool IsLeafEntry(PageTableLevel level, ulong entry)

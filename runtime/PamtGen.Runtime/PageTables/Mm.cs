@@ -296,7 +296,7 @@ public partial class Mm
         {
             var memory = new CompilerServices.GuestTables(guest, Geometry.EntrySize, options, generated);
             var stage1 = generated ? WalkGuestTables(va, access, options, ref memory) : Translator.Walk(Geometry, Pgd, va, access, options, ref memory);
-            result = stage1.IsFault ? stage1 : Translator.Combine(stage1, memory.OutputOf(stage1.OutputAddress, access), guest.ChecksAccessesAsUser);
+            result = stage1.IsFault ? stage1 : Translator.Combine(stage1, memory.OutputOf(stage1.OutputAddress, access, stage1.Permissions), guest.Stage2AsUser(stage1.Permissions));
         }
         else if (generated)
         {

@@ -101,29 +101,46 @@ public sealed class GuestPhysicalSpace
     /// True when stage 2 checks every access as a user access: a RISC-V G-stage (every G-stage access is checked as a U-mode
     /// access, so its leaves need U) and AMD's nested page tables (APM vol. 2, 15.25.5: every nested access is a user
     /// access, so every nested entry on the way needs U/S); otherwise as privileged accesses (arm64 stage 2 makes no EL0/EL1
-    /// distinction).
+    /// distinction, and Intel EPT checks a fetch by the mode of its linear address, <see cref="Stage2AsUser"/>).
     /// </summary>
     public bool ChecksAccessesAsUser => Stage2.Geometry.Format.Declaration.Permissions is PermissionModel.RiscV or PermissionModel.X86;
 
     /// <summary>
-    /// The stage-2 access a stage-1 walk makes to read one of its entries: a write for AMD's nested page tables, which
-    /// check every guest page-table access as a user write (as QEMU's and KVM's models of the nested walk do: the walker may
-    /// set A/D in the entry it reads), so a guest table needs a writable nested mapping; a read otherwise (arm64 S1PTW, a
-    /// RISC-V implicit VS-stage read). The walker's own updates of an entry are writes everywhere.
+    /// Whether stage 2 checks the access to a stage-1 output that stage 1 allowed with <paramref name="stage1"/> as a user
+    /// access: always where <see cref="ChecksAccessesAsUser"/>; on Intel EPT when the linear address is a user-mode address
+    /// (U/S = 1 at every guest level: stage 1 grants user accesses), which decides whether a fetch needs UserExecute under
+    /// mode-based execute control; never otherwise.
     /// </summary>
-    public Access TableReadAccess => Stage2.Geometry.Format.Declaration.Permissions == PermissionModel.X86 ? Access.Write : Access.Read;
+    internal bool Stage2AsUser(Permissions stage1) =>
+        ChecksAccessesAsUser
+        || (Stage2.Geometry.Format.Declaration.Permissions == PermissionModel.IntelEpt && (stage1 & (Permissions.UserRead | Permissions.UserWrite | Permissions.UserExecute)) != 0);
+
+    /// <summary>
+    /// The stage-2 access a stage-1 walk makes to read one of its entries with <paramref name="options"/>: a write for AMD's
+    /// nested page tables, which check every guest page-table access as a user write (as QEMU's and KVM's models of the
+    /// nested walk do: the walker may set A/D in the entry it reads), so a guest table needs a writable nested mapping; on
+    /// Intel EPT a write when EPT accessed and dirty flags are enabled (EPTP bit 6, <see cref="TranslateOptions.UpdateAccessedDirty"/>:
+    /// SDM 29.3.3.2 treats every guest paging-structure access as a write then), a read otherwise; a read elsewhere (arm64
+    /// S1PTW, a RISC-V implicit VS-stage read). The walker's own updates of an entry are writes everywhere.
+    /// </summary>
+    public Access TableReadAccess(TranslateOptions options) => Stage2.Geometry.Format.Declaration.Permissions switch
+    {
+        PermissionModel.X86 => Access.Write,
+        PermissionModel.IntelEpt when (options & TranslateOptions.UpdateAccessedDirty) != 0 => Access.Write,
+        _ => Access.Read,
+    };
 
     /// <summary>
     /// The stage-2 translation of guest-physical <paramref name="gpa"/> for <paramref name="access"/> (its kind: read, write
-    /// or fetch), as the MMU makes it for a stage-1 walk's entry or its output: a user access where stage 2 checks them so
-    /// (<see cref="ChecksAccessesAsUser"/>), a privileged one otherwise, without the stage-1 controls (RISC-V's SUM and MXR
+    /// or fetch), as the MMU makes it for a stage-1 walk's entry or its output: a user access when <paramref name="asUser"/>
+    /// (<see cref="ChecksAccessesAsUser"/>, <see cref="Stage2AsUser"/>), a privileged one otherwise, without the stage-1 controls (RISC-V's SUM and MXR
     /// are vsstatus's, not the G-stage's). An address above stage 2's input width faults at its top level (a RISC-V
     /// guest-page fault: the GPA must be zero above the Sv39x4/Sv48x4/Sv57x4 width), never reaching an alias.
     /// </summary>
-    internal Translation TranslateStage2(ulong gpa, Access access, TranslateOptions options, bool generated)
+    internal Translation TranslateStage2(ulong gpa, Access access, bool asUser, TranslateOptions options, bool generated)
     {
         var g = Stage2.Geometry;
-        var checkedAs = (access & ~Access.User) | (ChecksAccessesAsUser ? Access.User : 0);
+        var checkedAs = (access & ~Access.User) | (asUser ? Access.User : 0);
         if (g.VirtualAddressBits < 64 && gpa >> g.VirtualAddressBits != 0)
         {
             return new Translation(FaultReason.NotPresent, TranslationStage.Stage1, g.EntryLevels[0], 0, 0, Permissions.None, false, checkedAs, 0, gpa);

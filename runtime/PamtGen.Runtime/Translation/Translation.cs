@@ -115,6 +115,12 @@ public enum TranslateOptions
 
     /// <summary>RISC-V sstatus.MXR: loads may read pages that are executable but not readable. Other models ignore it.</summary>
     MakeExecutableReadable = 8,
+
+    /// <summary>
+    /// Intel EPT's mode-based execute control (MBEC): a fetch from a user-mode linear address needs UserExecute (bit 10) in
+    /// every EPT entry, one from a supervisor-mode address Execute (bit 2). Other models ignore it.
+    /// </summary>
+    ModeBasedExecute = 16,
 }
 
 /// <summary>
@@ -126,12 +132,13 @@ public enum TranslateOptions
 /// <param name="Level">The leaf's level, or the level whose entry faulted.</param>
 /// <param name="OutputAddress">The translated address (host-physical after two stages); 0 on a fault.</param>
 /// <param name="Size">The bytes the translation covers around the address: its leaf's size (after two stages the smaller leaf's).</param>
-/// <param name="Permissions">The accesses the translation allows (after two stages, those both allow).</param>
+/// <param name="Permissions">The accesses the translation allows (after two stages, those both allow); on a permission fault (read, write, user, execute) what the faulting stage's entries allowed, otherwise none on a fault.</param>
 /// <param name="Dirty">A write through this translation needs no update of the tables (x86 D is set; always true without updates or on arm64).</param>
 /// <param name="Access">The access that was translated.</param>
 /// <param name="EntriesRead">Table entries read, stage-2 reads of a two-stage walk included; 0 for a TLB hit.</param>
 /// <param name="FaultAddress">For a stage-2 fault, the guest-physical address it faulted on (arm64 HPFAR); otherwise the translated input address.</param>
 /// <param name="DuringStage1Walk">A stage-2 fault taken while reading a stage-1 table (arm64 S1PTW).</param>
+/// <param name="Stage2Access">For a stage-2 fault, the access stage 2 checked: a guest page-table read (a write where the architecture makes it one, <see cref="GuestPhysicalSpace.TableReadAccess"/>), the walker's update of an entry, or the guest's access to its output, as a user access where stage 2 checks it so.</param>
 public readonly record struct Translation(
     FaultReason Fault,
     TranslationStage Stage,
@@ -143,7 +150,8 @@ public readonly record struct Translation(
     Access Access,
     int EntriesRead,
     ulong FaultAddress,
-    bool DuringStage1Walk = false)
+    bool DuringStage1Walk = false,
+    Access Stage2Access = Access.Read)
 {
     /// <summary>True when the translation succeeded.</summary>
     public bool Ok => Fault == FaultReason.None;
@@ -185,6 +193,38 @@ public readonly record struct Translation(
         ? 0
         : (Fault == FaultReason.NotPresent ? 0UL : 1UL) | 4UL | (Fault == FaultReason.ReservedBits ? 8UL : 0UL)
             | (DuringStage1Walk ? 2UL | (1UL << 33) : (ulong)(Access & (Access.Write | Access.Execute)) | (1UL << 32));
+
+    /// <summary>
+    /// The VM-exit basic reason a stage-2 fault over Intel EPT causes (SDM vol. 3C, appendix C): 49, EPT misconfiguration, for
+    /// reserved bits or a reserved encoding (W without R, memory type 2, 3 or 7) in a present entry; 48, EPT violation,
+    /// otherwise; 0 for a success or a stage-1 fault. The guest-physical address is <see cref="FaultAddress"/>.
+    /// </summary>
+    public int IntelExitReason => Ok || Stage != TranslationStage.Stage2 ? 0 : Fault == FaultReason.ReservedBits ? 49 : 48;
+
+    /// <summary>
+    /// The exit qualification of an EPT violation (SDM vol. 3C, table 28-7; 0 for anything else): bits 0 to 2 the access
+    /// (read, write, fetch; a guest paging-structure access that counts as a write, with EPT A/D enabled, sets bits 0 and 1);
+    /// bits 3 to 5 the AND of R, W and X over the EPT entries used (0 for an entry that was not present); bit 6 the AND of
+    /// UserExecute (defined with mode-based execute control; X otherwise); bit 7 the guest linear address is valid (every
+    /// access the model makes has one); bit 8 the access was to the translation of that linear address, 0 for a guest
+    /// paging-structure access. The advanced fields (bits 9 to 11) and NMI unblocking (bit 12) are 0.
+    /// </summary>
+    public ulong IntelExitQualification
+    {
+        get
+        {
+            if (IntelExitReason != 48)
+            {
+                return 0;
+            }
+
+            var a = Stage2Access;
+            ulong access = (a & Access.Execute) != 0 ? 4UL : (a & Access.Write) != 0 ? (DuringStage1Walk ? 3UL : 2UL) : 1UL;
+            ulong granted = (ulong)(Permissions & (Permissions.KernelRead | Permissions.KernelWrite | Permissions.KernelExecute)) << 3
+                | ((Permissions & Permissions.UserExecute) != 0 ? 1UL << 6 : 0);
+            return access | granted | (1UL << 7) | (DuringStage1Walk ? 0 : 1UL << 8);
+        }
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Ok

@@ -41,7 +41,7 @@ namespace PamtGen.CompilerServices
 
         /// <inheritdoc/>
         public ulong Read(Page table, int index, MemoryOrder order) =>
-            Stage2(EntryAddress(table, index), guest.TableReadAccess) is { } hpa ? guest.ReadHost(hpa, entrySize) : 0;
+            Stage2(EntryAddress(table, index), guest.TableReadAccess(options)) is { } hpa ? guest.ReadHost(hpa, entrySize) : 0;
 
         /// <inheritdoc/>
         public void Write(Page table, int index, ulong value, MemoryOrder order)
@@ -71,17 +71,18 @@ namespace PamtGen.CompilerServices
 
         /// <summary>
         /// The stage-2 translation of a leaf's output <paramref name="gpa"/> for the guest's <paramref name="access"/>, made
-        /// before the walker updates the leaf (<see cref="TranslationRules.UpdateLeaf"/>): false on a stage-2 fault (then
-        /// <see cref="Fault"/>, not taken during the stage-1 walk); kept for <see cref="OutputOf"/> otherwise.
+        /// before the walker updates the leaf (<see cref="TranslationRules.UpdateLeaf"/>), stage 1 having allowed it with
+        /// <paramref name="stage1"/>: false on a stage-2 fault (then <see cref="Fault"/>, not taken during the stage-1 walk);
+        /// kept for <see cref="OutputOf"/> otherwise.
         /// </summary>
-        internal bool TranslateOutput(ulong gpa, Access access)
+        internal bool TranslateOutput(ulong gpa, Access access, Permissions stage1)
         {
-            var stage2 = guest.TranslateStage2(gpa, access, options, generated);
+            var stage2 = guest.TranslateStage2(gpa, access, guest.Stage2AsUser(stage1), options, generated);
             if (stage2.IsFault)
             {
                 _extra += stage2.EntriesRead;
                 _faulted = true;
-                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = false };
+                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = false, Stage2Access = stage2.Access };
                 return false;
             }
 
@@ -90,8 +91,8 @@ namespace PamtGen.CompilerServices
         }
 
         /// <summary>The stage-2 translation of the walk's output <paramref name="gpa"/>: the one made before the leaf's update, or a new one.</summary>
-        internal readonly Translation OutputOf(ulong gpa, Access access) =>
-            gpa == _outputGpa ? _output : guest.TranslateStage2(gpa, access, options, generated);
+        internal readonly Translation OutputOf(ulong gpa, Access access, Permissions stage1) =>
+            gpa == _outputGpa ? _output : guest.TranslateStage2(gpa, access, guest.Stage2AsUser(stage1), options, generated);
 
         /// <summary>
         /// The host address of guest-physical <paramref name="gpa"/> for <paramref name="access"/>, or null on a stage-2 fault
@@ -107,13 +108,13 @@ namespace PamtGen.CompilerServices
                 return _last.OutputAddress;
             }
 
-            var stage2 = guest.TranslateStage2(gpa, access, options, generated);
+            var stage2 = guest.TranslateStage2(gpa, access, guest.ChecksAccessesAsUser, options, generated);
             (_lastGpa, _last) = stage2.Ok ? (gpa, stage2) : (ulong.MaxValue, default);
             _extra += stage2.EntriesRead;
             _faulted = stage2.IsFault;
             if (stage2.IsFault)
             {
-                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = true };
+                _fault = stage2 with { Stage = TranslationStage.Stage2, FaultAddress = gpa, DuringStage1Walk = true, Stage2Access = stage2.Access };
                 return null;
             }
 
@@ -267,7 +268,8 @@ namespace PamtGen
                 var reason = TranslationRules.Check(permissions, access);
                 if (reason != FaultReason.None)
                 {
-                    return Fault(reason, level, ref memory);
+                    Result = TranslationRules.Fault(reason, level, access, va, Reads + memory.ExtraReads, permissions);
+                    return Stop;
                 }
 
                 if (m.AccessFlagAfterPermissions && AccessedDirty() is var after and not FaultReason.None)
@@ -278,7 +280,7 @@ namespace PamtGen
                 ulong leafValue = update ? effective | m.SetOnAccess | (write ? m.Dirty : 0) : e;
                 ulong size = g.Size(level);
                 ulong output = g.LeafAddress(level, e) + (va & (size - 1));
-                int stopped = leafValue != e ? TranslationRules.UpdateLeaf(ref memory, table, index, e, leafValue, output, access) : 0;
+                int stopped = leafValue != e ? TranslationRules.UpdateLeaf(ref memory, table, index, e, leafValue, output, access, permissions) : 0;
                 if (stopped == 2)
                 {
                     Result = TranslationRules.Stage2Fault(ref memory, access, Reads);
@@ -306,7 +308,7 @@ namespace PamtGen
         {
             if (stage2.IsFault)
             {
-                return stage2 with { Stage = TranslationStage.Stage2, FaultAddress = stage1.OutputAddress, Access = stage1.Access, EntriesRead = stage1.EntriesRead + stage2.EntriesRead };
+                return stage2 with { Stage = TranslationStage.Stage2, FaultAddress = stage1.OutputAddress, Access = stage1.Access, EntriesRead = stage1.EntriesRead + stage2.EntriesRead, Stage2Access = stage2.Access };
             }
 
             int both = ((int)stage2.Permissions >> (stage2AsUser ? 3 : 0)) & 7; // the rights stage 2 checks accesses with apply to both levels

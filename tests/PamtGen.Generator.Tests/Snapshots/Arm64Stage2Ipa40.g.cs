@@ -931,14 +931,14 @@ namespace Snapshots
             global::PamtGen.FaultReason reason = global::PamtGen.CompilerServices.TranslationRules.Check(permissions, access);
             if (reason != global::PamtGen.FaultReason.None)
             {
-                result = global::PamtGen.CompilerServices.TranslationRules.Fault(reason, level, access, va, reads + memory.ExtraReads);
+                result = global::PamtGen.CompilerServices.TranslationRules.Fault(reason, level, access, va, reads + memory.ExtraReads, permissions);
                 return true;
             }
 
             ulong leaf = update ? effective | 0x400UL : e;
             if (leaf != e)
             {
-                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access);
+                int stopped = global::PamtGen.CompilerServices.TranslationRules.UpdateLeaf(ref memory, table, index, e, leaf, output + (va & (size - 1)), access, permissions);
                 if (stopped != 0)
                 {
                     result = stopped == 2 ? global::PamtGen.CompilerServices.TranslationRules.Stage2Fault(ref memory, access, reads) : default;
